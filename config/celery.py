@@ -1,0 +1,25 @@
+"""The Celery application. Tasks live in each app's `tasks.py`; the periodic schedule is declared here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("ward")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Nightly batch: the registers must agree with each other (住民票 ↔ 附票, one 世帯主 per 世帯).
+    "nightly-consistency-check": {
+        "task": "registry.tasks.check_register_consistency",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Heartbeat, so that an operator can see that worker and beat are alive (README: 動作確認).
+    "heartbeat": {
+        "task": "common.tasks.heartbeat",
+        "schedule": 60.0,
+    },
+}

@@ -1,0 +1,17 @@
+"""Test overrides: the only place tests change settings globally."""
+
+import os
+
+os.environ.setdefault("DJANGO_ALLOW_DEV_SECRET", "true")
+
+from .settings import *  # noqa: E402,F403
+
+# Argon2 is deliberately slow; tests create many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 - tests only
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

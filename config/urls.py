@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from common import views as common_views
+
+admin.site.site_header = "住民基本台帳・戸籍の附票 管理"
+admin.site.site_title = "住基・附票 管理"
+admin.site.index_title = "運用管理"
+
+urlpatterns = [
+    path("", common_views.home, name="home"),
+    path("healthz", common_views.health, name="health"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]
