@@ -10,6 +10,6 @@ def load(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("common", "0001_initial")]
+    dependencies = [("common", "0002_initial")]
 
     operations = [migrations.RunPython(load, migrations.RunPython.noop)]
