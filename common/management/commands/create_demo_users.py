@@ -1,0 +1,85 @@
+"""Create the demo accounts of `make run`: one per role, with known passwords, for dummy data only."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from common.context import audit_context
+from common.roles import KOSEKI_CLERK, OPERATOR, RESIDENT_CLERK, SUPERVISOR, Role, assign_role, ensure_roles
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    last_name: str
+    role: Role
+
+
+# Known on purpose: they are printed by `make run` and written in README.md. They pass the validators of settings
+# (12 characters or more, not common, not numeric, not like the username), which the command checks again.
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("clerk", "madoguchi-demo-2468", "窓口", RESIDENT_CLERK),
+    DemoUser("koseki", "fuhyo-demo-1357", "戸籍", KOSEKI_CLERK),
+    DemoUser("supervisor", "kantoku-demo-8642", "監督", SUPERVISOR),
+    DemoUser("operator", "unyou-demo-9753", "運用", OPERATOR),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "デモ用の職員アカウント（窓口担当・戸籍担当・監督者・運用担当）を作成し、ID とパスワードを表示する。"
+        "DJANGO_DEBUG が真のとき、または --force-demo を付けたときだけ動く。何度実行しても同じ結果になる。"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force-demo",
+            action="store_true",
+            help="DEBUG が偽でも作成する（make run が付ける。本番のデータベースには使わないこと）",
+        )
+
+    def handle(self, *args, force_demo: bool, **options) -> None:
+        if not (settings.DEBUG or force_demo):
+            raise CommandError(
+                "DJANGO_DEBUG が偽のため、デモ用アカウントは作成しません。"
+                "ダミーデータだけの環境なら --force-demo を付けてください。"
+            )
+        user_model = get_user_model()
+        rows = []
+        with audit_context(None, "command:create_demo_users"), transaction.atomic():
+            groups = ensure_roles()
+            for demo in DEMO_USERS:
+                user, created = user_model.objects.get_or_create(
+                    username=demo.username, defaults={"last_name": demo.last_name, "first_name": "デモ"}
+                )
+                if user.is_superuser:
+                    raise CommandError(f"{demo.username} は管理者（superuser）です。デモ用に書き換えません。")
+                try:
+                    validate_password(demo.password, user)
+                except ValidationError as exc:
+                    raise CommandError(f"{demo.username}: {' '.join(exc.messages)}") from exc
+                changed = created
+                if not user.check_password(demo.password) or not user.is_active:
+                    user.set_password(demo.password)
+                    user.is_active = True
+                    user.save(update_fields=["password", "is_active"])
+                    changed = True
+                assign_role(user, demo.role, groups)
+                state = "作成" if created else ("更新" if changed else "既存")
+                rows.append((demo, state))
+
+        self.stdout.write("デモ用アカウント（ダミーデータ専用。本物の住民情報がある環境では使わないこと）")
+        width = max(len(demo.username) for demo in DEMO_USERS)
+        pw_width = max(len(demo.password) for demo in DEMO_USERS)
+        for demo, state in rows:
+            staff = "（管理画面 /admin/ 閲覧可）" if demo.role.is_staff else ""
+            self.stdout.write(
+                f"  username={demo.username:<{width}}  password={demo.password:<{pw_width}}  "
+                f"role={demo.role.group_name} ({demo.role.key}){staff}  [{state}]"
+            )

@@ -1,0 +1,136 @@
+"""The four roles of the ward office, as Django groups with model permissions.
+
+A role is a group: 窓口担当 (resident clerk), 戸籍担当 (koseki clerk), 監督者 (supervisor), 運用担当 (operator).
+Its permissions are declared here, in one place, and `ensure_roles()` makes the database agree with this file (safe
+to run any number of times: it creates what is missing and removes permissions a role no longer has).
+
+For now every role only *views*: registers change through services, which check their own permissions as later
+issues add them. The operator is the one role with `is_staff`, so that the Django admin opens for it — read-only,
+since it holds no add/change/delete permission.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.contrib.auth import get_permission_codename
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+
+# Apps whose models hold the registers or the data about them. Models added to these apps later are covered by the
+# roles that name the whole app, without editing this file.
+REGISTER_APPS = ("registry", "koseki_fuhyo", "common", "transfers", "audit")
+
+
+@dataclass(frozen=True)
+class Role:
+    """One role: its group name (what the ward calls it), and which models it may view."""
+
+    key: str
+    group_name: str
+    description: str
+    view_apps: tuple[str, ...] = ()  # every model of these apps
+    view_models: tuple[str, ...] = ()  # "app_label.modelname"
+    is_staff: bool = False  # opens the Django admin
+
+    def models(self) -> list[type[models.Model]]:
+        found: dict[str, type[models.Model]] = {}
+        for label in self.view_apps:
+            if _is_installed_label(label):  # transfers and audit may have no models yet; that is fine
+                for model in apps.get_app_config(label).get_models():
+                    found[model._meta.label_lower] = model
+        for name in self.view_models:
+            model = apps.get_model(name)
+            found[model._meta.label_lower] = model
+        return [found[key] for key in sorted(found)]
+
+
+def _is_installed_label(label: str) -> bool:
+    return any(config.label == label for config in apps.get_app_configs())
+
+
+RESIDENT_CLERK = Role(
+    key="resident_clerk",
+    group_name="窓口担当",
+    description="住民基本台帳（世帯・住民票・異動履歴）の閲覧",
+    view_apps=("registry",),
+    view_models=("common.municipality",),
+)
+KOSEKI_CLERK = Role(
+    key="koseki_clerk",
+    group_name="戸籍担当",
+    description="戸籍・戸籍の附票・戸籍届出の閲覧",
+    view_apps=("koseki_fuhyo",),
+    view_models=("common.municipality",),
+)
+SUPERVISOR = Role(
+    key="supervisor",
+    group_name="監督者",
+    description="両台帳・変更イベント・通知・監査記録のすべての閲覧",
+    view_apps=REGISTER_APPS,
+    view_models=("auditlog.logentry",),
+)
+OPERATOR = Role(
+    key="operator",
+    group_name="運用担当",
+    description="管理画面（Django admin）の閲覧のみ。職員アカウントの確認を含む",
+    view_apps=REGISTER_APPS,
+    view_models=("auditlog.logentry", "auth.user", "auth.group"),
+    is_staff=True,
+)
+
+ROLES: tuple[Role, ...] = (RESIDENT_CLERK, KOSEKI_CLERK, SUPERVISOR, OPERATOR)
+ROLES_BY_KEY: dict[str, Role] = {role.key: role for role in ROLES}
+
+
+def _view_permissions(models_: Iterable[type[models.Model]]) -> list[Permission]:
+    models_ = list(models_)
+    content_types = ContentType.objects.get_for_models(*models_, for_concrete_models=False)
+    wanted = {
+        (content_types[model].pk, get_permission_codename("view", model._meta)): model._meta.label_lower
+        for model in models_
+    }
+    found = {
+        (perm.content_type_id, perm.codename): perm
+        for perm in Permission.objects.filter(
+            content_type__in=content_types.values(), codename__in={codename for _, codename in wanted}
+        )
+    }
+    missing = sorted(label for key, label in wanted.items() if key not in found)
+    if missing:
+        raise LookupError(f"view permission missing for {', '.join(missing)}: run `manage.py migrate` first")
+    return [found[key] for key in wanted]
+
+
+@transaction.atomic
+def ensure_roles() -> dict[str, Group]:
+    """Create or update the four groups so that each holds exactly the permissions declared above.
+
+    Returns the groups by role key. Idempotent; needs a migrated database.
+    """
+    # Permissions are normally created after `migrate`; creating them here too makes the function independent of
+    # the order in which a fresh database was set up (create_permissions only inserts what is missing).
+    for config in apps.get_app_configs():
+        create_permissions(config, verbosity=0)
+    groups = {}
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role.group_name)
+        group.permissions.set(_view_permissions(role.models()))
+        groups[role.key] = group
+    return groups
+
+
+def assign_role(user, role: Role, groups: dict[str, Group] | None = None) -> None:
+    """Put a user in exactly one role: its group, and is_staff as the role says. Never makes a superuser.
+
+    `groups` is what `ensure_roles()` returned, to save calling it again for every user.
+    """
+    groups = groups if groups is not None else ensure_roles()
+    role_groups = Group.objects.filter(name__in=[r.group_name for r in ROLES])
+    user.groups.remove(*role_groups.exclude(pk=groups[role.key].pk))
+    user.groups.add(groups[role.key])
+    if user.is_staff != role.is_staff:
+        user.is_staff = role.is_staff
+        user.save(update_fields=["is_staff"])

@@ -1,0 +1,70 @@
+"""The four roles as groups: what each may view, that nobody may change anything yet, and that ensure_roles()
+can run any number of times."""
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+
+from common.roles import KOSEKI_CLERK, OPERATOR, RESIDENT_CLERK, ROLES, SUPERVISOR, assign_role, ensure_roles
+
+pytestmark = pytest.mark.django_db
+
+
+def _codes(group: Group) -> set[str]:
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+
+
+def _view_codes(app_label: str) -> set[str]:
+    return {f"{app_label}.view_{model._meta.model_name}" for model in apps.get_app_config(app_label).get_models()}
+
+
+def test_creates_the_four_groups():
+    groups = ensure_roles()
+    assert {group.name for group in groups.values()} == {"窓口担当", "戸籍担当", "監督者", "運用担当"}
+    assert set(groups) == {role.key for role in ROLES}
+
+
+def test_is_idempotent_and_repairs_drift():
+    first = {key: _codes(group) for key, group in ensure_roles().items()}
+    clerk_group = Group.objects.get(name=RESIDENT_CLERK.group_name)
+    clerk_group.permissions.add(Permission.objects.get(codename="delete_resident"))  # someone edited it by hand
+    second = {key: _codes(group) for key, group in ensure_roles().items()}
+    assert first == second
+    assert Group.objects.filter(name__in=[role.group_name for role in ROLES]).count() == len(ROLES)
+
+
+def test_clerks_view_their_own_register_only():
+    groups = ensure_roles()
+    resident_clerk, koseki_clerk = _codes(groups[RESIDENT_CLERK.key]), _codes(groups[KOSEKI_CLERK.key])
+    assert _view_codes("registry") <= resident_clerk
+    assert "common.view_municipality" in resident_clerk
+    assert not any(code.startswith("koseki_fuhyo.") for code in resident_clerk)
+    assert _view_codes("koseki_fuhyo") <= koseki_clerk
+    assert not any(code.startswith("registry.") for code in koseki_clerk)
+
+
+def test_supervisor_and_operator_view_everything_in_the_register_apps():
+    groups = ensure_roles()
+    everything = _view_codes("registry") | _view_codes("koseki_fuhyo") | _view_codes("common")
+    assert everything | {"auditlog.view_logentry"} <= _codes(groups[SUPERVISOR.key])
+    assert everything | {"auth.view_user"} <= _codes(groups[OPERATOR.key])
+
+
+def test_no_role_may_add_change_or_delete():
+    for group in ensure_roles().values():
+        assert all(code.split(".")[1].startswith("view_") for code in _codes(group)), group.name
+
+
+def test_assign_role_sets_group_and_staff_flag(django_user_model):
+    user = django_user_model.objects.create_user(username="someone", password="x-for-tests-only")
+    assign_role(user, OPERATOR)
+    user.refresh_from_db()
+    assert user.is_staff
+    assert user.has_perm("registry.view_resident")
+    assert not user.has_perm("registry.change_resident")
+    assign_role(user, RESIDENT_CLERK)
+    user = django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+    assert not user.is_staff
+    assert list(user.groups.values_list("name", flat=True)) == ["窓口担当"]
+    assert user.has_perm("registry.view_resident")
+    assert not user.has_perm("koseki_fuhyo.view_koseki")
