@@ -21,3 +21,14 @@ def as_clerk(clerk):
     """Everything inside the test runs as if the clerk did it through the web."""
     with audit_context(clerk.pk, "test") as ctx:
         yield ctx
+
+
+TODAY = __import__("datetime").date(2026, 11, 25)
+
+
+@pytest.fixture
+def frozen_today(monkeypatch):
+    """A fixed 'today' (2026-11-25) for the date rules, so that tests do not depend on the calendar."""
+    monkeypatch.setattr("registry.rules.today", lambda: TODAY)
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
+    return TODAY

@@ -49,6 +49,10 @@ class FilingPerson(models.Model):
     birth_date = models.DateField("生年月日", null=True, blank=True)
     sex = models.CharField("性別", max_length=1, choices=Sex.choices, blank=True)
     juminhyo_code = models.CharField("住民票コード", max_length=11, blank=True)
+    address_municipality = models.ForeignKey(Municipality, verbose_name="住所（市区町村）", null=True, blank=True,
+                                             on_delete=models.PROTECT, related_name="+",
+                                             help_text="届書に書かれた住所の市区町村（住民票記載事項通知の宛先）")
+    address = models.CharField("住所", max_length=300, blank=True)
     fuhyo_entry = models.ForeignKey("koseki_fuhyo.FuhyoEntry", verbose_name="附票記載", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="filings")
     resident = models.ForeignKey("registry.Resident", verbose_name="住民票", null=True, blank=True,
