@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from common.errors import full_clean_or_raise
 from common.events import record_event
 from common.models import ChangeEvent, Municipality
 from registry.addresses import with_katagaki
@@ -113,7 +114,7 @@ def enter_person(
         entered_on=entered_on,
         entered_reason=reason,
     )
-    entry.full_clean(exclude=["koseki"], validate_constraints=True)
+    full_clean_or_raise(entry, exclude=["koseki"], validate_constraints=True)
     entry.save()
     if address is not None:
         FuhyoAddress.objects.create(
@@ -146,7 +147,7 @@ def amend_person(entry: FuhyoEntry, changes: dict, recorded_on: dt.date, reason:
     """記載の修正 of identity items (氏名, カナ, 生年月日, 性別) or of the 住民票コード."""
     for field, value in changes.items():
         setattr(entry, field, value)
-    entry.full_clean(exclude=["koseki"], validate_constraints=True)
+    full_clean_or_raise(entry, exclude=["koseki"], validate_constraints=True)
     entry.save()
     kind = FuhyoRecordKind.CODE_AMENDMENT if set(changes) == {"juminhyo_code"} else FuhyoRecordKind.AMENDMENT
     return _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, kind, reason, recorded_on, group, filing)

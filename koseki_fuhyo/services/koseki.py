@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 
+from common.errors import full_clean_or_raise
 from common.events import record_event
 from common.models import ChangeEvent
 
@@ -19,7 +20,7 @@ def open_koseki(honseki_address: str, hittousha_surname: str, hittousha_given_na
         formed_on=formed_on,
         formed_reason=reason,
     )
-    koseki.full_clean()
+    full_clean_or_raise(koseki)
     koseki.save()
     record_event(ChangeEvent.Kind.KOSEKI_OPENED, group, reason,
                  {"koseki_id": koseki.pk, "honseki_address": koseki.honseki_address,

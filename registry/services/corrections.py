@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from common.errors import ServiceError
+from common.errors import ServiceError, full_clean_or_raise
 from koseki_fuhyo.services.fuhyo import sync_from_resident
 
 from ..choices import ChangeReason, ResidentStatus
@@ -81,7 +81,7 @@ def _apply(
     if resident.honseki_municipality is None:
         resident.honseki_address = ""
         resident.hittousha_name = ""
-    resident.full_clean(exclude=["household"], validate_constraints=True)
+    full_clean_or_raise(resident, exclude=["household"], validate_constraints=True)
     if resident.birth_date > min(resident.address_established_on, resident.became_resident_on):
         raise ServiceError({"birth_date": ["生年月日が住所を定めた年月日・住民となった年月日より後になります。"]})
     resident.save()

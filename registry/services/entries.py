@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from common.errors import ServiceError
+from common.errors import ServiceError, full_clean_or_raise
 from common.juminhyo_codes import issue_juminhyo_code
 from koseki_fuhyo.services.fuhyo import sync_from_resident
 
@@ -152,7 +152,7 @@ def _enter(
             previous_municipality=previous,
             previous_address=previous_text,
         )
-        resident.full_clean(validate_constraints=True)
+        full_clean_or_raise(resident, validate_constraints=True)
         resident.save()
         result.residents.append(resident)
     new_head = head_name(household)
