@@ -1,0 +1,105 @@
+# 住民基本台帳・戸籍の附票: the two commands a newcomer needs are `make run` and `make test` (see README.md).
+#
+# Settings come from the environment or .env (config/settings.py). Defaults: SQLite in var/ and the filesystem
+# Celery broker in var/broker/, so nothing but Python 3.11 is needed. Set DATABASE_URL / CELERY_BROKER_URL for
+# PostgreSQL / Redis.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+DEMO_ACCOUNTS := var/demo-accounts.txt
+
+# settings.py refuses its built-in development secret unless told otherwise. Without DJANGO_SECRET_KEY we are on a
+# developer's machine or in CI, so allow it (a .env that sets the key makes this irrelevant).
+ifndef DJANGO_SECRET_KEY
+export DJANGO_ALLOW_DEV_SECRET ?= true
+endif
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv run test lint migrate seed demo-users static clean distclean
+
+help:  ## この一覧を表示
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+# --- Environment ------------------------------------------------------------------------------------------------
+venv: $(STAMP)  ## .venv を作り、requirements-dev.txt を入れる（要件ファイルが変わったときだけ再実行）
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@if [ ! -x "$(PY)" ]; then \
+	  command -v "$(PYTHON)" >/dev/null || { echo "$(PYTHON) が見つかりません（PYTHON=... で指定できます）" >&2; exit 1; }; \
+	  echo "$(VENV) を $(PYTHON) で作成します"; \
+	  "$(PYTHON)" -m venv "$(VENV)"; \
+	fi
+	"$(PY)" -m pip install --quiet --no-input -r requirements-dev.txt
+	@touch "$@"
+
+var:
+	@mkdir -p var
+
+# --- Run --------------------------------------------------------------------------------------------------------
+run: venv migrate seed demo-users static  ## 準備（移行・ダミーデータ・デモ用アカウント）をして web・worker・beat を起動
+	@echo "web（gunicorn）・Celery worker・Celery beat を起動します: http://$(HOST):$(PORT)/"
+	exec "$(PY)" scripts/run_all.py --host "$(HOST)" --port "$(PORT)" --banner "$(DEMO_ACCOUNTS)"
+
+migrate: venv var  ## データベースを最新にする（地方公共団体コード表も移行で入る）
+	"$(PY)" manage.py migrate --noinput
+
+# The number of residents to seed: settings.SEED_DEMO_RESIDENTS when the register is empty (so .env applies), 0 when
+# it holds anyone, or "missing" while the seed_dummy command does not exist yet. get_commands() only lists the
+# commands' modules; it imports none of them.
+define SEED_COUNT_PY
+from django.conf import settings
+from django.core.management import get_commands
+from registry.models import Resident
+if "seed_dummy" not in get_commands():
+    print("missing")
+elif Resident.objects.exists():
+    print(0)
+else:
+    print(settings.SEED_DEMO_RESIDENTS)
+endef
+export SEED_COUNT_PY
+
+seed: migrate  ## 住民が一人もいなければ小さなダミーの区を作る（SEED_DEMO_RESIDENTS 人、--seed 1）
+	@n="$$("$(PY)" manage.py shell --no-imports -v 0 -c "$$SEED_COUNT_PY")"; \
+	case "$$n" in \
+	  missing) echo "seed_dummy コマンドがまだないため、ダミーデータの投入を省略します";; \
+	  0) echo "住民票があるため、ダミーデータの投入を省略します";; \
+	  *) echo "ダミーデータを作成します（$$n 人、--seed 1）"; \
+	     "$(PY)" manage.py seed_dummy --residents "$$n" --seed 1;; \
+	esac
+
+demo-users: migrate  ## デモ用アカウントを作成して表示（make run 用。ダミーデータ専用）
+	"$(PY)" manage.py create_demo_users --force-demo > "$(DEMO_ACCOUNTS)"
+	@cat "$(DEMO_ACCOUNTS)"
+
+static: venv  ## 静的ファイルを集める（collectstatic）
+	"$(PY)" manage.py collectstatic --noinput -v 0
+
+# --- Checks -----------------------------------------------------------------------------------------------------
+test: venv var  ## manage.py check、移行漏れの検査、pytest（全件）
+	"$(PY)" manage.py check
+	"$(PY)" manage.py makemigrations --check --dry-run
+	"$(PY)" -m pytest $(PYTEST_ARGS)
+
+lint: venv  ## ruff check と ruff format --check
+	"$(PY)" -m ruff check .
+	"$(PY)" -m ruff format --check .
+
+# --- Cleaning ---------------------------------------------------------------------------------------------------
+clean:  ## 生成物を消す（キャッシュ・staticfiles・ブローカーのキュー・beat の記録）。データベースと .venv は残す
+	rm -rf staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf var/broker var/celerybeat-schedule* var/celery-heartbeat "$(DEMO_ACCOUNTS)"
+	find . -path "./$(VENV)" -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean  ## clean に加えて .venv と var/（SQLite のダミーデータを含む）も消す
+	rm -rf "$(VENV)" var
