@@ -12,12 +12,13 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
 _env_file = BASE_DIR / ".env"
 if _env_file.exists():
     env.read_env(str(_env_file))
+
+# Where the embedded defaults keep their state (SQLite database, filesystem broker, beat schedule, heartbeat).
+VAR_DIR = Path(env.str("WARD_VAR_DIR", default=str(BASE_DIR / "var")))
 
 # --- Core -----------------------------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

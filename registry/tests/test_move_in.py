@@ -153,3 +153,24 @@ def test_birth_joins_household_with_new_code(as_clerk, person):
     assert child.address_established_on == dt.date(2026, 11, 1)
     assert ResidentChange.objects.get(resident=child).change_date == dt.date(2026, 11, 1)
     assert HouseholdFactory._meta.model.objects.count() == 1
+
+
+def test_failure_half_way_leaves_nothing_behind(as_clerk, person, monkeypatch):
+    """The service's transaction covers household, residents, history, events and the 附票: a crash after some of
+    them were written leaves none of them."""
+    calls = []
+
+    def crash_on_second(resident, *args, **kwargs):
+        calls.append(resident.pk)
+        if len(calls) == 2:
+            raise RuntimeError("simulated crash")
+        return []
+
+    monkeypatch.setattr("registry.services.entries.sync_from_resident", crash_on_second)
+    with pytest.raises(RuntimeError):
+        services.move_in([person(), person(given_name="美咲", given_name_kana="ミサキ", sex="2", relationship="妻")],
+                         change_date=D, notified_on=D, previous_municipality="271004", previous_address="x",
+                         new_household=NewHousehold("西新宿二丁目8番1号"))
+    assert len(calls) == 2
+    assert not Household.objects.exists() and not Resident.objects.exists()
+    assert not ResidentChange.objects.exists() and not ChangeEvent.objects.exists()
