@@ -1,8 +1,8 @@
 """`make run`'s supervisor (scripts/run_all.py): it serves the login page, runs worker and beat on the filesystem
 broker, and Ctrl-C stops every process it started.
 
-Everything runs in a temporary folder: a settings module that imports ours and moves VAR_DIR (SQLite, broker folders,
-beat's schedule, the heartbeat file) there, so that the developer's var/ is never touched.
+Everything runs in a temporary folder (WARD_VAR_DIR: SQLite, broker folders, beat's schedule, the heartbeat file), so
+that the developer's var/ is never touched.
 """
 
 import os
@@ -73,24 +73,16 @@ def sandbox(tmp_path):
     """Environment for the subprocesses: our settings, with every file they write under tmp_path."""
     var = tmp_path / "var"
     var.mkdir()
+    # WARD_VAR_DIR moves the SQLite file, the broker folders, beat's schedule and the heartbeat. The module only adds
+    # kombu's control folder (exchange tables), which otherwise lands in the working directory, i.e. the repository;
+    # it is a no-op once settings.py sets it.
     (tmp_path / "run_all_test_settings.py").write_text(
         textwrap.dedent(
-            f"""
-            from pathlib import Path
-
+            """
             from config.settings import *  # noqa: F403
 
-            VAR_DIR = Path({str(var)!r})
-            BROKER_DIR = VAR_DIR / "broker"
-            CELERY_BROKER_URL = "filesystem://"
-            CELERY_BROKER_TRANSPORT_OPTIONS = {{
-                "data_folder_in": str(BROKER_DIR / "queue"),
-                "data_folder_out": str(BROKER_DIR / "queue"),
-                "processed_folder": str(BROKER_DIR / "processed"),
-                "control_folder": str(BROKER_DIR / "control"),
-                "store_processed": False,
-            }}
-            CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+            if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+                CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("control_folder", str(BROKER_DIR / "control"))  # noqa: F405
             """
         ),
         encoding="utf-8",
@@ -98,11 +90,14 @@ def sandbox(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CELERY_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="run_all_test_settings",
+        WARD_VAR_DIR=str(var),
         PYTHONPATH=os.pathsep.join([str(tmp_path), str(BASE_DIR)]),
         DJANGO_ALLOW_DEV_SECRET="true",
         DJANGO_DEBUG="false",
         DATABASE_URL=f"sqlite:///{var / 'db.sqlite3'}",
-        CELERY_BROKER_URL="filesystem://",  # also set in the module; here so that a developer's .env cannot win
+        # Defaults, set explicitly so that a developer's .env (read by settings.py) cannot choose others:
+        CELERY_BROKER_URL="filesystem://",
+        CELERY_BEAT_SCHEDULE_FILENAME=str(var / "celerybeat-schedule"),
         STATIC_ROOT=str(tmp_path / "static"),
         WEB_CONCURRENCY="1",
         RUN_ALL_STOP_TIMEOUT="15",
