@@ -1,3 +1,4 @@
+# ruff: noqa: S106 - throwaway passwords of test users
 """Test personas and shared fixtures (healthchecks' alice/bob idea): a resident clerk, a koseki clerk, a supervisor,
 an operator, and the batch context."""
 

@@ -17,6 +17,19 @@ class ChangeEventAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "source")
     date_hierarchy = "occurred_at"
     # The payload holds personal data: shown on the detail page only, to users allowed to view events.
-    readonly_fields = ("kind", "reason", "occurred_at", "change_group", "resident", "fuhyo_entry", "koseki", "filing",
-                       "payload", "actor", "source", "request_id", "routed_at")
+    readonly_fields = (
+        "kind",
+        "reason",
+        "occurred_at",
+        "change_group",
+        "resident",
+        "fuhyo_entry",
+        "koseki",
+        "filing",
+        "payload",
+        "actor",
+        "source",
+        "request_id",
+        "routed_at",
+    )
     raw_id_fields = ("resident", "fuhyo_entry", "koseki", "filing", "actor")

@@ -3,8 +3,9 @@
 住民票コード: 10 payload digits + 1 check digit, modulus 11 with weights 2..7,2..5 counted from the rightmost payload
 digit; a remainder of 0 or 1 gives 0 (product decision 10).
 
-地方公共団体コード: 5 payload digits + 1 check digit (総務省「全国地方公共団体コード」): weights 6,5,4,3,2 from the left,
-check = 11 - (sum mod 11), taking the last digit, so a remainder of 0 gives 1 and a remainder of 1 gives 0.
+地方公共団体コード: 5 payload digits + 1 check digit (総務省「全国地方公共団体コード」):
+weights 6,5,4,3,2 from the left, check = 11 - (sum mod 11), taking the last digit, so a remainder of 0 gives 1
+and a remainder of 1 gives 0.
 """
 
 
@@ -19,10 +20,7 @@ def juminhyo_code_check_digit(payload: str) -> int:
 
 def is_valid_juminhyo_code(code: str) -> bool:
     return (
-        len(code) == 11
-        and code.isascii()
-        and code.isdigit()
-        and juminhyo_code_check_digit(code[:10]) == int(code[10])
+        len(code) == 11 and code.isascii() and code.isdigit() and juminhyo_code_check_digit(code[:10]) == int(code[10])
     )
 
 

@@ -71,19 +71,31 @@ class ChangeEvent(models.Model):
         "registry.Resident", verbose_name="住民票", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     fuhyo_entry = models.ForeignKey(
-        "koseki_fuhyo.FuhyoEntry", verbose_name="附票記載", null=True, blank=True, on_delete=models.PROTECT,
+        "koseki_fuhyo.FuhyoEntry",
+        verbose_name="附票記載",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     koseki = models.ForeignKey(
         "koseki_fuhyo.Koseki", verbose_name="戸籍", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     filing = models.ForeignKey(
-        "koseki_fuhyo.KosekiFiling", verbose_name="戸籍届出", null=True, blank=True, on_delete=models.PROTECT,
+        "koseki_fuhyo.KosekiFiling",
+        verbose_name="戸籍届出",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     payload = models.JSONField("内容", default=dict)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     source = models.CharField("経路", max_length=80)

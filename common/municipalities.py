@@ -47,7 +47,9 @@ def read_table(path: Path) -> Iterator[dict]:
                 continue  # comments and header lines
             code = row[0].strip()
             if not is_valid_lg_code(code):
-                raise MunicipalityTableError(f"{path.name} {lineno}行目: 地方公共団体コード {code} の検査数字が不正です")
+                raise MunicipalityTableError(
+                    f"{path.name} {lineno}行目: 地方公共団体コード {code} の検査数字が不正です"
+                )
             prefecture = row[1].strip()
             name = row[2].strip() if len(row) > 2 else ""
             if delimiter == "\t":

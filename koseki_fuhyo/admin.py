@@ -22,8 +22,16 @@ class KosekiAdmin(ReadOnlyAdmin):
 
 class FuhyoAddressInline(ReadOnlyInline):
     model = FuhyoAddress
-    fields = ("municipality", "address", "is_abroad", "country", "established_on", "recorded_on", "reason",
-              "is_current")
+    fields = (
+        "municipality",
+        "address",
+        "is_abroad",
+        "country",
+        "established_on",
+        "recorded_on",
+        "reason",
+        "is_current",
+    )
     readonly_fields = fields
 
 

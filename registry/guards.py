@@ -1,6 +1,7 @@
 """The one rule that protects a 除票: once removed, a 住民票 changes only by a statutory correction.
 
-Statutory corrections are 職権修正 (incl. 誤記修正) and the completion of the 除票 on receipt of a 転入通知 (住基法9条1項).
+Statutory corrections are 職権修正 (incl. 誤記修正) and the completion of the 除票 on receipt of a 転入通知
+(住基法9条1項).
 Their services enter `statutory_correction()`; every other save of a removed row is refused by `Resident.save()`,
 whichever path it comes from (service, admin, shell).
 """

@@ -83,6 +83,4 @@ def validate_relationship(value: str) -> None:
             params={"value": value},
         )
     if len(links) > MAX_LINKS:
-        raise ValidationError(
-            "続柄が5段階以上になるときは「縁故者」と記載してください。", code="relationship_too_long"
-        )
+        raise ValidationError("続柄が5段階以上になるときは「縁故者」と記載してください。", code="relationship_too_long")

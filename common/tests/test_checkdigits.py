@@ -46,8 +46,16 @@ def test_my_number_style_formula_agrees_with_domain_reference():
 
 @pytest.mark.parametrize(
     ("code", "name"),
-    [("131041", "新宿区"), ("131016", "千代田区"), ("011002", "札幌市"), ("010006", "北海道"), ("141003", "横浜市"),
-     ("271004", "大阪市"), ("472018", "那覇市"), ("130001", "東京都")],
+    [
+        ("131041", "新宿区"),
+        ("131016", "千代田区"),
+        ("011002", "札幌市"),
+        ("010006", "北海道"),
+        ("141003", "横浜市"),
+        ("271004", "大阪市"),
+        ("472018", "那覇市"),
+        ("130001", "東京都"),
+    ],
 )
 def test_lg_code_worked_examples(code, name):
     # 新宿区 13104: 1·6+3·5+1·4+0·3+4·2 = 33, 33 mod 11 = 0 → 11 − 0 = 11 → 1.
@@ -58,8 +66,11 @@ def test_lg_code_worked_examples(code, name):
 def test_lg_code_remainder_one_gives_zero():
     # 渋谷区 13113: 1·6+3·5+1·4+1·3+3·2 = 34, 34 mod 11 = 1 → 11 − 1 = 10 → 0 (131130).
     assert lg_code_check_digit("13113") == 0
-    payload = next(f"{n:05d}" for n in range(100000)
-                   if sum(int(c) * w for c, w in zip(f"{n:05d}", (6, 5, 4, 3, 2), strict=True)) % 11 == 1)
+    payload = next(
+        f"{n:05d}"
+        for n in range(100000)
+        if sum(int(c) * w for c, w in zip(f"{n:05d}", (6, 5, 4, 3, 2), strict=True)) % 11 == 1
+    )
     assert lg_code_check_digit(payload) == 0
 
 

@@ -10,8 +10,18 @@ TSUCHI_YOSHI = "\U00020bb7"  # 𠮷 (U+20BB7), supplementary plane
 
 
 @pytest.mark.parametrize(
-    "name", ["山田", "髙橋", "𠮷田".replace("𠮷", TSUCHI_YOSHI), KATSURAGI_IVS + "西", "佐々木", "さくら", "ジョージ",
-             "〆木", "渡邉\ufe00"]
+    "name",
+    [
+        "山田",
+        "髙橋",
+        "𠮷田".replace("𠮷", TSUCHI_YOSHI),
+        KATSURAGI_IVS + "西",
+        "佐々木",
+        "さくら",
+        "ジョージ",
+        "〆木",
+        "渡邉\ufe00",
+    ],
 )
 def test_names_accepted(name):
     validate_name_part(name)
@@ -19,8 +29,14 @@ def test_names_accepted(name):
 
 @pytest.mark.parametrize(
     ("name", "fragment"),
-    [("Yamada", "使えない文字"), ("山田 太郎", "空白"), ("山田1", "使えない文字"), ("\ue000田", "外字"),
-     ("\U000e0100山", "異体字セレクタ"), ("", "入力")],
+    [
+        ("Yamada", "使えない文字"),
+        ("山田 太郎", "空白"),
+        ("山田1", "使えない文字"),
+        ("\ue000田", "外字"),
+        ("\U000e0100山", "異体字セレクタ"),
+        ("", "入力"),
+    ],
 )
 def test_names_refused(name, fragment):
     with pytest.raises(ValidationError) as err:

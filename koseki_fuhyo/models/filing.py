@@ -25,8 +25,14 @@ class KosekiFiling(models.Model):
     details = models.JSONField("届出の内容", default=dict, blank=True)
     note = models.CharField("備考", max_length=200, blank=True)
     change_group = models.UUIDField("異動番号", default=uuid.uuid4, editable=False, db_index=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="受付者", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="受付者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
 
     class Meta:
@@ -41,22 +47,39 @@ class KosekiFiling(models.Model):
 class FilingPerson(models.Model):
     """A person a 戸籍届出 concerns, as written on the 届書, linked to our registers where the person is in them."""
 
-    filing = models.ForeignKey(KosekiFiling, verbose_name="戸籍届出", on_delete=models.PROTECT,
-                               related_name="persons")
+    filing = models.ForeignKey(KosekiFiling, verbose_name="戸籍届出", on_delete=models.PROTECT, related_name="persons")
     role = models.CharField("立場", max_length=20, choices=FilingPersonRole.choices)
     surname = models.CharField("氏", max_length=30)
     given_name = models.CharField("名", max_length=30)
     birth_date = models.DateField("生年月日", null=True, blank=True)
     sex = models.CharField("性別", max_length=1, choices=Sex.choices, blank=True)
     juminhyo_code = models.CharField("住民票コード", max_length=11, blank=True)
-    address_municipality = models.ForeignKey(Municipality, verbose_name="住所（市区町村）", null=True, blank=True,
-                                             on_delete=models.PROTECT, related_name="+",
-                                             help_text="届書に書かれた住所の市区町村（住民票記載事項通知の宛先）")
+    address_municipality = models.ForeignKey(
+        Municipality,
+        verbose_name="住所（市区町村）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="届書に書かれた住所の市区町村（住民票記載事項通知の宛先）",
+    )
     address = models.CharField("住所", max_length=300, blank=True)
-    fuhyo_entry = models.ForeignKey("koseki_fuhyo.FuhyoEntry", verbose_name="附票記載", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="filings")
-    resident = models.ForeignKey("registry.Resident", verbose_name="住民票", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="filings")
+    fuhyo_entry = models.ForeignKey(
+        "koseki_fuhyo.FuhyoEntry",
+        verbose_name="附票記載",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="filings",
+    )
+    resident = models.ForeignKey(
+        "registry.Resident",
+        verbose_name="住民票",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="filings",
+    )
 
     class Meta:
         verbose_name = "届出の関係者"

@@ -9,11 +9,13 @@ from ..choices import EntryStatus
 
 class FuhyoEntry(models.Model):
     """One person's part of a 戸籍の附票: the person as written in the 戸籍, and (through FuhyoAddress) every address
-    the person has had while in this 戸籍. 「在籍」 while the person is in the 戸籍; 「消除」 after 死亡, 婚姻による除籍,
+    the person has had while in this 戸籍. 「在籍」 while the person is in the 戸籍;
+    「消除」 after 死亡, 婚姻による除籍,
     転籍 and the like. The 情報提供用個人識別符号 is a secret: never shown unmasked, never logged, never exported."""
 
-    koseki = models.ForeignKey("koseki_fuhyo.Koseki", verbose_name="戸籍", on_delete=models.PROTECT,
-                               related_name="entries")
+    koseki = models.ForeignKey(
+        "koseki_fuhyo.Koseki", verbose_name="戸籍", on_delete=models.PROTECT, related_name="entries"
+    )
     position = models.PositiveSmallIntegerField("記載順")
     surname = models.CharField("氏", max_length=30, validators=[validate_name_part])
     given_name = models.CharField("名", max_length=30, validators=[validate_name_part])
@@ -74,12 +76,13 @@ class FuhyoEntry(models.Model):
 
 
 class FuhyoAddress(models.Model):
-    """A line of the 附票's address history: 住所 (or 国外転出 with the country), 住所を定めた年月日, 記録日 and 事由."""
+    """A line of the 附票's address history: 住所 (or 国外転出 with the country), 住所を定めた年月日,
+    記録日 and 事由."""
 
-    entry = models.ForeignKey(FuhyoEntry, verbose_name="附票記載", on_delete=models.PROTECT,
-                              related_name="addresses")
-    municipality = models.ForeignKey(Municipality, verbose_name="住所（市区町村）", null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(FuhyoEntry, verbose_name="附票記載", on_delete=models.PROTECT, related_name="addresses")
+    municipality = models.ForeignKey(
+        Municipality, verbose_name="住所（市区町村）", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     address = models.CharField("住所", max_length=300, blank=True, help_text="市区町村名より後")
     is_abroad = models.BooleanField("国外転出", default=False)
     country = models.CharField("国名", max_length=60, blank=True)

@@ -37,23 +37,40 @@ from registry.services.results import ChangeResult
 
 from ..choices import EntryStatus, FilingKind, FilingPersonRole, FilingStatus, WardRole
 from ..models import FilingPerson, FuhyoEntry, Koseki, KosekiFiling
-from . import fuhyo, koseki as koseki_services
+from . import fuhyo
+from . import koseki as koseki_services
 
-RECORD_ONLY_KINDS = frozenset({
-    FilingKind.RECOGNITION, FilingKind.PARENTAL_AUTHORITY, FilingKind.GUARDIANSHIP,
-    FilingKind.AFFINITY_TERMINATION, FilingKind.DISINHERITANCE, FilingKind.NATIONALITY_RESERVATION,
-    FilingKind.NATIONALITY_CHOICE, FilingKind.FOREIGN_NATIONALITY_LOSS,
-})
-RELOCATION_KINDS = frozenset({
-    FilingKind.ADOPTION, FilingKind.ADOPTION_DISSOLUTION, FilingKind.SPECIAL_ADOPTION,
-    FilingKind.SPECIAL_ADOPTION_DISSOLUTION, FilingKind.DIVORCE, FilingKind.DIVORCE_SURNAME,
-    FilingKind.ADOPTION_SURNAME, FilingKind.SURNAME_RESTORATION, FilingKind.ENTRY, FilingKind.BRANCH,
-})
-NEW_NATIONAL_KINDS = frozenset({FilingKind.NATURALIZATION, FilingKind.NATIONALITY_ACQUISITION,
-                                FilingKind.REGISTRATION})
+RECORD_ONLY_KINDS = frozenset(
+    {
+        FilingKind.RECOGNITION,
+        FilingKind.PARENTAL_AUTHORITY,
+        FilingKind.GUARDIANSHIP,
+        FilingKind.AFFINITY_TERMINATION,
+        FilingKind.DISINHERITANCE,
+        FilingKind.NATIONALITY_RESERVATION,
+        FilingKind.NATIONALITY_CHOICE,
+        FilingKind.FOREIGN_NATIONALITY_LOSS,
+    }
+)
+RELOCATION_KINDS = frozenset(
+    {
+        FilingKind.ADOPTION,
+        FilingKind.ADOPTION_DISSOLUTION,
+        FilingKind.SPECIAL_ADOPTION,
+        FilingKind.SPECIAL_ADOPTION_DISSOLUTION,
+        FilingKind.DIVORCE,
+        FilingKind.DIVORCE_SURNAME,
+        FilingKind.ADOPTION_SURNAME,
+        FilingKind.SURNAME_RESTORATION,
+        FilingKind.ENTRY,
+        FilingKind.BRANCH,
+    }
+)
+NEW_NATIONAL_KINDS = frozenset({FilingKind.NATURALIZATION, FilingKind.NATIONALITY_ACQUISITION, FilingKind.REGISTRATION})
 
 
 # --- What the clerk supplies ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FilingHeader:
@@ -111,6 +128,7 @@ class FilingResult:
 
 # --- The run of one filing ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Person:
     spec: FiledPerson
@@ -125,9 +143,15 @@ class _Person:
         if source is not None:
             return {f: getattr(source, f) for f in fuhyo.IDENTITY_FIELDS} | {"juminhyo_code": source.juminhyo_code}
         s = self.spec
-        return {"surname": s.surname, "given_name": s.given_name, "surname_kana": s.surname_kana,
-                "given_name_kana": s.given_name_kana, "birth_date": s.birth_date, "sex": s.sex,
-                "juminhyo_code": s.juminhyo_code}
+        return {
+            "surname": s.surname,
+            "given_name": s.given_name,
+            "surname_kana": s.surname_kana,
+            "given_name_kana": s.given_name_kana,
+            "birth_date": s.birth_date,
+            "sex": s.sex,
+            "juminhyo_code": s.juminhyo_code,
+        }
 
 
 class _Run:
@@ -166,8 +190,13 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
     if problems:
         raise ServiceError(problems)
     filing = KosekiFiling.objects.create(
-        kind=kind, filed_on=header.filed_on, accepted_on=accepted_on, received_at=received_at,
-        ward_role=header.ward_role, details=_jsonable(details), note=header.note,
+        kind=kind,
+        filed_on=header.filed_on,
+        accepted_on=accepted_on,
+        received_at=received_at,
+        ward_role=header.ward_role,
+        details=_jsonable(details),
+        note=header.note,
         recorded_by_id=_actor_id(),
     )
     run_persons = []
@@ -193,11 +222,17 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
         if resident is not None:
             address_municipality = Municipality.objects.get(code=settings.WARD_LG_CODE)
         person.row = FilingPerson.objects.create(
-            filing=filing, role=spec.role, surname=ident["surname"], given_name=ident["given_name"],
-            birth_date=ident["birth_date"], sex=ident["sex"] or "", juminhyo_code=ident["juminhyo_code"] or "",
+            filing=filing,
+            role=spec.role,
+            surname=ident["surname"],
+            given_name=ident["given_name"],
+            birth_date=ident["birth_date"],
+            sex=ident["sex"] or "",
+            juminhyo_code=ident["juminhyo_code"] or "",
             address_municipality=address_municipality,
             address=resident.address if resident is not None else spec.address,
-            fuhyo_entry=entry, resident=resident,
+            fuhyo_entry=entry,
+            resident=resident,
         )
         run_persons.append(person)
     return _Run(filing, run_persons)
@@ -211,23 +246,31 @@ def _finish(run: _Run) -> FilingResult:
     persons = []
     for p in run.persons:
         row = p.row
-        persons.append({
-            "role": row.role,
-            "filing_person_id": row.pk,
-            "juminhyo_code": row.juminhyo_code,
-            "surname": row.surname,
-            "given_name": row.given_name,
-            "birth_date": row.birth_date.isoformat() if row.birth_date else None,
-            "sex": row.sex,
-            "address_municipality": row.address_municipality_id,
-            "resident_in_ward": p.resident is not None,
-            "juminhyo_changes": _jsonable(p.juminhyo_changes),
-            "removed": p.removed,
-        })
-    payload = {"kind": filing.kind, "filed_on": filing.filed_on.isoformat(), "accepted_on": run.date.isoformat(),
-               "received_at": filing.received_at_id, "persons": persons}
-    run.result.events.append(record_event(ChangeEvent.Kind.KOSEKI_FILED, run.group, filing.kind, payload,
-                                          filing=filing))
+        persons.append(
+            {
+                "role": row.role,
+                "filing_person_id": row.pk,
+                "juminhyo_code": row.juminhyo_code,
+                "surname": row.surname,
+                "given_name": row.given_name,
+                "birth_date": row.birth_date.isoformat() if row.birth_date else None,
+                "sex": row.sex,
+                "address_municipality": row.address_municipality_id,
+                "resident_in_ward": p.resident is not None,
+                "juminhyo_changes": _jsonable(p.juminhyo_changes),
+                "removed": p.removed,
+            }
+        )
+    payload = {
+        "kind": filing.kind,
+        "filed_on": filing.filed_on.isoformat(),
+        "accepted_on": run.date.isoformat(),
+        "received_at": filing.received_at_id,
+        "persons": persons,
+    }
+    run.result.events.append(
+        record_event(ChangeEvent.Kind.KOSEKI_FILED, run.group, filing.kind, payload, filing=filing)
+    )
     return run.result
 
 
@@ -284,8 +327,10 @@ def _validate_new_place(place: KosekiPlace) -> None:
     _place_municipality(place)
     if not place.honseki_address.strip():
         problems["honseki_address"] = ["新しい本籍の地番を入力してください。"]
-    for name, label in ((place.hittousha_surname, "hittousha_surname"),
-                        (place.hittousha_given_name, "hittousha_given_name")):
+    for name, label in (
+        (place.hittousha_surname, "hittousha_surname"),
+        (place.hittousha_given_name, "hittousha_given_name"),
+    ):
         try:
             validate_name_part(name)
         except Exception as exc:  # noqa: BLE001
@@ -298,9 +343,15 @@ def _open_place(run: _Run, place: KosekiPlace, reason: str) -> KosekiPlace:
     """A new 戸籍 in the ward is opened once, before persons move into it."""
     _validate_new_place(place)
     if place.koseki is None and place.in_ward:
-        koseki = koseki_services.open_koseki(place.honseki_address, place.hittousha_surname,
-                                             place.hittousha_given_name, run.date, reason, run.group,
-                                             filing=run.filing)
+        koseki = koseki_services.open_koseki(
+            place.honseki_address,
+            place.hittousha_surname,
+            place.hittousha_given_name,
+            run.date,
+            reason,
+            run.group,
+            filing=run.filing,
+        )
         return KosekiPlace(koseki=koseki)
     return place
 
@@ -308,18 +359,26 @@ def _open_place(run: _Run, place: KosekiPlace, reason: str) -> KosekiPlace:
 def _place_items(place: KosekiPlace) -> dict[str, Any]:
     """本籍 and 筆頭者 as the 住民票 writes them."""
     if place.koseki is not None:
-        return {"honseki_municipality": settings.WARD_LG_CODE, "honseki_address": place.koseki.honseki_address,
-                "hittousha_name": place.koseki.hittousha_name}
-    return {"honseki_municipality": place.honseki_municipality, "honseki_address": place.honseki_address.strip(),
-            "hittousha_name": f"{place.hittousha_surname}　{place.hittousha_given_name}"}
+        return {
+            "honseki_municipality": settings.WARD_LG_CODE,
+            "honseki_address": place.koseki.honseki_address,
+            "hittousha_name": place.koseki.hittousha_name,
+        }
+    return {
+        "honseki_municipality": place.honseki_municipality,
+        "honseki_address": place.honseki_address.strip(),
+        "hittousha_name": f"{place.hittousha_surname}　{place.hittousha_given_name}",
+    }
 
 
 def _fuhyo_address_of(person: _Person) -> tuple[fuhyo.AddressData | None, dt.date | None]:
     if person.entry is not None:
         current = person.entry.current_address()
         if current is not None:
-            return (fuhyo.AddressData(current.municipality, current.address, current.is_abroad, current.country),
-                    current.established_on)
+            return (
+                fuhyo.AddressData(current.municipality, current.address, current.is_abroad, current.country),
+                current.established_on,
+            )
     if person.resident is not None:
         return fuhyo.ward_address_of(person.resident), person.resident.address_established_on
     spec = person.spec
@@ -335,15 +394,29 @@ def _update_resident(run: _Run, person: _Person, changes: dict[str, Any]) -> Non
     the 住民票記載事項通知."""
     person.juminhyo_changes.update(changes)
     if person.resident is not None:
-        run.add_resident_result(registry_services.apply_koseki_change(
-            person.resident, changes, change_date=run.date, notified_on=run.filing.filed_on, filing=run.filing,
-            note=run.filing.get_kind_display(),
-        ))
+        run.add_resident_result(
+            registry_services.apply_koseki_change(
+                person.resident,
+                changes,
+                change_date=run.date,
+                notified_on=run.filing.filed_on,
+                filing=run.filing,
+                note=run.filing.get_kind_display(),
+            )
+        )
         person.resident.refresh_from_db()
 
 
-def _relocate(run: _Run, person: _Person, place: KosekiPlace, reason: str, *, new_surname: str | None = None,
-              new_surname_kana: str | None = None, close_reason: str = "全員除籍") -> None:
+def _relocate(
+    run: _Run,
+    person: _Person,
+    place: KosekiPlace,
+    reason: str,
+    *,
+    new_surname: str | None = None,
+    new_surname_kana: str | None = None,
+    close_reason: str = "全員除籍",
+) -> None:
     """The person leaves the current 戸籍 of the ward (if any) and enters `place` (if it is in the ward), taking the
     new 氏 when given; the 住民票 follows."""
     target = place.koseki
@@ -357,19 +430,35 @@ def _relocate(run: _Run, person: _Person, place: KosekiPlace, reason: str, *, ne
         koseki_services.close_if_empty(old.koseki, run.date, close_reason, run.group, filing=run.filing)
     if target is not None and (old is None or old.koseki_id != target.pk):
         entry, event = fuhyo.enter_person(
-            target, surname=identity["surname"], given_name=identity["given_name"],
-            surname_kana=identity["surname_kana"], given_name_kana=identity["given_name_kana"],
-            birth_date=identity["birth_date"], sex=identity["sex"], juminhyo_code=identity["juminhyo_code"] or "",
-            address=address, address_established_on=established_on, entered_on=run.date, reason=reason,
-            group=run.group, filing=run.filing,
+            target,
+            surname=identity["surname"],
+            given_name=identity["given_name"],
+            surname_kana=identity["surname_kana"],
+            given_name_kana=identity["given_name_kana"],
+            birth_date=identity["birth_date"],
+            sex=identity["sex"],
+            juminhyo_code=identity["juminhyo_code"] or "",
+            address=address,
+            address_established_on=established_on,
+            entered_on=run.date,
+            reason=reason,
+            group=run.group,
+            filing=run.filing,
         )
         person.entry = entry
         run.result.entries.append(entry)
         run.result.events.append(event)
     elif target is not None and old is not None and new_surname is not None:
-        run.result.events.append(fuhyo.amend_person(
-            old, {"surname": new_surname, "surname_kana": new_surname_kana}, run.date, reason, run.group,
-            filing=run.filing))
+        run.result.events.append(
+            fuhyo.amend_person(
+                old,
+                {"surname": new_surname, "surname_kana": new_surname_kana},
+                run.date,
+                reason,
+                run.group,
+                filing=run.filing,
+            )
+        )
     changes = _place_items(place)
     if new_surname is not None:
         changes |= {"surname": new_surname, "surname_kana": new_surname_kana}
@@ -378,10 +467,13 @@ def _relocate(run: _Run, person: _Person, place: KosekiPlace, reason: str, *, ne
 
 # --- Record-only filings ---------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def file_record_only(kind: str, header: FilingHeader, persons: list[FiledPerson], details: dict[str, Any] | None = None
-                     ) -> FilingResult:
-    """認知, 親権, 未成年後見, 姻族関係終了, 推定相続人廃除, 国籍留保, 国籍選択, 外国国籍喪失: the 戸籍 gains a 身分事項; no
+def file_record_only(
+    kind: str, header: FilingHeader, persons: list[FiledPerson], details: dict[str, Any] | None = None
+) -> FilingResult:
+    """認知, 親権, 未成年後見, 姻族関係終了, 推定相続人廃除, 国籍留保, 国籍選択, 外国国籍喪失:
+    the 戸籍 gains a 身分事項; no
     item of the 附票 or the 住民票 changes, so nothing else is written and no notice is due."""
     if kind not in RECORD_ONLY_KINDS:
         raise ServiceError({"kind": ["この届出事件は記録のみの届出ではありません。"]})
@@ -392,6 +484,7 @@ def file_record_only(kind: str, header: FilingHeader, persons: list[FiledPerson]
 
 
 # --- A person enters a 戸籍 ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Newborn:
@@ -415,7 +508,8 @@ def file_birth(
     address: str = "",
     parents: list[FiledPerson] = (),
 ) -> FilingResult:
-    """出生届 (49条): the child enters the parents' 戸籍 (a 戸籍 of the ward: 附票 記載) and, when born into a 世帯 of the
+    """出生届 (49条): the child enters the parents' 戸籍 (a 戸籍 of the ward: 附票 記載) and, when born into
+    a 世帯 of the
     ward, gets a 住民票 (出生) with a new 住民票コード. A child living elsewhere is announced to that 住所地."""
     if household is None and not address_municipality:
         raise ServiceError({"household": ["子の住所（区内の世帯、または区外の住所）を指定してください。"]})
@@ -424,10 +518,17 @@ def file_birth(
     if parents_koseki.koseki is None and parents_koseki.in_ward:
         raise ServiceError({"koseki": ["子が入る区内の戸籍を指定してください。"]})
     _validate_new_place(parents_koseki)
-    spec = FiledPerson(role=FilingPersonRole.SUBJECT, surname=child.surname, given_name=child.given_name,
-                       surname_kana=child.surname_kana, given_name_kana=child.given_name_kana,
-                       birth_date=child.birth_date, sex=child.sex, address_municipality=address_municipality,
-                       address=address)
+    spec = FiledPerson(
+        role=FilingPersonRole.SUBJECT,
+        surname=child.surname,
+        given_name=child.given_name,
+        surname_kana=child.surname_kana,
+        given_name_kana=child.given_name_kana,
+        birth_date=child.birth_date,
+        sex=child.sex,
+        address_municipality=address_municipality,
+        address=address,
+    )
     run = _begin(FilingKind.BIRTH, header, [spec, *parents], {"birth_date": child.birth_date})
     person = run.persons[0]
     place_items = _place_items(parents_koseki)
@@ -436,18 +537,28 @@ def file_birth(
         # The 附票 row is written first, so that the 住民票's sync below finds it and agrees with it.
         if household is not None:
             hh = Household.objects.get(pk=household.pk)
-            addr = fuhyo.AddressData(Municipality.objects.get(code=settings.WARD_LG_CODE),
-                                     full_address(None, hh.address, hh.katagaki))
+            addr = fuhyo.AddressData(
+                Municipality.objects.get(code=settings.WARD_LG_CODE), full_address(None, hh.address, hh.katagaki)
+            )
         else:
             municipality = Municipality.objects.filter(code=address_municipality).first()
             if municipality is None:
                 raise ServiceError({"address_municipality": ["子の住所の市区町村が登録されていません。"]})
             addr = fuhyo.AddressData(municipality, address.strip())
         entry, event = fuhyo.enter_person(
-            parents_koseki.koseki, surname=child.surname, given_name=child.given_name,
-            surname_kana=_kana(child.surname_kana), given_name_kana=_kana(child.given_name_kana),
-            birth_date=child.birth_date, sex=child.sex, juminhyo_code=code, address=addr,
-            address_established_on=child.birth_date, entered_on=run.date, reason="出生", group=run.group,
+            parents_koseki.koseki,
+            surname=child.surname,
+            given_name=child.given_name,
+            surname_kana=_kana(child.surname_kana),
+            given_name_kana=_kana(child.given_name_kana),
+            birth_date=child.birth_date,
+            sex=child.sex,
+            juminhyo_code=code,
+            address=addr,
+            address_established_on=child.birth_date,
+            entered_on=run.date,
+            reason="出生",
+            group=run.group,
             filing=run.filing,
         )
         person.entry = entry
@@ -455,10 +566,21 @@ def file_birth(
         run.result.events.append(event)
     if household is not None:
         birth_result = registry_services.birth(
-            PersonData(surname=child.surname, given_name=child.given_name, surname_kana=child.surname_kana,
-                       given_name_kana=child.given_name_kana, birth_date=child.birth_date, sex=child.sex,
-                       relationship=relationship, juminhyo_code=code, **place_items),
-            household=household, notified_on=header.filed_on, filing=run.filing, note="出生届",
+            PersonData(
+                surname=child.surname,
+                given_name=child.given_name,
+                surname_kana=child.surname_kana,
+                given_name_kana=child.given_name_kana,
+                birth_date=child.birth_date,
+                sex=child.sex,
+                relationship=relationship,
+                juminhyo_code=code,
+                **place_items,
+            ),
+            household=household,
+            notified_on=header.filed_on,
+            filing=run.filing,
+            note="出生届",
         )
         run.add_resident_result(birth_result)
         person.resident = birth_result.residents[0]
@@ -478,8 +600,9 @@ def _kana(value: str) -> str:
 
 
 def _code_in_use(code: str) -> bool:
-    return Resident.objects.filter(juminhyo_code=code).exists() or FuhyoEntry.objects.filter(
-        juminhyo_code=code).exists()
+    return (
+        Resident.objects.filter(juminhyo_code=code).exists() or FuhyoEntry.objects.filter(juminhyo_code=code).exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -513,10 +636,17 @@ def file_new_national(
     ward, gets a 住民票 of a Japanese resident by 職権記載 (the foreign resident's record is outside this system)."""
     if kind not in NEW_NATIONAL_KINDS:
         raise ServiceError({"kind": ["帰化・国籍取得・就籍の届出ではありません。"]})
-    spec = FiledPerson(surname=person.surname, given_name=person.given_name, surname_kana=person.surname_kana,
-                       given_name_kana=person.given_name_kana, birth_date=person.birth_date, sex=person.sex,
-                       juminhyo_code=person.juminhyo_code, address_municipality=address_municipality,
-                       address=address)
+    spec = FiledPerson(
+        surname=person.surname,
+        given_name=person.given_name,
+        surname_kana=person.surname_kana,
+        given_name_kana=person.given_name_kana,
+        birth_date=person.birth_date,
+        sex=person.sex,
+        juminhyo_code=person.juminhyo_code,
+        address_municipality=address_municipality,
+        address=address,
+    )
     run = _begin(kind, header, [spec], {})
     label = FilingKind(kind).label
     place = _open_place(run, place, label)
@@ -530,22 +660,46 @@ def file_new_national(
         if place.koseki is not None:
             addr_household = household or Household(address=new_household.address, katagaki=new_household.katagaki)
             entry, event = fuhyo.enter_person(
-                place.koseki, surname=person.surname, given_name=person.given_name,
-                surname_kana=_kana(person.surname_kana), given_name_kana=_kana(person.given_name_kana),
-                birth_date=person.birth_date, sex=person.sex, juminhyo_code=code,
-                address=fuhyo.AddressData(Municipality.objects.get(code=settings.WARD_LG_CODE),
-                                          full_address(None, addr_household.address, addr_household.katagaki)),
-                address_established_on=run.date, entered_on=run.date, reason=label, group=run.group,
+                place.koseki,
+                surname=person.surname,
+                given_name=person.given_name,
+                surname_kana=_kana(person.surname_kana),
+                given_name_kana=_kana(person.given_name_kana),
+                birth_date=person.birth_date,
+                sex=person.sex,
+                juminhyo_code=code,
+                address=fuhyo.AddressData(
+                    Municipality.objects.get(code=settings.WARD_LG_CODE),
+                    full_address(None, addr_household.address, addr_household.katagaki),
+                ),
+                address_established_on=run.date,
+                entered_on=run.date,
+                reason=label,
+                group=run.group,
                 filing=run.filing,
             )
             p.entry = entry
             run.result.entries.append(entry)
             run.result.events.append(event)
         entry_result = registry_services.ex_officio_entry(
-            [PersonData(surname=person.surname, given_name=person.given_name, surname_kana=person.surname_kana,
-                        given_name_kana=person.given_name_kana, birth_date=person.birth_date, sex=person.sex,
-                        relationship=relationship, juminhyo_code=code, **_place_items(place))],
-            change_date=run.date, household=household, new_household=new_household, note=label, filing=run.filing,
+            [
+                PersonData(
+                    surname=person.surname,
+                    given_name=person.given_name,
+                    surname_kana=person.surname_kana,
+                    given_name_kana=person.given_name_kana,
+                    birth_date=person.birth_date,
+                    sex=person.sex,
+                    relationship=relationship,
+                    juminhyo_code=code,
+                    **_place_items(place),
+                )
+            ],
+            change_date=run.date,
+            household=household,
+            new_household=new_household,
+            note=label,
+            filing=run.filing,
         )
         run.add_resident_result(entry_result)
         p.resident = entry_result.residents[0]
@@ -556,6 +710,7 @@ def file_new_national(
 
 
 # --- A person leaves ---------------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def file_death(
@@ -568,7 +723,8 @@ def file_death(
     relationships: dict[int, str] | None = None,
     notifier: FiledPerson | None = None,
 ) -> FilingResult:
-    """死亡届 (86条), 失踪 (94条, 失踪宣告の届), 国籍喪失 (103条): the person is removed from the 戸籍 and the 附票, and a
+    """死亡届 (86条), 失踪 (94条, 失踪宣告の届), 国籍喪失 (103条): the person is removed from the 戸籍 and the
+    附票, and a
     resident's 住民票 becomes a 除票. A 戸籍 left without members is closed (全員除籍)."""
     if kind not in (FilingKind.DEATH, FilingKind.DISAPPEARANCE, FilingKind.NATIONALITY_LOSS):
         raise ServiceError({"kind": ["死亡・失踪・国籍喪失の届出ではありません。"]})
@@ -580,18 +736,27 @@ def file_death(
     if person.entry is None and person.resident is None and not subject.address_municipality:
         raise ServiceError({"persons": ["事件本人が区の戸籍にも住民票にも見つかりません。住所を入力してください。"]})
     if person.entry is not None:
-        run.result.events.append(fuhyo.remove_person(person.entry, date_of_death, label, run.group,
-                                                     filing=run.filing))
+        run.result.events.append(fuhyo.remove_person(person.entry, date_of_death, label, run.group, filing=run.filing))
         koseki_services.close_if_empty(person.entry.koseki, run.date, "全員除籍", run.group, filing=run.filing)
     if person.resident is not None:
         if kind == FilingKind.DEATH:
-            removal = registry_services.death(person.resident, date_of_death=date_of_death,
-                                              notified_on=header.filed_on, remaining_head=remaining_head,
-                                              relationships=relationships, filing=run.filing)
+            removal = registry_services.death(
+                person.resident,
+                date_of_death=date_of_death,
+                notified_on=header.filed_on,
+                remaining_head=remaining_head,
+                relationships=relationships,
+                filing=run.filing,
+            )
         else:
-            removal = registry_services.ex_officio_removal([person.resident], change_date=date_of_death,
-                                                           note=label, remaining_head=remaining_head,
-                                                           relationships=relationships, filing=run.filing)
+            removal = registry_services.ex_officio_removal(
+                [person.resident],
+                change_date=date_of_death,
+                note=label,
+                remaining_head=remaining_head,
+                relationships=relationships,
+                filing=run.filing,
+            )
         run.add_resident_result(removal)
     person.removed = True
     person.juminhyo_changes = {"removed": kind, "date": date_of_death}
@@ -599,6 +764,7 @@ def file_death(
 
 
 # --- Persons move between 戸籍 -------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def file_marriage(
@@ -617,12 +783,17 @@ def file_marriage(
     husband = FiledPerson(**{**husband.__dict__, "role": FilingPersonRole.SUBJECT})
     wife = FiledPerson(**{**wife.__dict__, "role": FilingPersonRole.SPOUSE})
     run = _begin(FilingKind.MARRIAGE, header, [husband, wife], {"surname_from": surname_from})
-    keeper, changer = (run.persons[0], run.persons[1]) if surname_from == "husband" else (run.persons[1],
-                                                                                          run.persons[0])
+    keeper, changer = (
+        (run.persons[0], run.persons[1]) if surname_from == "husband" else (run.persons[1], run.persons[0])
+    )
     k = keeper.identity()
     if place.koseki is None:
-        place = KosekiPlace(honseki_municipality=place.honseki_municipality, honseki_address=place.honseki_address,
-                            hittousha_surname=k["surname"], hittousha_given_name=k["given_name"])
+        place = KosekiPlace(
+            honseki_municipality=place.honseki_municipality,
+            honseki_address=place.honseki_address,
+            hittousha_surname=k["surname"],
+            hittousha_given_name=k["given_name"],
+        )
     elif place.koseki.hittousha_name != f"{k['surname']}　{k['given_name']}":
         raise ServiceError({"koseki": ["既存の戸籍に入るのは、その戸籍の筆頭者の氏を称するときだけです。"]})
     place = _open_place(run, place, "婚姻")
@@ -642,7 +813,8 @@ def file_relocation(
     new_surname_kana: str | None = None,
     others: list[FiledPerson] = (),
 ) -> FilingResult:
-    """養子縁組 (66条), 養子離縁 (70条), 特別養子縁組・離縁, 離婚 (76条), 77条の2・73条の2 の届, 生存配偶者の復氏 (95条),
+    """養子縁組 (66条), 養子離縁 (70条), 特別養子縁組・離縁, 離婚 (76条), 77条の2・73条の2 の届,
+    生存配偶者の復氏 (95条),
     入籍 (98条), 分籍 (100条): each subject leaves the 戸籍 of the ward they are in (if any) and enters `place`,
     taking `new_surname` when the 氏 changes. For a new 戸籍 the 筆頭者 is the first subject unless given."""
     if kind not in RELOCATION_KINDS:
@@ -654,17 +826,28 @@ def file_relocation(
     label = FilingKind(kind).label
     first = run.persons[0].identity()
     if place.koseki is None and not place.hittousha_surname:
-        place = KosekiPlace(honseki_municipality=place.honseki_municipality, honseki_address=place.honseki_address,
-                            hittousha_surname=new_surname or first["surname"],
-                            hittousha_given_name=first["given_name"])
+        place = KosekiPlace(
+            honseki_municipality=place.honseki_municipality,
+            honseki_address=place.honseki_address,
+            hittousha_surname=new_surname or first["surname"],
+            hittousha_given_name=first["given_name"],
+        )
     place = _open_place(run, place, label)
     for person in run.persons[: len(subjects)]:
         if person.entry is None and person.resident is None and not person.spec.address_municipality:
-            raise ServiceError({"persons": ["事件本人が区の戸籍にも住民票にも見つかりません。住所を入力してください。"]})
+            raise ServiceError(
+                {"persons": ["事件本人が区の戸籍にも住民票にも見つかりません。住所を入力してください。"]}
+            )
         current_surname = person.identity()["surname"]
         changing = new_surname is not None and new_surname != current_surname
-        _relocate(run, person, place, label, new_surname=new_surname if changing else None,
-                  new_surname_kana=new_surname_kana if changing else None)
+        _relocate(
+            run,
+            person,
+            place,
+            label,
+            new_surname=new_surname if changing else None,
+            new_surname_kana=new_surname_kana if changing else None,
+        )
     return _finish(run)
 
 
@@ -682,11 +865,15 @@ def file_honseki_transfer(header: FilingHeader, koseki: Koseki, new_place: Kosek
         raise ServiceError({"honseki_address": ["新しい本籍が今の本籍と同じです。"]})
     members = list(koseki.entries.filter(status=EntryStatus.CURRENT).order_by("position"))
     subjects = [FiledPerson(role=FilingPersonRole.SUBJECT, entry=e) for e in members]
-    new_place = KosekiPlace(honseki_municipality=new_place.honseki_municipality,
-                            honseki_address=new_place.honseki_address,
-                            hittousha_surname=koseki.hittousha_surname, hittousha_given_name=koseki.hittousha_given_name)
-    run = _begin(FilingKind.HONSEKI_TRANSFER, header, subjects,
-                 {"from_koseki": koseki.pk, "to": _place_items(new_place)})
+    new_place = KosekiPlace(
+        honseki_municipality=new_place.honseki_municipality,
+        honseki_address=new_place.honseki_address,
+        hittousha_surname=koseki.hittousha_surname,
+        hittousha_given_name=koseki.hittousha_given_name,
+    )
+    run = _begin(
+        FilingKind.HONSEKI_TRANSFER, header, subjects, {"from_koseki": koseki.pk, "to": _place_items(new_place)}
+    )
     place = _open_place(run, new_place, "転籍")
     for person in run.persons:
         _relocate(run, person, place, "転籍", close_reason="転籍")
@@ -696,9 +883,9 @@ def file_honseki_transfer(header: FilingHeader, koseki: Koseki, new_place: Kosek
 
 # --- Names change --------------------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def file_surname_change(header: FilingHeader, koseki: Koseki, new_surname: str, new_surname_kana: str
-                        ) -> FilingResult:
+def file_surname_change(header: FilingHeader, koseki: Koseki, new_surname: str, new_surname_kana: str) -> FilingResult:
     """氏の変更届 (107条): the 氏 of the 戸籍 changes for every member in it, on the 附票 and the 住民票, and the
     筆頭者の氏名 of every member's 住民票 with it."""
     new_surname, new_surname_kana = _clean_new_name(new_surname, new_surname_kana, "new_surname")
@@ -708,22 +895,25 @@ def file_surname_change(header: FilingHeader, koseki: Koseki, new_surname: str, 
     if new_surname == koseki.hittousha_surname:
         raise ServiceError({"new_surname": ["新しい氏が今の氏と同じです。"]})
     members = list(koseki.entries.filter(status=EntryStatus.CURRENT).order_by("position"))
-    run = _begin(FilingKind.SURNAME_CHANGE, header, [FiledPerson(entry=e) for e in members],
-                 {"new_surname": new_surname})
+    run = _begin(
+        FilingKind.SURNAME_CHANGE, header, [FiledPerson(entry=e) for e in members], {"new_surname": new_surname}
+    )
     koseki.hittousha_surname = new_surname
     koseki.save(update_fields=["hittousha_surname", "updated_at"])
     for person in run.persons:
         changes = {"surname": new_surname, "surname_kana": new_surname_kana}
-        run.result.events.append(fuhyo.amend_person(person.entry, changes, run.date, "氏の変更", run.group,
-                                                    filing=run.filing))
+        run.result.events.append(
+            fuhyo.amend_person(person.entry, changes, run.date, "氏の変更", run.group, filing=run.filing)
+        )
         _update_resident(run, person, changes | {"hittousha_name": koseki.hittousha_name})
     _sync_hittousha_of_others(run, koseki)
     return _finish(run)
 
 
 @transaction.atomic
-def file_given_name_change(header: FilingHeader, subject: FiledPerson, new_given_name: str,
-                           new_given_name_kana: str) -> FilingResult:
+def file_given_name_change(
+    header: FilingHeader, subject: FiledPerson, new_given_name: str, new_given_name_kana: str
+) -> FilingResult:
     """名の変更届 (107条の2): the person's 名 and its カナ change; when the person is 筆頭者, so does the 筆頭者の氏名
     on the 住民票 of every member of the 戸籍."""
     _clean_new_name(new_given_name, new_given_name_kana, "new_given_name")
@@ -748,8 +938,7 @@ def file_given_name_change(header: FilingHeader, subject: FiledPerson, new_given
 
 
 @transaction.atomic
-def file_furigana(header: FilingHeader, subject: FiledPerson, surname_kana: str, given_name_kana: str
-                  ) -> FilingResult:
+def file_furigana(header: FilingHeader, subject: FiledPerson, surname_kana: str, given_name_kana: str) -> FilingResult:
     """氏名の振り仮名の届 (令和5年改正, 2025-05-26 施行): the カナ of 氏 and 名 as the 戸籍 now records them."""
     if subject.entry is None:
         raise ServiceError({"persons": ["振り仮名の届は区の戸籍にある人について受け付けます。"]})
@@ -757,8 +946,9 @@ def file_furigana(header: FilingHeader, subject: FiledPerson, surname_kana: str,
     run = _begin(FilingKind.FURIGANA, header, [subject], {})
     person = run.persons[0]
     changes = {"surname_kana": surname_kana, "given_name_kana": given_name_kana}
-    run.result.events.append(fuhyo.amend_person(person.entry, changes, run.date, "振り仮名", run.group,
-                                                filing=run.filing))
+    run.result.events.append(
+        fuhyo.amend_person(person.entry, changes, run.date, "振り仮名", run.group, filing=run.filing)
+    )
     _update_resident(run, person, changes)
     return _finish(run)
 
@@ -782,6 +972,13 @@ def _sync_hittousha_of_others(run: _Run, koseki: Koseki, exclude: set[int] = fro
     for entry in koseki.entries.filter(status=EntryStatus.CURRENT).exclude(pk__in=handled):
         resident = _resident_for_code(entry.juminhyo_code)
         if resident is not None:
-            run.add_resident_result(registry_services.apply_koseki_change(
-                resident, {"hittousha_name": koseki.hittousha_name}, change_date=run.date,
-                notified_on=run.filing.filed_on, filing=run.filing, note=run.filing.get_kind_display()))
+            run.add_resident_result(
+                registry_services.apply_koseki_change(
+                    resident,
+                    {"hittousha_name": koseki.hittousha_name},
+                    change_date=run.date,
+                    notified_on=run.filing.filed_on,
+                    filing=run.filing,
+                    note=run.filing.get_kind_display(),
+                )
+            )

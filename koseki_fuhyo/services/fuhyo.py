@@ -48,10 +48,18 @@ def identity_differences(entry: FuhyoEntry, person) -> list[str]:
     return [f for f in IDENTITY_FIELDS if getattr(entry, f) != getattr(person, f)]
 
 
-def _event(kind: str, entry: FuhyoEntry, record_kind: str, reason: str, recorded_on: dt.date, group: uuid.UUID,
-           filing=None) -> ChangeEvent:
-    return record_event(kind, group, reason, fuhyo_items(entry, record_kind, reason, recorded_on),
-                        fuhyo_entry=entry, koseki=entry.koseki, filing=filing)
+def _event(
+    kind: str, entry: FuhyoEntry, record_kind: str, reason: str, recorded_on: dt.date, group: uuid.UUID, filing=None
+) -> ChangeEvent:
+    return record_event(
+        kind,
+        group,
+        reason,
+        fuhyo_items(entry, record_kind, reason, recorded_on),
+        fuhyo_entry=entry,
+        koseki=entry.koseki,
+        filing=filing,
+    )
 
 
 def record_address(
@@ -77,8 +85,7 @@ def record_address(
         reason=reason,
         is_current=True,
     )
-    event = _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, FuhyoRecordKind.AMENDMENT, reason, recorded_on, group,
-                   filing)
+    event = _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, FuhyoRecordKind.AMENDMENT, reason, recorded_on, group, filing)
     return line, event
 
 
@@ -132,8 +139,7 @@ def enter_person(
     return entry, event
 
 
-def remove_person(entry: FuhyoEntry, removed_on: dt.date, reason: str, group: uuid.UUID, *, filing=None
-                  ) -> ChangeEvent:
+def remove_person(entry: FuhyoEntry, removed_on: dt.date, reason: str, group: uuid.UUID, *, filing=None) -> ChangeEvent:
     """消除: the person leaves the 戸籍 (死亡, 婚姻による除籍, 転籍 …); the row and its addresses stay as 除附票."""
     entry.status = EntryStatus.REMOVED
     entry.removed_on = removed_on
@@ -142,8 +148,9 @@ def remove_person(entry: FuhyoEntry, removed_on: dt.date, reason: str, group: uu
     return _event(ChangeEvent.Kind.FUHYO_REMOVED, entry, FuhyoRecordKind.REMOVAL, reason, removed_on, group, filing)
 
 
-def amend_person(entry: FuhyoEntry, changes: dict, recorded_on: dt.date, reason: str, group: uuid.UUID, *,
-                 filing=None) -> ChangeEvent:
+def amend_person(
+    entry: FuhyoEntry, changes: dict, recorded_on: dt.date, reason: str, group: uuid.UUID, *, filing=None
+) -> ChangeEvent:
     """記載の修正 of identity items (氏名, カナ, 生年月日, 性別) or of the 住民票コード."""
     for field, value in changes.items():
         setattr(entry, field, value)
@@ -178,8 +185,17 @@ def sync_from_resident(resident, reason: str, recorded_on: dt.date, group: uuid.
             "differences": differences
             + (["honseki_address"] if entry and entry.koseki.honseki_address != resident.honseki_address else []),
         }
-        return [record_event(ChangeEvent.Kind.FUHYO_UNMATCHED, group, reason, payload, resident=resident,
-                             fuhyo_entry=entry, koseki=entry.koseki if entry else None)]
+        return [
+            record_event(
+                ChangeEvent.Kind.FUHYO_UNMATCHED,
+                group,
+                reason,
+                payload,
+                resident=resident,
+                fuhyo_entry=entry,
+                koseki=entry.koseki if entry else None,
+            )
+        ]
     wanted = ward_address_of(resident)
     current = entry.current_address()
     if (

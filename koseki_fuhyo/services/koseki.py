@@ -11,8 +11,16 @@ from ..choices import EntryStatus, KosekiStatus
 from ..models import Koseki
 
 
-def open_koseki(honseki_address: str, hittousha_surname: str, hittousha_given_name: str, formed_on: dt.date,
-                reason: str, group: uuid.UUID, *, filing=None) -> Koseki:
+def open_koseki(
+    honseki_address: str,
+    hittousha_surname: str,
+    hittousha_given_name: str,
+    formed_on: dt.date,
+    reason: str,
+    group: uuid.UUID,
+    *,
+    filing=None,
+) -> Koseki:
     koseki = Koseki(
         honseki_address=honseki_address.strip(),
         hittousha_surname=hittousha_surname,
@@ -22,9 +30,14 @@ def open_koseki(honseki_address: str, hittousha_surname: str, hittousha_given_na
     )
     full_clean_or_raise(koseki)
     koseki.save()
-    record_event(ChangeEvent.Kind.KOSEKI_OPENED, group, reason,
-                 {"koseki_id": koseki.pk, "honseki_address": koseki.honseki_address,
-                  "hittousha_name": koseki.hittousha_name}, koseki=koseki, filing=filing)
+    record_event(
+        ChangeEvent.Kind.KOSEKI_OPENED,
+        group,
+        reason,
+        {"koseki_id": koseki.pk, "honseki_address": koseki.honseki_address, "hittousha_name": koseki.hittousha_name},
+        koseki=koseki,
+        filing=filing,
+    )
     return koseki
 
 
@@ -36,7 +49,12 @@ def close_if_empty(koseki: Koseki, closed_on: dt.date, reason: str, group: uuid.
     koseki.closed_on = closed_on
     koseki.closed_reason = reason
     koseki.save(update_fields=["status", "closed_on", "closed_reason", "updated_at"])
-    record_event(ChangeEvent.Kind.KOSEKI_CLOSED, group, reason,
-                 {"koseki_id": koseki.pk, "honseki_address": koseki.honseki_address,
-                  "hittousha_name": koseki.hittousha_name}, koseki=koseki, filing=filing)
+    record_event(
+        ChangeEvent.Kind.KOSEKI_CLOSED,
+        group,
+        reason,
+        {"koseki_id": koseki.pk, "honseki_address": koseki.honseki_address, "hittousha_name": koseki.hittousha_name},
+        koseki=koseki,
+        filing=filing,
+    )
     return True

@@ -43,14 +43,24 @@ def link_to_koseki(resident: Resident, koseki: Koseki | None = None, *, hittoush
         koseki = KosekiFactory(hittousha_surname=resident.surname, hittousha_given_name=resident.given_name)
     position = (koseki.entries.order_by("-position").values_list("position", flat=True).first() or 0) + 1
     entry = FuhyoEntryFactory(
-        koseki=koseki, position=position, surname=resident.surname, given_name=resident.given_name,
-        surname_kana=resident.surname_kana, given_name_kana=resident.given_name_kana,
-        birth_date=resident.birth_date, sex=resident.sex, juminhyo_code=resident.juminhyo_code,
+        koseki=koseki,
+        position=position,
+        surname=resident.surname,
+        given_name=resident.given_name,
+        surname_kana=resident.surname_kana,
+        given_name_kana=resident.given_name_kana,
+        birth_date=resident.birth_date,
+        sex=resident.sex,
+        juminhyo_code=resident.juminhyo_code,
     )
     FuhyoAddress.objects.create(
-        entry=entry, municipality=ward(), address=fuhyo_address_text(resident),
-        established_on=resident.address_established_on, recorded_on=resident.address_established_on,
-        reason="転入", is_current=True,
+        entry=entry,
+        municipality=ward(),
+        address=fuhyo_address_text(resident),
+        established_on=resident.address_established_on,
+        recorded_on=resident.address_established_on,
+        reason="転入",
+        is_current=True,
     )
     resident.honseki_municipality = ward()
     resident.honseki_address = koseki.honseki_address

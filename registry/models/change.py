@@ -27,12 +27,20 @@ class ResidentChange(models.Model):
     new_household_number = models.CharField("新しい世帯番号", max_length=10, blank=True)
     details = models.JSONField("修正内容", default=dict, blank=True, help_text="項目ごとの修正前・修正後")
     filing = models.ForeignKey(
-        "koseki_fuhyo.KosekiFiling", verbose_name="戸籍届出", null=True, blank=True, on_delete=models.PROTECT,
+        "koseki_fuhyo.KosekiFiling",
+        verbose_name="戸籍届出",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="resident_changes",
     )
     note = models.CharField("備考", max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="記録者", null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name="記録者",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     source = models.CharField("経路", max_length=80)

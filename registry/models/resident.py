@@ -32,14 +32,23 @@ class Resident(models.Model):
     became_resident_on = models.DateField("住民となった年月日")
 
     honseki_municipality = models.ForeignKey(
-        Municipality, verbose_name="本籍（市区町村）", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", help_text="空欄は本籍不明",
+        Municipality,
+        verbose_name="本籍（市区町村）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="空欄は本籍不明",
     )
     honseki_address = models.CharField("本籍（地番）", max_length=200, blank=True)
     hittousha_name = models.CharField("筆頭者の氏名", max_length=61, blank=True)
 
     previous_municipality = models.ForeignKey(
-        Municipality, verbose_name="従前の住所（市区町村）", null=True, blank=True, on_delete=models.PROTECT,
+        Municipality,
+        verbose_name="従前の住所（市区町村）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     previous_address = models.CharField("従前の住所", max_length=300, blank=True)
@@ -48,7 +57,11 @@ class Resident(models.Model):
     removed_on = models.DateField("消除年月日", null=True, blank=True)
     removal_reason = models.CharField("消除事由", max_length=32, choices=ChangeReason.choices, blank=True)
     moved_to_municipality = models.ForeignKey(
-        Municipality, verbose_name="転出先（市区町村）", null=True, blank=True, on_delete=models.PROTECT,
+        Municipality,
+        verbose_name="転出先（市区町村）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     moved_to_address = models.CharField("転出先住所", max_length=300, blank=True)

@@ -18,6 +18,7 @@ __all__ = [
     "death",
     "ex_officio_amendment",
     "ex_officio_entry",
+    "ex_officio_removal",
     "merge_households",
     "move_in",
     "move_out",

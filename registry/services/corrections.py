@@ -20,13 +20,30 @@ from .results import ChangeResult
 
 # Items a 職権修正 may correct; 世帯 and 住所 change only through their own 異動 (転居, 世帯変更).
 AMENDABLE = (
-    "surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex", "relationship",
-    "honseki_municipality", "honseki_address", "hittousha_name", "juminhyo_code", "address_established_on",
+    "surname",
+    "given_name",
+    "surname_kana",
+    "given_name_kana",
+    "birth_date",
+    "sex",
+    "relationship",
+    "honseki_municipality",
+    "honseki_address",
+    "hittousha_name",
+    "juminhyo_code",
+    "address_established_on",
     "became_resident_on",
 )
 # Items a 戸籍届出 changes on the 住民票 (氏名, 振り仮名, 本籍, 筆頭者).
-KOSEKI_ITEMS = ("surname", "given_name", "surname_kana", "given_name_kana", "honseki_municipality",
-                "honseki_address", "hittousha_name")
+KOSEKI_ITEMS = (
+    "surname",
+    "given_name",
+    "surname_kana",
+    "given_name_kana",
+    "honseki_municipality",
+    "honseki_address",
+    "hittousha_name",
+)
 
 
 def _clean_changes(problems: Problems, changes: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -66,8 +83,14 @@ def _serialisable(value: Any) -> Any:
 
 
 def _apply(
-    resident: Resident, cleaned: dict[str, Any], reason: str, change_date: dt.date, notified_on: dt.date | None,
-    *, filing=None, note: str = "",
+    resident: Resident,
+    cleaned: dict[str, Any],
+    reason: str,
+    change_date: dt.date,
+    notified_on: dt.date | None,
+    *,
+    filing=None,
+    note: str = "",
 ) -> ChangeResult:
     before = resident_items(resident)
     details = {}
@@ -88,8 +111,19 @@ def _apply(
     result = new_result()
     result.residents.append(resident)
     here = ward_address(resident.address, resident.katagaki)
-    write_change(result, resident, reason, change_date, notified_on, previous_address=here, new_address=here,
-                 details=details, before=before, filing=filing, note=note)
+    write_change(
+        result,
+        resident,
+        reason,
+        change_date,
+        notified_on,
+        previous_address=here,
+        new_address=here,
+        details=details,
+        before=before,
+        filing=filing,
+        note=note,
+    )
     if resident.status == ResidentStatus.CURRENT:
         result.events.extend(sync_from_resident(resident, reason, change_date, result.change_group))
     return result
@@ -124,9 +158,12 @@ def ex_officio_amendment(
             problems.add("relationship", "この世帯にはすでに世帯主がいます。世帯主変更として記録してください。")
         if resident.relationship == HEAD and cleaned["relationship"] != HEAD:
             problems.add("relationship", "世帯主の続柄は職権修正では変えられません。世帯主変更として記録してください。")
-    if cleaned.get("juminhyo_code") and Resident.objects.filter(
-        juminhyo_code=cleaned["juminhyo_code"], status=ResidentStatus.CURRENT
-    ).exclude(pk=resident.pk).exists():
+    if (
+        cleaned.get("juminhyo_code")
+        and Resident.objects.filter(juminhyo_code=cleaned["juminhyo_code"], status=ResidentStatus.CURRENT)
+        .exclude(pk=resident.pk)
+        .exists()
+    ):
         problems.add("juminhyo_code", "この住民票コードは他の住民票で使われています。")
     problems.raise_if_any()
     with statutory_correction(ChangeReason.EX_OFFICIO_AMENDMENT):
@@ -168,7 +205,9 @@ def record_move_out_confirmation(
     keeping the planned values beside them."""
     resident = _lock(resident)
     if resident.status != ResidentStatus.REMOVED or resident.removal_reason not in (
-        ChangeReason.MOVE_OUT, ChangeReason.MOVE_OUT_ABROAD, ChangeReason.EX_OFFICIO_REMOVAL,
+        ChangeReason.MOVE_OUT,
+        ChangeReason.MOVE_OUT_ABROAD,
+        ChangeReason.EX_OFFICIO_REMOVAL,
     ):
         raise ServiceError("転入通知は、転出または職権消除による除票にだけ記録できます。", code="not_moved_out")
     problems = Problems()
@@ -188,7 +227,15 @@ def record_move_out_confirmation(
         resident.save()
         result = new_result()
         result.residents.append(resident)
-        write_change(result, resident, ChangeReason.MOVE_OUT_CONFIRMED, confirmed_date, notice_received_on,
-                     previous_address=ward_address(resident.address, resident.katagaki),
-                     new_address=confirmed_address.strip(), details=details, before=before)
+        write_change(
+            result,
+            resident,
+            ChangeReason.MOVE_OUT_CONFIRMED,
+            confirmed_date,
+            notice_received_on,
+            previous_address=ward_address(resident.address, resident.katagaki),
+            new_address=confirmed_address.strip(),
+            details=details,
+            before=before,
+        )
         return result

@@ -67,15 +67,17 @@ def _clean_person(problems: Problems, index: int | None, person: PersonData) -> 
         hittousha_name=person.hittousha_name.strip(),
     )
     v.check_date_type(problems, p("birth_date"), person.birth_date)
-    honseki = v.municipality_or_problem(problems, p("honseki_municipality"), person.honseki_municipality,
-                                        required=False)
+    honseki = v.municipality_or_problem(
+        problems, p("honseki_municipality"), person.honseki_municipality, required=False
+    )
     if honseki is not None and not cleaned.honseki_address:
         problems.add(p("honseki_address"), "本籍の地番を入力してください。")
     if honseki is not None and not cleaned.hittousha_name:
         problems.add(p("hittousha_name"), "筆頭者の氏名を入力してください。")
-    if cleaned.juminhyo_code and Resident.objects.filter(
-        juminhyo_code=cleaned.juminhyo_code, status=ResidentStatus.CURRENT
-    ).exists():
+    if (
+        cleaned.juminhyo_code
+        and Resident.objects.filter(juminhyo_code=cleaned.juminhyo_code, status=ResidentStatus.CURRENT).exists()
+    ):
         problems.add(p("juminhyo_code"), "この住民票コードの住民票がすでにあります（二重登録のおそれ）。")
     return cleaned, honseki
 
@@ -102,8 +104,9 @@ def _enter(
     codes = [c.juminhyo_code for c, _ in cleaned if c.juminhyo_code]
     if len(codes) != len(set(codes)):
         problems.add("persons", "同じ住民票コードが二度入力されています。")
-    previous = v.municipality_or_problem(problems, "previous_municipality", previous_municipality,
-                                         required=reason == ChangeReason.MOVE_IN)
+    previous = v.municipality_or_problem(
+        problems, "previous_municipality", previous_municipality, required=reason == ChangeReason.MOVE_IN
+    )
     if previous is not None and previous.code == ward_code():
         problems.add("previous_municipality", "区内からの異動は転入ではなく転居です。")
     relationships = [c.relationship for c, _ in cleaned]
@@ -117,8 +120,12 @@ def _enter(
         household = lock_household(household)
         if HEAD in relationships and household.head is not None:
             problems.add("persons", "この世帯にはすでに世帯主がいます。")
-    check_change_dates(problems, change_date, notified_on,
-                       birth_dates=[c.birth_date for c, _ in cleaned if isinstance(c.birth_date, dt.date)])
+    check_change_dates(
+        problems,
+        change_date,
+        notified_on,
+        birth_dates=[c.birth_date for c, _ in cleaned if isinstance(c.birth_date, dt.date)],
+    )
     problems.raise_if_any()
 
     result = new_result()
@@ -158,7 +165,11 @@ def _enter(
     new_head = head_name(household)
     for resident in result.residents:
         write_change(
-            result, resident, reason, change_date, notified_on,
+            result,
+            resident,
+            reason,
+            change_date,
+            notified_on,
             previous_address=previous_text,
             new_address=ward_address(household.address, household.katagaki),
             new_head_name=new_head,
@@ -174,8 +185,7 @@ def _code_in_use(code: str) -> bool:
     from koseki_fuhyo.models import FuhyoEntry
 
     return (
-        Resident.objects.filter(juminhyo_code=code).exists()
-        or FuhyoEntry.objects.filter(juminhyo_code=code).exists()
+        Resident.objects.filter(juminhyo_code=code).exists() or FuhyoEntry.objects.filter(juminhyo_code=code).exists()
     )
 
 
@@ -196,9 +206,17 @@ def move_in(
     reason = ChangeReason.MOVE_IN_FROM_ABROAD if from_abroad else ChangeReason.MOVE_IN
     if from_abroad and previous_municipality:
         raise ServiceError({"previous_municipality": ["国外からの転入では従前の市区町村は指定しません。"]})
-    return _enter(reason, persons, household=household, new_household=new_household, change_date=change_date,
-                  notified_on=notified_on, previous_municipality=previous_municipality,
-                  previous_address=previous_address, note=note)
+    return _enter(
+        reason,
+        persons,
+        household=household,
+        new_household=new_household,
+        change_date=change_date,
+        notified_on=notified_on,
+        previous_municipality=previous_municipality,
+        previous_address=previous_address,
+        note=note,
+    )
 
 
 @transaction.atomic
@@ -214,8 +232,16 @@ def ex_officio_entry(
     """職権記載 (住基法施行令12条): a 住民票 the ward writes on its own authority (実態調査, 戸籍の届出の通知 …)."""
     if not note.strip():
         raise ServiceError({"note": ["職権記載の理由を備考に入力してください。"]})
-    return _enter(ChangeReason.EX_OFFICIO_ENTRY, persons, household=household, new_household=new_household,
-                  change_date=change_date, notified_on=None, note=note, filing=filing)
+    return _enter(
+        ChangeReason.EX_OFFICIO_ENTRY,
+        persons,
+        household=household,
+        new_household=new_household,
+        change_date=change_date,
+        notified_on=None,
+        note=note,
+        filing=filing,
+    )
 
 
 @transaction.atomic
@@ -229,6 +255,13 @@ def birth(
 ) -> ChangeResult:
     """出生: the newborn's 住民票, in the 世帯 it was born into. The 異動年月日 is the birth date. A 住民票コード is
     issued unless the 出生届 service already issued one for the 附票."""
-    return _enter(ChangeReason.BIRTH, [child], household=household, new_household=None,
-                  change_date=child.birth_date, notified_on=notified_on, note=note, filing=filing)
-
+    return _enter(
+        ChangeReason.BIRTH,
+        [child],
+        household=household,
+        new_household=None,
+        change_date=child.birth_date,
+        notified_on=notified_on,
+        note=note,
+        filing=filing,
+    )

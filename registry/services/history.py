@@ -122,7 +122,7 @@ def next_household_number() -> str:
         raise RuntimeError("next_household_number must run inside the service's transaction")
     last = (
         Household.objects.select_for_update()
-        .filter(number__regex=r"^[0-9]{%d}$" % HOUSEHOLD_NUMBER_WIDTH)
+        .filter(number__regex=rf"^[0-9]{{{HOUSEHOLD_NUMBER_WIDTH}}}$")
         .order_by("-number")
         .first()
     )

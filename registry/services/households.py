@@ -12,8 +12,14 @@ from ..relationships import HEAD
 from ..rules import Problems, check_change_dates
 from .history import lock_current, lock_household, new_result, next_household_number
 from .results import ChangeResult
-from .structure import Placement, check_heads, relationship_problems, remaining_head_placements, require_members, \
-    restructure
+from .structure import (
+    Placement,
+    check_heads,
+    relationship_problems,
+    remaining_head_placements,
+    require_members,
+    restructure,
+)
 
 
 def _dates(change_date: dt.date, notified_on: dt.date | None) -> None:
@@ -50,8 +56,9 @@ def change_household_head(
     check_heads(problems, [household], placements)
     problems.raise_if_any()
     result = new_result()
-    restructure(result, placements, ChangeReason.HOUSEHOLD_HEAD_CHANGE, change_date, notified_on,
-                touched=[household], note=note)
+    restructure(
+        result, placements, ChangeReason.HOUSEHOLD_HEAD_CHANGE, change_date, notified_on, touched=[household], note=note
+    )
     return result
 
 
@@ -79,7 +86,9 @@ def split_household(
     if len(members) >= household.current_members().count():
         raise ServiceError({"residents": ["世帯員全員が分離することはできません。"]})
     new_household = Household.objects.create(
-        number=next_household_number(), address=household.address, katagaki=household.katagaki,
+        number=next_household_number(),
+        address=household.address,
+        katagaki=household.katagaki,
         formed_on=change_date,
     )
     placements = []
@@ -92,15 +101,33 @@ def split_household(
             raise ServiceError({f"relationships[{member.pk}]": ["新しい世帯主との続柄を入力してください。"]})
     staying, headless = remaining_head_placements(household, members, remaining_head, relationships)
     problems = relationship_problems(placements + staying)
-    check_heads(problems, [household, new_household], placements + staying,
-                headless_allowed={household.pk} if headless else set())
+    check_heads(
+        problems,
+        [household, new_household],
+        placements + staying,
+        headless_allowed={household.pk} if headless else set(),
+    )
     problems.raise_if_any()
     result = new_result()
-    restructure(result, placements, ChangeReason.HOUSEHOLD_SEPARATION, change_date, notified_on,
-                touched=[household, new_household], note=note)
+    restructure(
+        result,
+        placements,
+        ChangeReason.HOUSEHOLD_SEPARATION,
+        change_date,
+        notified_on,
+        touched=[household, new_household],
+        note=note,
+    )
     if staying:
-        restructure(result, staying, ChangeReason.HOUSEHOLD_HEAD_CHANGE, change_date, notified_on,
-                    touched=[household], note=note)
+        restructure(
+            result,
+            staying,
+            ChangeReason.HOUSEHOLD_HEAD_CHANGE,
+            change_date,
+            notified_on,
+            touched=[household],
+            note=note,
+        )
     return result
 
 
@@ -134,6 +161,7 @@ def merge_households(
     check_heads(problems, [source, target], placements)
     problems.raise_if_any()
     result = new_result()
-    restructure(result, placements, ChangeReason.HOUSEHOLD_MERGER, change_date, notified_on,
-                touched=[source, target], note=note)
+    restructure(
+        result, placements, ChangeReason.HOUSEHOLD_MERGER, change_date, notified_on, touched=[source, target], note=note
+    )
     return result

@@ -12,8 +12,15 @@ from ..models import Household, Resident
 from ..relationships import HEAD
 from ..rules import Problems, check_change_dates
 from .entries import NewHousehold
-from .history import head_name, lock_current, lock_household, new_result, next_household_number, ward_address, \
-    write_change
+from .history import (
+    head_name,
+    lock_current,
+    lock_household,
+    new_result,
+    next_household_number,
+    ward_address,
+    write_change,
+)
 from .results import ChangeResult
 from .structure import Placement, check_heads, relationship_problems, remaining_head_placements, restructure
 
@@ -47,7 +54,9 @@ def move_within(
     """
     relationships = relationships or {}
     if (new_address is None) == (target_household is None):
-        raise ServiceError("転居先として、新しい住所か、入る世帯のどちらか一方を指定してください。", code="target_choice")
+        raise ServiceError(
+            "転居先として、新しい住所か、入る世帯のどちらか一方を指定してください。", code="target_choice"
+        )
     if not residents:
         raise ServiceError({"residents": ["転居する人を一人以上選んでください。"]})
     residents = lock_current(residents)
@@ -84,14 +93,22 @@ def move_within(
             _move_address(resident, household, change_date)
             result.residents.append(resident)
             write_change(
-                result, resident, ChangeReason.MOVE_WITHIN, change_date, notified_on,
+                result,
+                resident,
+                ChangeReason.MOVE_WITHIN,
+                change_date,
+                notified_on,
                 previous_address=previous_address,
                 new_address=ward_address(household.address, household.katagaki),
-                previous_head_name=previous_head, new_head_name=previous_head,
-                previous_household_number=household.number, new_household_number=household.number, note=note,
+                previous_head_name=previous_head,
+                new_head_name=previous_head,
+                previous_household_number=household.number,
+                new_household_number=household.number,
+                note=note,
             )
-            result.events.extend(sync_from_resident(resident, ChangeReason.MOVE_WITHIN, change_date,
-                                                    result.change_group))
+            result.events.extend(
+                sync_from_resident(resident, ChangeReason.MOVE_WITHIN, change_date, result.change_group)
+            )
         return result
 
     # Some (or all, into another 世帯) move: re-arrange 世帯, then move addresses.
@@ -108,8 +125,10 @@ def move_within(
         if new_head is None or new_head.pk not in {r.pk for r in residents}:
             raise ServiceError({"new_head": ["新しい世帯の世帯主を、転居する人から選んでください。"]})
         destination = Household.objects.create(
-            number=next_household_number(), address=new_address.address.strip(),
-            katagaki=new_address.katagaki.strip(), formed_on=change_date,
+            number=next_household_number(),
+            address=new_address.address.strip(),
+            katagaki=new_address.katagaki.strip(),
+            formed_on=change_date,
         )
         movers = []
         for r in residents:
@@ -121,17 +140,27 @@ def move_within(
                 raise ServiceError({f"relationships[{r.pk}]": ["新しい世帯主との続柄を入力してください。"]})
     staying, headless = remaining_head_placements(household, residents, remaining_head, relationships)
     problems = relationship_problems(movers + staying)
-    check_heads(problems, [household, destination], movers + staying,
-                headless_allowed={household.pk} if headless else set())
+    check_heads(
+        problems, [household, destination], movers + staying, headless_allowed={household.pk} if headless else set()
+    )
     problems.raise_if_any()
     for placement in movers:
         _move_address(placement.resident, destination, change_date)
-    restructure(result, movers, ChangeReason.MOVE_WITHIN, change_date, notified_on,
-                touched=[household, destination], note=note)
+    restructure(
+        result, movers, ChangeReason.MOVE_WITHIN, change_date, notified_on, touched=[household, destination], note=note
+    )
     if staying:
-        restructure(result, staying, ChangeReason.HOUSEHOLD_HEAD_CHANGE, change_date, notified_on,
-                    touched=[household], note=note)
+        restructure(
+            result,
+            staying,
+            ChangeReason.HOUSEHOLD_HEAD_CHANGE,
+            change_date,
+            notified_on,
+            touched=[household],
+            note=note,
+        )
     for placement in movers:
-        result.events.extend(sync_from_resident(placement.resident, ChangeReason.MOVE_WITHIN, change_date,
-                                                result.change_group))
+        result.events.extend(
+            sync_from_resident(placement.resident, ChangeReason.MOVE_WITHIN, change_date, result.change_group)
+        )
     return result

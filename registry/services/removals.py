@@ -41,8 +41,13 @@ def _remove(
     household = lock_household(residents[0].household)
     if any(r.household_id != household.pk for r in residents):
         raise ServiceError({"residents": ["一つの届出で扱えるのは同じ世帯の人だけです。"]})
-    check_change_dates(problems, change_date, notified_on, birth_dates=[r.birth_date for r in residents],
-                       change_date_may_follow_notification_by=ahead_days)
+    check_change_dates(
+        problems,
+        change_date,
+        notified_on,
+        birth_dates=[r.birth_date for r in residents],
+        change_date_may_follow_notification_by=ahead_days,
+    )
     problems.raise_if_any()
     staying, headless = remaining_head_placements(household, residents, remaining_head, relationships or {})
     relationship_problems(staying).raise_if_any()
@@ -64,14 +69,30 @@ def _remove(
     result.households.append(household)
     for resident in residents:
         write_change(
-            result, resident, reason, change_date, notified_on,
-            previous_address=old_address, new_address=destination_text,
-            previous_head_name=previous_head, new_head_name="",
-            previous_household_number=household.number, filing=filing, note=note,
+            result,
+            resident,
+            reason,
+            change_date,
+            notified_on,
+            previous_address=old_address,
+            new_address=destination_text,
+            previous_head_name=previous_head,
+            new_head_name="",
+            previous_household_number=household.number,
+            filing=filing,
+            note=note,
         )
     if staying:
-        restructure(result, staying, ChangeReason.HOUSEHOLD_HEAD_CHANGE, change_date, notified_on,
-                    touched=[household], filing=filing, note="世帯主の消除に伴う変更")
+        restructure(
+            result,
+            staying,
+            ChangeReason.HOUSEHOLD_HEAD_CHANGE,
+            change_date,
+            notified_on,
+            touched=[household],
+            filing=filing,
+            note="世帯主の消除に伴う変更",
+        )
     del headless  # a 世帯 left 世帯主不在 waits for a 世帯主変更届
     return result
 
@@ -103,7 +124,9 @@ def move_out(
         else:
             moved_to = Municipality.objects.filter(code=destination_municipality).first()
             if moved_to is None:
-                problems.add("destination_municipality", f"地方公共団体コード {destination_municipality} は登録されていません。")
+                problems.add(
+                    "destination_municipality", f"地方公共団体コード {destination_municipality} は登録されていません。"
+                )
             elif moved_to.code == ward_code():
                 problems.add("destination_municipality", "区内への異動は転出ではなく転居です。")
         if not destination_address.strip():
@@ -113,10 +136,19 @@ def move_out(
         f"国外（{destination_country.strip()}）" if abroad else full_address(moved_to, destination_address.strip())
     )
     result = _remove(
-        reason, residents, change_date=planned_date, notified_on=notified_on, remaining_head=remaining_head,
-        relationships=relationships, destination_text=destination_text, moved_to=moved_to,
-        moved_to_address=destination_address.strip(), moved_to_country=destination_country.strip(), note=note,
-        problems=problems, ahead_days=MOVE_OUT_NOTICE_AHEAD_DAYS,
+        reason,
+        residents,
+        change_date=planned_date,
+        notified_on=notified_on,
+        remaining_head=remaining_head,
+        relationships=relationships,
+        destination_text=destination_text,
+        moved_to=moved_to,
+        moved_to_address=destination_address.strip(),
+        moved_to_country=destination_country.strip(),
+        note=note,
+        problems=problems,
+        ahead_days=MOVE_OUT_NOTICE_AHEAD_DAYS,
     )
     if abroad:
         for resident in result.residents:
@@ -125,8 +157,12 @@ def move_out(
             entry = current_entry_for_code(resident.juminhyo_code, lock=True)
             if entry is not None and not identity_differences(entry, resident):
                 _, event = record_address(
-                    entry, AddressData(municipality=None, is_abroad=True, country=destination_country.strip()),
-                    planned_date, notified_on, ChangeReason.MOVE_OUT_ABROAD.label, result.change_group,
+                    entry,
+                    AddressData(municipality=None, is_abroad=True, country=destination_country.strip()),
+                    planned_date,
+                    notified_on,
+                    ChangeReason.MOVE_OUT_ABROAD.label,
+                    result.change_group,
                 )
                 result.events.append(event)
     return result
@@ -145,8 +181,16 @@ def death(
 ) -> ChangeResult:
     """死亡: the 住民票 is removed as of the date of death. The 戸籍 and 附票 side is recorded by the 死亡届
     (koseki_fuhyo.services.filings), which calls this for a resident of the ward."""
-    return _remove(ChangeReason.DEATH, [resident], change_date=date_of_death, notified_on=notified_on,
-                   remaining_head=remaining_head, relationships=relationships, filing=filing, note=note)
+    return _remove(
+        ChangeReason.DEATH,
+        [resident],
+        change_date=date_of_death,
+        notified_on=notified_on,
+        remaining_head=remaining_head,
+        relationships=relationships,
+        filing=filing,
+        note=note,
+    )
 
 
 @transaction.atomic
@@ -162,5 +206,13 @@ def ex_officio_removal(
     """職権消除 (住基法施行令12条): e.g. a person found by survey not to live at the address."""
     if not note.strip():
         raise ServiceError({"note": ["職権消除の理由を備考に入力してください。"]})
-    return _remove(ChangeReason.EX_OFFICIO_REMOVAL, residents, change_date=change_date, notified_on=None,
-                   remaining_head=remaining_head, relationships=relationships, filing=filing, note=note)
+    return _remove(
+        ChangeReason.EX_OFFICIO_REMOVAL,
+        residents,
+        change_date=change_date,
+        notified_on=None,
+        remaining_head=remaining_head,
+        relationships=relationships,
+        filing=filing,
+        note=note,
+    )

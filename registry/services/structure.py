@@ -47,8 +47,13 @@ def final_members(household: Household, placements: list[Placement]) -> dict[int
     return members
 
 
-def check_heads(problems: Problems, households: list[Household], placements: list[Placement], *,
-                headless_allowed: set[int] = frozenset()) -> None:
+def check_heads(
+    problems: Problems,
+    households: list[Household],
+    placements: list[Placement],
+    *,
+    headless_allowed: set[int] = frozenset(),
+) -> None:
     for household in households:
         members = final_members(household, placements)
         heads = sum(1 for rel in members.values() if rel == HEAD)
@@ -93,7 +98,11 @@ def restructure(
     for p in placements:
         old_household, old_rel = before[p.resident.pk]
         write_change(
-            result, p.resident, reason, change_date, notified_on,
+            result,
+            p.resident,
+            reason,
+            change_date,
+            notified_on,
             previous_address=ward_address(old_household.address, old_household.katagaki),
             new_address=ward_address(p.household.address, p.household.katagaki),
             previous_head_name=head_before.get(old_household.pk, ""),

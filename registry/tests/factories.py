@@ -13,11 +13,15 @@ from registry.addresses import with_katagaki
 from registry.choices import Sex
 from registry.models import Household, Resident
 
-_rng = random.Random(20261125)
+_rng = random.Random(20261125)  # noqa: S311 - dummy codes, reproducible per test run
 
 SURNAMES = [("山田", "ヤマダ"), ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ")]
-GIVEN = [("太郎", "タロウ", Sex.MALE), ("花子", "ハナコ", Sex.FEMALE), ("一郎", "イチロウ", Sex.MALE),
-         ("美咲", "ミサキ", Sex.FEMALE)]
+GIVEN = [
+    ("太郎", "タロウ", Sex.MALE),
+    ("花子", "ハナコ", Sex.FEMALE),
+    ("一郎", "イチロウ", Sex.MALE),
+    ("美咲", "ミサキ", Sex.FEMALE),
+]
 
 
 def ward() -> Municipality:

@@ -10,8 +10,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
-    "model", ["registry_resident", "registry_household", "registry_residentchange", "koseki_fuhyo_koseki",
-              "koseki_fuhyo_fuhyoentry", "koseki_fuhyo_kosekifiling", "common_municipality", "common_changeevent"],
+    "model",
+    [
+        "registry_resident",
+        "registry_household",
+        "registry_residentchange",
+        "koseki_fuhyo_koseki",
+        "koseki_fuhyo_fuhyoentry",
+        "koseki_fuhyo_kosekifiling",
+        "common_municipality",
+        "common_changeevent",
+    ],
 )
 def test_changelists_open_and_add_is_forbidden(admin_client, model):
     resident = ResidentFactory()

@@ -17,10 +17,12 @@ D = dt.date(2026, 11, 20)
 
 def test_ex_officio_amendment_records_before_and_after(as_clerk):
     r = ResidentFactory()
-    services.ex_officio_amendment(r, {"given_name_kana": "たろー", "birth_date": dt.date(1980, 5, 2)},
-                                  change_date=D, note="戸籍照合により修正")
+    services.ex_officio_amendment(
+        r, {"given_name_kana": "たろー", "birth_date": dt.date(1980, 5, 2)}, change_date=D, note="戸籍照合により修正"
+    )
     r.refresh_from_db()
-    assert r.given_name_kana == "タロー" and r.birth_date == dt.date(1980, 5, 2)
+    assert r.given_name_kana == "タロー"
+    assert r.birth_date == dt.date(1980, 5, 2)
     change = ResidentChange.objects.get(resident=r)
     assert change.reason == ChangeReason.EX_OFFICIO_AMENDMENT
     assert change.details == {"given_name_kana": ["タロウ", "タロー"], "birth_date": ["1980-05-01", "1980-05-02"]}
@@ -43,11 +45,14 @@ def test_amendment_refusals(as_clerk):
 
 def test_koseki_change_updates_current_but_not_removed(as_clerk):
     r = ResidentFactory()
-    result = services.apply_koseki_change(r, {"surname": "鈴木", "surname_kana": "スズキ"}, change_date=D,
-                                          notified_on=D)
+    result = services.apply_koseki_change(
+        r, {"surname": "鈴木", "surname_kana": "スズキ"}, change_date=D, notified_on=D
+    )
     r.refresh_from_db()
     assert r.surname == "鈴木"
     assert result.changes[0].reason == ChangeReason.KOSEKI_NOTICE
     services.death(r, date_of_death=D, notified_on=D)
-    assert services.apply_koseki_change(r, {"surname": "田中", "surname_kana": "タナカ"}, change_date=D,
-                                        notified_on=D) is None
+    assert (
+        services.apply_koseki_change(r, {"surname": "田中", "surname_kana": "タナカ"}, change_date=D, notified_on=D)
+        is None
+    )

@@ -49,8 +49,14 @@ def test_identity_and_address_mismatches():
 
 def test_fuhyo_address_in_ward_without_resident():
     entry = FuhyoEntryFactory(juminhyo_code="12345678903")
-    FuhyoAddress.objects.create(entry=entry, municipality_id="131041", address="四谷1番",
-                                established_on=dt.date(2020, 1, 1), recorded_on=dt.date(2020, 1, 1), reason="転入")
+    FuhyoAddress.objects.create(
+        entry=entry,
+        municipality_id="131041",
+        address="四谷1番",
+        established_on=dt.date(2020, 1, 1),
+        recorded_on=dt.date(2020, 1, 1),
+        reason="転入",
+    )
     assert findings() == ["附票の現住所が区内なのに住民票がありません"]
 
 
