@@ -982,3 +982,20 @@ def _sync_hittousha_of_others(run: _Run, koseki: Koseki, exclude: set[int] = fro
                     note=run.filing.get_kind_display(),
                 )
             )
+
+
+# Which service records each 届出事件: every kind of FilingKind has exactly one (a test holds this).
+SERVICE_FOR_KIND: dict[str, object] = {
+    **dict.fromkeys(RECORD_ONLY_KINDS, file_record_only),
+    **dict.fromkeys(RELOCATION_KINDS, file_relocation),
+    **dict.fromkeys(NEW_NATIONAL_KINDS, file_new_national),
+    FilingKind.BIRTH: file_birth,
+    FilingKind.DEATH: file_death,
+    FilingKind.DISAPPEARANCE: file_death,
+    FilingKind.NATIONALITY_LOSS: file_death,
+    FilingKind.MARRIAGE: file_marriage,
+    FilingKind.HONSEKI_TRANSFER: file_honseki_transfer,
+    FilingKind.SURNAME_CHANGE: file_surname_change,
+    FilingKind.GIVEN_NAME_CHANGE: file_given_name_change,
+    FilingKind.FURIGANA: file_furigana,
+}
