@@ -1,0 +1,44 @@
+# One image for web (gunicorn), Celery worker and Celery beat; docker-compose.yml chooses the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    WEB_CONCURRENCY=3
+
+# A fixed, unprivileged user: files in named volumes keep one owner across rebuilds.
+RUN groupadd --system --gid 10001 ward \
+ && useradd --system --uid 10001 --gid ward --home-dir /home/ward --create-home --shell /usr/sbin/nologin ward
+
+WORKDIR /app
+
+# Dependencies first, so that a code change does not reinstall them. Every wheel needed exists for this platform.
+COPY requirements.txt ./
+RUN pip install --no-input -r requirements.txt
+
+# The code, listed one folder at a time on purpose: .env, .venv, var/ (SQLite with dummy data) and .git never enter
+# the image, whatever the build context holds. A new Django app must be added here.
+COPY manage.py ./
+COPY config/ config/
+COPY common/ common/
+COPY registry/ registry/
+COPY koseki_fuhyo/ koseki_fuhyo/
+COPY transfers/ transfers/
+COPY audit/ audit/
+COPY templates/ templates/
+COPY static/ static/
+
+# Static files are collected at build time (served by WhiteNoise). settings.py needs a secret to import; this one
+# exists only during this step and is refused at run time unless DJANGO_ALLOW_DEV_SECRET is set.
+RUN DJANGO_ALLOW_DEV_SECRET=true python manage.py collectstatic --noinput -v 0 \
+ && mkdir -p /app/var \
+ && chown ward:ward /app/var
+
+USER ward
+
+EXPOSE 8000
+
+# gunicorn reads the number of workers from WEB_CONCURRENCY. --no-control-socket: gunicorn 27 otherwise opens a
+# control socket in $HOME, which nobody uses here.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--no-control-socket"]
