@@ -26,15 +26,31 @@ def current() -> AuditContext | None:
     return _current.get()
 
 
+def current_request_id() -> str | None:
+    """django-auditlog's correlation id (settings.AUDITLOG_CID_GETTER): every change-history row carries the id of
+    the request, task or command that made it."""
+    ctx = _current.get()
+    return ctx.request_id if ctx else None
+
+
 @contextlib.contextmanager
 def audit_context(
     actor_id: int | None, source: str, request_id: str | None = None, remote_addr: str | None = None
 ) -> Iterator[AuditContext]:
+    """Enter the context. Outside the web (where auditlog's middleware names the user), the actor is also handed to
+    django-auditlog, so that its change history names who acted in a task or a command."""
     ctx = AuditContext(
         actor_id=actor_id, source=source, request_id=request_id or uuid.uuid4().hex, remote_addr=remote_addr
     )
     token = _current.set(ctx)
     try:
-        yield ctx
+        with contextlib.ExitStack() as stack:
+            if actor_id is not None and source != "web":
+                from auditlog.context import set_actor
+                from django.contrib.auth import get_user_model
+
+                actor = get_user_model().objects.filter(pk=actor_id).first()
+                stack.enter_context(set_actor(actor, remote_addr=remote_addr))
+            yield ctx
     finally:
         _current.reset(token)

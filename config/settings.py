@@ -126,6 +126,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 GUARDIAN_RAISE_403 = False
+
+# django-auditlog: every change-history row carries the request (or task, or command) id of the audit context.
+AUDITLOG_CID_GETTER = "common.context.current_request_id"
 ANONYMOUS_USER_NAME = None  # no anonymous object permissions: every access is by a named clerk
 
 # --- Internationalisation ---------------------------------------------------------------------------------------
