@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 def test_context_is_entered_and_left():
     assert current() is None
     with audit_context(None, "command:test", request_id="req-1") as ctx:
-        assert current() is ctx and current_request_id() == "req-1"
+        assert current() is ctx
+        assert current_request_id() == "req-1"
     assert current() is None
 
 
@@ -36,7 +37,8 @@ def test_batch_change_names_actor_and_request_everywhere(clerk, frozen_today):
     event = ChangeEvent.objects.get(resident=resident)
     assert (event.actor, event.request_id) == (clerk, "batch-42")
     entry = LogEntry.objects.get_for_object(resident).get()
-    assert entry.actor == clerk and entry.cid == "batch-42"
+    assert entry.actor == clerk
+    assert entry.cid == "batch-42"
 
 
 def test_web_request_carries_request_id_header(client, clerk):
