@@ -37,7 +37,8 @@ def test_relocation_kinds_move_the_person_and_its_resident_record(as_clerk, kind
         new_surname_kana="ナカムラ",
     )
     old.refresh_from_db()
-    assert old.status == EntryStatus.REMOVED and old.removed_reason == FilingKind(kind).label
+    assert old.status == EntryStatus.REMOVED
+    assert old.removed_reason == FilingKind(kind).label
     resident.refresh_from_db()
     assert (resident.surname, resident.honseki_address, resident.hittousha_name) == (
         "中村",
@@ -45,7 +46,8 @@ def test_relocation_kinds_move_the_person_and_its_resident_record(as_clerk, kind
         "中村　次郎",
     )
     change = ResidentChange.objects.get(resident=resident)
-    assert change.reason == ChangeReason.KOSEKI_NOTICE and change.filing.kind == kind
+    assert change.reason == ChangeReason.KOSEKI_NOTICE
+    assert change.filing.kind == kind
     assert Koseki.objects.get(pk=old.koseki_id).status == KosekiStatus.CLOSED  # he was its only member
     assert list(iter_inconsistencies()) == []
 
@@ -98,4 +100,5 @@ def test_nationality_loss_removes_resident_and_entry(as_clerk):
     )
     resident.refresh_from_db()
     entry.refresh_from_db()
-    assert resident.status == ResidentStatus.REMOVED and entry.removed_reason == "国籍喪失"
+    assert resident.status == ResidentStatus.REMOVED
+    assert entry.removed_reason == "国籍喪失"
