@@ -180,13 +180,18 @@ def stop_children(children: list[Child], signum: int, timeout: float, again: thr
     """Forward `signum` to every live child; wait up to `timeout`; SIGKILL stragglers. True if none needed it."""
     for child in children:
         child.signal(signum)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(child.alive() for child in children):
+    started = time.monotonic()
+    deadline = started + timeout
+    running = [child for child in children if child.alive()]
+    while running and time.monotonic() < deadline:
         if again.is_set():  # a second Ctrl-C: forward it too (Celery then shuts down cold, gunicorn at once)
             again.clear()
-            for child in children:
+            for child in running:
                 child.signal(signum)
         time.sleep(POLL)
+        for child in [child for child in running if not child.alive()]:
+            running.remove(child)
+            log(f"{child.name} stopped (status {child.proc.returncode}, {time.monotonic() - started:.1f} s)")
     clean = True
     for child in children:
         if child.alive():
