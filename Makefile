@@ -25,7 +25,7 @@ export DJANGO_ALLOW_DEV_SECRET ?= true
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test lint migrate seed demo-users static clean distclean
+.PHONY: help venv run test lint migrate seed demo-users static upgrade-check clean distclean
 
 help:  ## この一覧を表示
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ test: venv var  ## manage.py check、移行漏れの検査、pytest（全件）
 lint: venv  ## ruff check と ruff format --check
 	"$(PY)" -m ruff check .
 	"$(PY)" -m ruff format --check .
+
+upgrade-check: venv  ## 固定した依存パッケージの新しい版を一覧する（更新はしない。PyPI に問い合わせる）
+	"$(PY)" -m pip list --outdated
 
 # --- Cleaning ---------------------------------------------------------------------------------------------------
 clean:  ## 生成物を消す（キャッシュ・staticfiles・ブローカーのキュー・beat の記録）。データベースと .venv は残す

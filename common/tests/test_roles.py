@@ -68,3 +68,17 @@ def test_assign_role_sets_group_and_staff_flag(django_user_model):
     assert list(user.groups.values_list("name", flat=True)) == ["窓口担当"]
     assert user.has_perm("registry.view_resident")
     assert not user.has_perm("koseki_fuhyo.view_koseki")
+
+
+def test_operator_opens_the_admin_and_clerks_do_not(client, django_user_model):
+    operator = django_user_model.objects.create_user(username="op", password="x-for-tests-only")
+    assign_role(operator, OPERATOR)
+    client.force_login(operator)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/registry/resident/").status_code == 200
+    assert client.get("/admin/registry/resident/add/").status_code == 403
+
+    clerk = django_user_model.objects.create_user(username="madoguchi", password="x-for-tests-only")
+    assign_role(clerk, RESIDENT_CLERK)
+    client.force_login(clerk)
+    assert client.get("/admin/").status_code == 302  # not staff: sent to the admin login
