@@ -28,7 +28,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help venv run test lint migrate seed demo-users static upgrade-check clean distclean
 
 help:  ## この一覧を表示
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # --- Environment ------------------------------------------------------------------------------------------------
 venv: $(STAMP)  ## .venv を作り、requirements-dev.txt を入れる（要件ファイルが変わったときだけ再実行）
