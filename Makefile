@@ -35,9 +35,12 @@ venv: $(STAMP)  ## .venv を作り、requirements-dev.txt を入れる（要件�
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@if [ ! -x "$(PY)" ]; then \
-	  command -v "$(PYTHON)" >/dev/null || { echo "$(PYTHON) が見つかりません（PYTHON=... で指定できます）" >&2; exit 1; }; \
-	  echo "$(VENV) を $(PYTHON) で作成します"; \
-	  "$(PYTHON)" -m venv "$(VENV)"; \
+	  py="$(PYTHON)"; \
+	  if ! "$$py" -c 'import venv' >/dev/null 2>&1 && [ -x /usr/bin/python3.11 ]; then py=/usr/bin/python3.11; fi; \
+	  "$$py" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
+	    || { echo "Python 3.11 以上の $(PYTHON) が見つかりません（PYTHON=... で指定できます）" >&2; exit 1; }; \
+	  echo "$(VENV) を $$py で作成します"; \
+	  "$$py" -m venv "$(VENV)"; \
 	fi
 	"$(PY)" -m pip install --quiet --no-input -r requirements-dev.txt
 	@touch "$@"
