@@ -156,6 +156,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # exchange tables; without it kombu writes ./control in the working directory (the repository)
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
