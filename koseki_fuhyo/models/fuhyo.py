@@ -27,6 +27,11 @@ class FuhyoEntry(models.Model):
     info_provision_code = models.CharField("情報提供用個人識別符号", max_length=64, blank=True, editable=False)
 
     status = models.CharField("状態", max_length=10, choices=EntryStatus.choices, default=EntryStatus.CURRENT)
+    access_restricted = models.BooleanField(
+        "閲覧制限",
+        default=False,
+        help_text="DV等支援措置または監督者の指定。許可を受けた職員だけが開ける（audit.restrictions）",
+    )
     entered_on = models.DateField("記載日")
     entered_reason = models.CharField("記載事由", max_length=40)
     removed_on = models.DateField("消除日", null=True, blank=True)
@@ -38,6 +43,7 @@ class FuhyoEntry(models.Model):
         verbose_name = "附票記載"
         verbose_name_plural = "附票記載"
         ordering = ["koseki", "position"]
+        permissions = [("view_restricted_fuhyoentry", "閲覧制限対象者の附票の閲覧（個別許可）")]
         constraints = [
             models.UniqueConstraint(fields=["koseki", "position"], name="fuhyo_entry_unique_position"),
             models.UniqueConstraint(

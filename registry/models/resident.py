@@ -70,6 +70,12 @@ class Resident(models.Model):
     move_out_confirmed_address = models.CharField("転出先住所（確定）", max_length=300, blank=True)
     move_in_notice_received_on = models.DateField("転入通知受理日", null=True, blank=True)
 
+    access_restricted = models.BooleanField(
+        "閲覧制限",
+        default=False,
+        help_text="DV等支援措置または監督者の指定。許可を受けた職員だけが開ける（audit.restrictions）",
+    )
+
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
@@ -77,6 +83,7 @@ class Resident(models.Model):
         verbose_name = "住民票"
         verbose_name_plural = "住民票"
         ordering = ["id"]
+        permissions = [("view_restricted_resident", "閲覧制限対象者の住民票の閲覧（個別許可）")]
         constraints = [
             models.UniqueConstraint(
                 fields=["household"],

@@ -1,0 +1,78 @@
+"""Writing audit entries for requests and for permission events. Never logs names or addresses: record ids, and for
+searches the conditions the clerk typed (which the access-log requirement asks for)."""
+
+import hashlib
+from typing import Any
+
+from django.http import HttpRequest
+
+from common.context import current
+
+from . import chain
+from .models import AuditLogEntry
+
+
+def _session_hash(request: HttpRequest | None) -> str:
+    key = getattr(getattr(request, "session", None), "session_key", None) if request is not None else None
+    return hashlib.sha256(key.encode()).hexdigest() if key else ""
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_access(
+    request: HttpRequest,
+    action: str,
+    outcome: str,
+    *,
+    subject_kind: str = "",
+    subject_ids: list[int] | None = None,
+    conditions: dict[str, Any] | None = None,
+) -> AuditLogEntry:
+    user = request.user if request.user.is_authenticated else None
+    return chain.append(
+        category=AuditLogEntry.Category.ACCESS,
+        action=action,
+        outcome=outcome,
+        user=user,
+        username=user.get_username() if user else "",
+        remote_addr=_client_ip(request),
+        session_hash=_session_hash(request),
+        request_id=getattr(request, "request_id", "") or (current().request_id if current() else ""),
+        method=request.method or "",
+        path=request.path[:500],
+        subject_kind=subject_kind,
+        subject_ids=sorted(set(subject_ids or [])),
+        conditions=conditions or {},
+    )
+
+
+def record_permission_event(
+    action: str,
+    *,
+    actor,
+    subject_kind: str,
+    subject_ids: list[int],
+    details: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> AuditLogEntry:
+    """grant / revoke / use / restrict / lift / expire: who, for which person, why."""
+    ctx = current()
+    return chain.append(
+        category=AuditLogEntry.Category.PERMISSION,
+        action=action,
+        outcome=AuditLogEntry.Outcome.DONE,
+        user=actor,
+        username=actor.get_username() if actor else "",
+        remote_addr=_client_ip(request),
+        session_hash=_session_hash(request),
+        request_id=ctx.request_id if ctx else "",
+        method=request.method if request is not None else "",
+        path=request.path[:500] if request is not None else "",
+        subject_kind=subject_kind,
+        subject_ids=subject_ids,
+        conditions=details,
+    )

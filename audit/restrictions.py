@@ -1,0 +1,227 @@
+"""閲覧制限 and 個別許可: setting and lifting a restriction, granting and revoking a clerk's access to one restricted
+person, and the one check every view and every list uses (`may_open`)."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from common.errors import ServiceError
+from koseki_fuhyo.models import FuhyoEntry
+from registry.guards import statutory_correction
+from registry.models import Resident
+
+from .log import record_permission_event
+from .models import AccessGrant, AccessRestriction
+
+RESIDENT_PERM = "registry.view_restricted_resident"
+FUHYO_PERM = "koseki_fuhyo.view_restricted_fuhyoentry"
+MAX_GRANT_DAYS = 90  # a grant is an exception for one case; a long one must be renewed with a fresh reason
+
+
+def _persons_for_code(code: str) -> tuple[list[Resident], list[FuhyoEntry]]:
+    residents = list(Resident.objects.filter(juminhyo_code=code)) if code else []
+    entries = list(FuhyoEntry.objects.filter(juminhyo_code=code)) if code else []
+    return residents, entries
+
+
+def _set_flag(residents: list[Resident], entries: list[FuhyoEntry], value: bool) -> None:
+    # The flag is not a register item: setting it on a 除票 is allowed (the 除票 must be protected too).
+    with statutory_correction("access_restriction"):
+        for r in residents:
+            if r.access_restricted != value:
+                r.access_restricted = value
+                r.save(update_fields=["access_restricted", "updated_at"])
+    for e in entries:
+        if e.access_restricted != value:
+            e.access_restricted = value
+            e.save(update_fields=["access_restricted", "updated_at"])
+
+
+@transaction.atomic
+def restrict(
+    *,
+    actor,
+    kind: str,
+    reason: str,
+    starts_on: dt.date,
+    resident: Resident | None = None,
+    fuhyo_entry: FuhyoEntry | None = None,
+    ends_on: dt.date | None = None,
+    request=None,
+) -> AccessRestriction:
+    """Restrict a person on both registers at once: every 住民票 (incl. 除票) and 附票 row with the same
+    住民票コード."""
+    if not reason.strip():
+        raise ServiceError({"reason": ["閲覧制限の理由を入力してください。"]})
+    if resident is None and fuhyo_entry is None:
+        raise ServiceError({"resident": ["制限する人を指定してください。"]})
+    code = (resident or fuhyo_entry).juminhyo_code
+    residents, entries = _persons_for_code(code)
+    residents = residents or ([resident] if resident else [])
+    entries = entries or ([fuhyo_entry] if fuhyo_entry else [])
+    restriction = AccessRestriction.objects.create(
+        juminhyo_code=code,
+        resident=resident or (residents[0] if residents else None),
+        fuhyo_entry=fuhyo_entry or (entries[0] if entries else None),
+        kind=kind,
+        reason=reason.strip(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_by=actor,
+    )
+    _set_flag(residents, entries, True)
+    record_permission_event(
+        "restrict",
+        actor=actor,
+        subject_kind="person",
+        subject_ids=[r.pk for r in residents],
+        details={"restriction_id": restriction.pk, "kind": kind, "fuhyo_entry_ids": [e.pk for e in entries]},
+        request=request,
+    )
+    return restriction
+
+
+@transaction.atomic
+def lift(restriction: AccessRestriction, *, actor, reason: str, request=None) -> None:
+    """Lift one restriction; the flag stays while another restriction of the person is active."""
+    if not reason.strip():
+        raise ServiceError({"reason": ["解除の理由を入力してください。"]})
+    restriction = AccessRestriction.objects.select_for_update().get(pk=restriction.pk)
+    if restriction.lifted_at is not None:
+        raise ServiceError("この閲覧制限はすでに解除されています。", code="already_lifted")
+    restriction.lifted_at = timezone.now()
+    restriction.lifted_by = actor
+    restriction.lift_reason = reason.strip()
+    restriction.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    others = AccessRestriction.objects.filter(lifted_at__isnull=True)
+    code = restriction.juminhyo_code
+    still = (
+        others.filter(juminhyo_code=code).exists()
+        if code
+        else others.filter(resident=restriction.resident, fuhyo_entry=restriction.fuhyo_entry).exists()
+    )
+    residents, entries = _persons_for_code(code)
+    residents = residents or ([restriction.resident] if restriction.resident else [])
+    entries = entries or ([restriction.fuhyo_entry] if restriction.fuhyo_entry else [])
+    if not still:
+        _set_flag(residents, entries, False)
+    record_permission_event(
+        "lift",
+        actor=actor,
+        subject_kind="person",
+        subject_ids=[r.pk for r in residents],
+        details={"restriction_id": restriction.pk, "still_restricted": still},
+        request=request,
+    )
+
+
+@transaction.atomic
+def grant(
+    *,
+    actor,
+    user,
+    reason: str,
+    expires_at: dt.datetime,
+    resident: Resident | None = None,
+    fuhyo_entry: FuhyoEntry | None = None,
+    request=None,
+) -> AccessGrant:
+    """Let `user` open one restricted person's record until `expires_at` (a guardian object permission)."""
+    problems: dict[str, list[str]] = {}
+    if not reason.strip():
+        problems["reason"] = ["許可の理由を入力してください。"]
+    now = timezone.now()
+    if expires_at <= now:
+        problems["expires_at"] = ["有効期限は現在より後にしてください。"]
+    elif expires_at > now + dt.timedelta(days=MAX_GRANT_DAYS):
+        problems["expires_at"] = [f"有効期限は{MAX_GRANT_DAYS}日以内にしてください。"]
+    if (resident is None) == (fuhyo_entry is None):
+        problems["resident"] = ["許可の対象（住民票または附票の一人）を指定してください。"]
+    if problems:
+        raise ServiceError(problems)
+    access_grant = AccessGrant.objects.create(
+        user=user,
+        resident=resident,
+        fuhyo_entry=fuhyo_entry,
+        reason=reason.strip(),
+        expires_at=expires_at,
+        granted_by=actor,
+    )
+    if resident is not None:
+        assign_perm(RESIDENT_PERM, user, resident)
+    else:
+        assign_perm(FUHYO_PERM, user, fuhyo_entry)
+    record_permission_event(
+        "grant",
+        actor=actor,
+        subject_kind="resident" if resident else "fuhyo_entry",
+        subject_ids=[(resident or fuhyo_entry).pk],
+        details={"grant_id": access_grant.pk, "user_id": user.pk, "expires_at": expires_at.isoformat()},
+        request=request,
+    )
+    return access_grant
+
+
+@transaction.atomic
+def revoke(access_grant: AccessGrant, *, actor, reason: str, request=None, action: str = "revoke") -> None:
+    access_grant = AccessGrant.objects.select_for_update().get(pk=access_grant.pk)
+    if access_grant.revoked_at is not None:
+        return
+    access_grant.revoked_at = timezone.now()
+    access_grant.revoked_by = actor
+    access_grant.revoke_reason = reason
+    access_grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    _sync_perm(access_grant.user, access_grant.resident, access_grant.fuhyo_entry)
+    subject = access_grant.resident or access_grant.fuhyo_entry
+    record_permission_event(
+        action,
+        actor=actor,
+        subject_kind="resident" if access_grant.resident else "fuhyo_entry",
+        subject_ids=[subject.pk],
+        details={"grant_id": access_grant.pk, "user_id": access_grant.user_id, "reason": reason},
+        request=request,
+    )
+
+
+def _active_grants(user, resident=None, fuhyo_entry=None):
+    qs = AccessGrant.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    return qs.filter(resident=resident) if resident is not None else qs.filter(fuhyo_entry=fuhyo_entry)
+
+
+def _sync_perm(user, resident, fuhyo_entry) -> None:
+    """The guardian permission exists exactly while an unexpired, unrevoked grant does."""
+    if _active_grants(user, resident, fuhyo_entry).exists():
+        return
+    if resident is not None:
+        remove_perm(RESIDENT_PERM, user, resident)
+    else:
+        remove_perm(FUHYO_PERM, user, fuhyo_entry)
+
+
+def revoke_expired() -> int:
+    """Nightly (and before every check): expired grants lose their permission, and the expiry is logged."""
+    expired = AccessGrant.objects.filter(revoked_at__isnull=True, expires_at__lte=timezone.now())
+    count = 0
+    for access_grant in expired:
+        revoke(access_grant, actor=None, reason="有効期限切れ", action="expire")
+        count += 1
+    return count
+
+
+def may_open(user, obj: Resident | FuhyoEntry) -> bool:
+    """The one object-level check: an unrestricted record opens for anyone with the model permission (checked by
+    the gate); a restricted one only with the guardian permission backed by an active, unexpired grant."""
+    if not obj.access_restricted:
+        return True
+    perm = RESIDENT_PERM if isinstance(obj, Resident) else FUHYO_PERM
+    if not user.has_perm(perm, obj):
+        return False
+    if isinstance(obj, Resident):
+        return _active_grants(user, resident=obj).exists()
+    return _active_grants(user, fuhyo_entry=obj).exists()
+
+
+def active_restrictions(code: str):
+    return AccessRestriction.objects.filter(juminhyo_code=code, lifted_at__isnull=True)
