@@ -73,6 +73,7 @@ class Resident(models.Model):
     access_restricted = models.BooleanField(
         "閲覧制限",
         default=False,
+        db_default=False,
         help_text="DV等支援措置または監督者の指定。許可を受けた職員だけが開ける（audit.restrictions）",
     )
 
