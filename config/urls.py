@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from common import views as common_views
 
@@ -13,5 +13,10 @@ urlpatterns = [
     path("healthz", common_views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("residents/", include("registry.urls")),
+    path("changes/", include("registry.change_urls")),
+    path("koseki/", include("koseki_fuhyo.urls")),
+    path("filings/", include("koseki_fuhyo.filing_urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]
