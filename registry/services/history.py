@@ -19,7 +19,7 @@ from ..models import Household, Resident, ResidentChange
 from ..payloads import change_payload
 from .results import ChangeResult
 
-HOUSEHOLD_NUMBER_WIDTH = 8
+HOUSEHOLD_NUMBER_WIDTH = 10
 _EVENT_KIND = {
     ChangeClass.ENTRY: ChangeEvent.Kind.RESIDENT_ENTERED,
     ChangeClass.REMOVAL: ChangeEvent.Kind.RESIDENT_REMOVED,
@@ -117,16 +117,22 @@ def lock_household(household: Household) -> Household:
 
 
 def next_household_number() -> str:
-    """The next free 世帯番号 (8 digits). Serialised by locking the highest existing household row."""
+    """The next free 世帯番号 (10 digits, as the bulk loader writes them).
+
+    The highest number is found by an index range scan and locked FOR UPDATE, so concurrent creators queue; the
+    loop then steps over a number another transaction committed meanwhile (the unique index is the final guard).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_household_number must run inside the service's transaction")
+    lowest, highest = "0" * HOUSEHOLD_NUMBER_WIDTH, "9" * HOUSEHOLD_NUMBER_WIDTH
     last = (
         Household.objects.select_for_update()
-        .filter(number__regex=rf"^[0-9]{{{HOUSEHOLD_NUMBER_WIDTH}}}$")
+        .filter(number__gte=lowest, number__lte=highest)
         .order_by("-number")
+        .values_list("number", flat=True)
         .first()
     )
-    candidate = int(last.number) + 1 if last else 1
+    candidate = int(last) + 1 if last and last.isdigit() else 1
     while Household.objects.filter(number=f"{candidate:0{HOUSEHOLD_NUMBER_WIDTH}d}").exists():
         candidate += 1
     return f"{candidate:0{HOUSEHOLD_NUMBER_WIDTH}d}"
