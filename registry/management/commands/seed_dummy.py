@@ -1,0 +1,71 @@
+"""`manage.py seed_dummy --residents N [--seed S] [--batch-size B] [--no-progress] [--append] [--as-of YYYY-MM-DD]`
+
+Fills an empty database with a fake ward: N current residents in their 世帯, with 異動 history, 除票, 戸籍 and 附票.
+A thin wrapper over registry.dummy.seed_ward, which explains what is generated and why it bypasses the services.
+"""
+
+import sys
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from common.context import audit_context
+from registry.dummy import DEFAULT_BATCH_SIZE, SeedRefused, seed_ward
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = "ダミーの住民・世帯・戸籍・附票を生成して投入します（実在の人物のデータは含みません）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--residents", type=_positive, required=True, help="生成する現存の住民の数")
+        parser.add_argument("--seed", type=int, default=0, help="乱数の種。同じ種と基準日からは同じデータができる")
+        parser.add_argument(
+            "--batch-size",
+            type=_positive,
+            default=DEFAULT_BATCH_SIZE,
+            help=f"1回のトランザクションで書く住民の数（既定 {DEFAULT_BATCH_SIZE}）",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="進捗表示をしない")
+        parser.add_argument("--append", action="store_true", help="住民票がすでにあっても追加する")
+        parser.add_argument(
+            "--as-of",
+            type=date.fromisoformat,
+            default=None,
+            help="基準日（YYYY-MM-DD、既定は今日）。これより後の日付は作らない",
+        )
+        parser.add_argument(
+            "--no-copy", action="store_true", help="PostgreSQL でも COPY を使わず bulk_create で書く（比較用）"
+        )
+
+    def handle(self, *args, **options) -> None:
+        residents = options["residents"]
+        show = not options["no_progress"] and self.stdout.isatty()
+        with (
+            audit_context(None, "command:seed_dummy"),
+            tqdm(total=residents, unit="人", desc="seed_dummy", disable=not show, file=sys.stderr) as bar,
+        ):
+            try:
+                result = seed_ward(
+                    residents=residents,
+                    seed=options["seed"],
+                    batch_size=options["batch_size"],
+                    as_of=options["as_of"],
+                    append=options["append"],
+                    use_copy=False if options["no_copy"] else None,
+                    progress=bar.update,
+                )
+            except SeedRefused as exc:
+                raise CommandError(str(exc)) from exc
+        rows = "、".join(f"{label} {count:,}" for label, count in result.rows.items())
+        self.stdout.write(
+            f"住民 {result.residents:,} 人、附票の在籍者 {result.fuhyo_persons:,} 人を投入しました"
+            f"（{result.seconds:.1f} 秒）。行数: {rows}"
+        )
