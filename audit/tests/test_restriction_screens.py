@@ -1,0 +1,218 @@
+"""閲覧制限・個別許可 screens: the supervisor restricts a person, grants a clerk access, revokes it, lifts the
+restriction — each through a 確認 page, with CSRF, Japanese errors, once only, and each step in the chain."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from audit import restrictions
+from audit.models import AccessGrant, AccessRestriction
+from koseki_fuhyo.tests.factories import link_to_koseki
+from registry.tests.factories import ResidentFactory
+
+from .screens import entries_after, last_id, user_with
+
+pytestmark = pytest.mark.django_db
+MANAGE = "audit.manage_restriction"
+
+
+@pytest.fixture
+def boss():
+    return user_with("kantoku", MANAGE, "registry.view_resident", last_name="監督")
+
+
+@pytest.fixture
+def clerk():
+    return user_with("madoguchi", "registry.view_resident", last_name="窓口")
+
+
+@pytest.fixture
+def client_as(client, boss):
+    client.force_login(boss)
+    return client
+
+
+@pytest.fixture
+def person():
+    resident = ResidentFactory(surname="佐藤", given_name="花子", surname_kana="サトウ", given_name_kana="ハナコ")
+    link_to_koseki(resident)
+    resident.refresh_from_db()
+    return resident
+
+
+def _token(response) -> str:
+    return re.search(r'name="token" value="([^"]+)"', response.content.decode())[1]
+
+
+def _restrict(client, target, **overrides):
+    data = {
+        "person": target.juminhyo_code,
+        "kind": AccessRestriction.Kind.DV_SUPPORT,
+        "reason": "DV等支援措置の申出（受付番号 R8-101）",
+        "starts_on": "R8.11.25",
+        "ends_on": "",
+        "step": "confirm",
+    }
+    data.update(overrides)
+    confirm = client.post(reverse("audit:restrict"), data)
+    assert confirm.status_code == 200
+    return confirm, {**data, "step": "commit", "token": _token(confirm)}
+
+
+def test_clerk_cannot_open_the_screens_and_is_logged(client, clerk):
+    client.force_login(clerk)
+    mark = last_id()
+    assert client.get(reverse("audit:restrictions")).status_code == 403
+    assert client.post(reverse("audit:restrict"), {"person": "1"}).status_code == 403
+    assert [e.outcome for e in entries_after(mark)] == ["denied", "denied"]
+
+
+def test_restrict_through_confirmation_shows_the_name_and_records_once(client_as, person, boss):
+    confirm, commit = _restrict(client_as, person)
+    body = confirm.content.decode()
+    assert "佐藤　花子" in body
+    assert "設定する" in body
+    assert not AccessRestriction.objects.exists()  # the 確認 page records nothing
+
+    mark = last_id()
+    response = client_as.post(reverse("audit:restrict"), commit)
+    restriction = AccessRestriction.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("audit:restriction", args=[restriction.pk])
+    assert restriction.starts_on == dt.date(2026, 11, 25)
+    assert restriction.created_by == boss
+    person.refresh_from_db()
+    assert person.access_restricted
+    events = entries_after(mark)
+    assert [(e.category, e.action) for e in events] == [("permission", "restrict"), ("access", "restrictions.restrict")]
+    assert events[1].subject_ids == [person.pk]
+
+    again = client_as.post(reverse("audit:restrict"), commit, follow=True)  # double submit / back button
+    assert AccessRestriction.objects.count() == 1
+    assert "すでに処理されています" in again.content.decode()
+
+
+def test_restrict_errors_in_japanese(client_as, person):
+    response = client_as.post(reverse("audit:restrict"), {"step": "confirm", "starts_on": "R8.13.1"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "閲覧制限をかける人の住民票IDまたは住民票コードを入力してください。" in body
+    assert "閲覧制限の理由を入力してください。" in body
+    assert "存在しない日付です" in body
+    response = client_as.post(
+        reverse("audit:restrict"),
+        {
+            "step": "confirm",
+            "person": str(person.pk),
+            "kind": "dv_support",
+            "reason": "x",
+            "starts_on": "2026-11-25",
+            "ends_on": "2026-11-01",
+        },
+    )
+    assert "終了予定日は開始日以降にしてください。" in response.content.decode()
+
+
+def test_restrict_by_record_id_and_back_button(client_as, person):
+    _, commit = _restrict(client_as, person, person=str(person.pk))
+    back = client_as.post(reverse("audit:restrict"), {**commit, "back": "1"})
+    assert back.status_code == 200
+    assert 'value="DV等支援措置の申出（受付番号 R8-101）"' not in back.content.decode()  # a textarea, not an input
+    assert "DV等支援措置の申出（受付番号 R8-101）" in back.content.decode()
+    assert not AccessRestriction.objects.exists()
+
+
+def test_list_shows_the_restricted_persons_name_to_the_supervisor(client_as, person, boss):
+    restrictions.restrict(
+        actor=boss, kind="supervisor", reason="監督者判断", starts_on=dt.date(2026, 11, 1), resident=person
+    )
+    mark = last_id()
+    response = client_as.get(reverse("audit:restrictions"))
+    assert "佐藤　花子" in response.content.decode()
+    (entry,) = entries_after(mark)
+    assert (entry.outcome, entry.subject_kind, entry.subject_ids) == ("shown", "person", [person.pk])
+
+
+def test_grant_then_revoke_then_lift(client_as, person, boss, clerk):
+    restriction = restrictions.restrict(
+        actor=boss, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=person
+    )
+    person.refresh_from_db()
+    assert not restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
+
+    # The grant form lists the clerk and the person's records; expiry beyond 90 days is refused in Japanese.
+    url = reverse("audit:grant", args=[restriction.pk])
+    form = client_as.get(url)
+    assert "madoguchi（窓口）" in form.content.decode()
+    too_late = (timezone.localdate() + dt.timedelta(days=91)).isoformat()
+    data = {
+        "user": clerk.pk,
+        "record": f"resident:{person.pk}",
+        "reason": "",
+        "expires_on": too_late,
+        "step": "confirm",
+    }
+    body = client_as.post(url, data).content.decode()
+    assert "許可の理由を入力してください。" in body
+    assert "有効期限は90日以内" in body
+
+    data.update(reason="職務上請求の審査", expires_on=(timezone.localdate() + dt.timedelta(days=7)).isoformat())
+    confirm = client_as.post(url, data)
+    assert "付与する" in confirm.content.decode()
+    assert not AccessGrant.objects.exists()
+    mark = last_id()
+    client_as.post(url, {**data, "step": "commit", "token": _token(confirm)})
+    access_grant = AccessGrant.objects.get()
+    assert (access_grant.user, access_grant.resident, access_grant.granted_by) == (clerk, person, boss)
+    assert [e.action for e in entries_after(mark)] == ["grant", "restrictions.grant"]
+    assert restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
+
+    grants_page = client_as.get(reverse("audit:grants"), {"state": "active"}).content.decode()
+    assert "有効" in grants_page
+    assert "職務上請求の審査" in grants_page
+
+    # Revoke.
+    url = reverse("audit:revoke", args=[access_grant.pk])
+    assert "取消の理由を入力してください。" in client_as.post(url, {"step": "confirm"}).content.decode()
+    confirm = client_as.post(url, {"reason": "審査終了", "step": "confirm"})
+    client_as.post(url, {"reason": "審査終了", "step": "commit", "token": _token(confirm)})
+    access_grant.refresh_from_db()
+    assert access_grant.revoked_by == boss
+    assert not restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
+    assert "取消済み" in client_as.get(reverse("audit:grants"), {"state": "revoked"}).content.decode()
+    assert "取り消す必要はありません" in client_as.get(url).content.decode()
+
+    # Lift.
+    url = reverse("audit:lift", args=[restriction.pk])
+    confirm = client_as.post(url, {"reason": "支援措置の終了", "step": "confirm"})
+    assert "解除する" in confirm.content.decode()
+    client_as.post(url, {"reason": "支援措置の終了", "step": "commit", "token": _token(confirm)})
+    restriction.refresh_from_db()
+    person.refresh_from_db()
+    assert restriction.lifted_by == boss
+    assert not person.access_restricted
+    assert "すでに解除されています" in client_as.get(url).content.decode()
+
+
+def test_expired_grant_shows_as_expired(client_as, person, boss, clerk):
+    restrictions.restrict(actor=boss, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=person)
+    access_grant = restrictions.grant(
+        actor=boss, user=clerk, reason="審査", expires_at=timezone.now() + dt.timedelta(hours=1), resident=person
+    )
+    AccessGrant.objects.filter(pk=access_grant.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    assert "期限切れ" in client_as.get(reverse("audit:grants"), {"state": "expired"}).content.decode()
+    restrictions.revoke_expired()
+    rows = client_as.get(reverse("audit:grants"), {"state": "expired"}).context["rows"]
+    assert [r["state"] for r in rows] == ["expired"]
+    assert client_as.get(reverse("audit:grants"), {"state": "revoked"}).context["rows"] == []
+
+
+def test_actions_require_csrf(person, boss):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(boss)
+    response = csrf_client.post(reverse("audit:restrict"), {"person": person.juminhyo_code, "step": "confirm"})
+    assert response.status_code == 403

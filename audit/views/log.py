@@ -1,0 +1,129 @@
+"""アクセスログ: the list with its filters, one entry, and the check of the hash chain."""
+
+import functools
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from .. import chain, selectors
+from ..forms import LogFilterForm
+from ..gate import gate_of, personal_data_view
+from ..models import AuditLogEntry
+
+LOG_PERMISSION = "audit.view_auditlogentry"
+OTHER_ACTIONS = ("login", "login_failed", "logout", "grant", "revoke", "use", "restrict", "lift", "expire")
+
+
+@functools.cache
+def known_actions() -> tuple[str, ...]:
+    """Every 画面 name the gate writes (from the URL configuration), and the login and permission events."""
+    found: set[str] = set(OTHER_ACTIONS)
+
+    def walk(patterns) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern) and gate_of(pattern.callback) is not None:
+                view = pattern.callback
+                found.add(f"{view.__module__.rsplit('.', 1)[-1]}.{view.__name__}")
+
+    walk(get_resolver().url_patterns)
+    return tuple(sorted(found))
+
+
+def _row(entry: AuditLogEntry) -> dict:
+    local = timezone.localtime(entry.occurred_at)
+    night = selectors.is_night(entry.occurred_at)
+    holiday = selectors.is_holiday(entry.occurred_at)
+    return {
+        "entry": entry,
+        "local": local,
+        "night": night,
+        "holiday": holiday,
+        "denied": selectors.is_denied(entry),
+        "subject_count": len(entry.subject_ids or []),
+        "subject_preview": ", ".join(str(i) for i in (entry.subject_ids or [])[:5]),
+    }
+
+
+def _conditions(form: LogFilterForm) -> dict:
+    """What the supervisor asked for, as typed (the log of the log)."""
+    return {name: form.data.get(name) for name in form.fields if form.data.get(name) not in (None, "")}
+
+
+@personal_data_view(LOG_PERMISSION, subject_kind="audit_log")
+def entry_list(request: HttpRequest, access) -> HttpResponse:
+    form = LogFilterForm(request.GET or None)
+    page = None
+    before = request.GET.get("before", "")
+    before_id = int(before) if before.isdigit() else None
+    if form.is_bound:
+        access.conditions = {**_conditions(form), **({"before": before_id} if before_id else {})}
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        flt = selectors.LogFilter(
+            username=data.get("username", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            outcome=data.get("outcome", ""),
+            category=data.get("category", ""),
+            action=data.get("action", ""),
+            person=data.get("person"),
+            off_hours_only=data.get("off_hours", False),
+        )
+        if flt.person is not None:
+            access.show(flt.person.residents)
+        page = selectors.log_page(flt, before=before_id)
+        page.rows = [_row(e) for e in page.entries]
+    next_query = None
+    if page is not None and page.next_before:
+        query = request.GET.copy()
+        query["before"] = page.next_before
+        next_query = query.urlencode()
+    first_query = None
+    if before_id:
+        query = request.GET.copy()
+        query.pop("before", None)
+        first_query = query.urlencode()
+    return render(
+        request,
+        "audit/log_list.html",
+        {
+            "form": form,
+            "page": page,
+            "next_query": next_query,
+            "first_query": first_query,
+            "known_actions": known_actions(),
+            "paged": bool(before_id),
+        },
+    )
+
+
+@personal_data_view(LOG_PERMISSION, subject_kind="audit_log")
+def entry_detail(request: HttpRequest, access, log_entry_id: int) -> HttpResponse:
+    entry = get_object_or_404(AuditLogEntry.objects.select_related("user"), pk=log_entry_id)
+    access.conditions = {"log_entry_id": entry.pk}
+    row = _row(entry)
+    return render(request, "audit/log_detail.html", {"row": row, "entry": entry})
+
+
+@personal_data_view(LOG_PERMISSION, subject_kind="audit_log")
+@require_http_methods(["GET", "POST"])
+def verify_chain(request: HttpRequest, access) -> HttpResponse:
+    """GET explains; POST walks the whole chain (it reads every row: minutes at millions of rows, so only on
+    request — the nightly command `verify_audit_chain` does the same)."""
+    result = None
+    if request.method == "POST":
+        started = timezone.now()
+        problems = list(chain.verify())
+        result = {
+            "intact": not problems,
+            "problem": problems[0] if problems else None,
+            "checked_at": timezone.localtime(started),
+            "seconds": (timezone.now() - started).total_seconds(),
+        }
+        access.conditions = {"verify": "intact" if not problems else f"broken at {problems[0].entry_id}"}
+    return render(request, "audit/verify.html", {"result": result})
