@@ -6,3 +6,6 @@ class AuditConfig(AppConfig):
 
     name = "audit"
     verbose_name = "監査"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the login / logout / failed-login receivers
