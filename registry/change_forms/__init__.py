@@ -1,0 +1,1 @@
+"""Forms of the 異動 entry screens: one module per family, like the services and the views."""
