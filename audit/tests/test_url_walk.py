@@ -190,27 +190,39 @@ def test_every_gated_view_declares_a_permission():
 # --- A small world of records ----------------------------------------------------------------------------------
 
 
+RESERVED_IDS = {"resident": 710_001, "household": 720_001, "koseki": 730_001}
+
+
 class World:
     """Dummy records the URL arguments point to, built once per test."""
 
     def __init__(self) -> None:
-        from koseki_fuhyo.tests.factories import link_to_koseki
-        from registry.tests.factories import ResidentFactory
+        from koseki_fuhyo.tests.factories import KosekiFactory, link_to_koseki
+        from registry.tests.factories import HouseholdFactory, ResidentFactory
 
+        # Ids far apart per table, so that a view given the id of the wrong kind of record answers 404 (and the
+        # walk does not mistake, say, a 戸籍 page for a 住民票 page because both rows happen to be #1).
         self.supervisor = user_with("walk-supervisor")
-        self.resident = ResidentFactory()
+        household = HouseholdFactory(id=RESERVED_IDS["household"])
+        self.resident = ResidentFactory(id=RESERVED_IDS["resident"], household=household)
         self.member = ResidentFactory(
-            household=self.resident.household, relationship="妻", given_name="花子", given_name_kana="ハナコ", sex="2"
+            id=RESERVED_IDS["resident"] + 1,
+            household=household,
+            relationship="妻",
+            given_name="花子",
+            given_name_kana="ハナコ",
+            sex="2",
         )
-        self.fuhyo_entry = link_to_koseki(self.resident)
-        link_to_koseki(self.member, self.fuhyo_entry.koseki)
+        koseki = KosekiFactory(id=RESERVED_IDS["koseki"], hittousha_surname="山田", hittousha_given_name="太郎")
+        self.fuhyo_entry = link_to_koseki(self.resident, koseki)
+        link_to_koseki(self.member, koseki)
         self.resident.refresh_from_db()
         self.household = self.resident.household
         self.koseki = self.fuhyo_entry.koseki
         self.filing = self._filing()
         self.log_entry = append(username="walk-clerk", subject_ids=[self.resident.pk])
         # A second person, restricted, with a grant to another clerk: the targets of the supervisor's screens.
-        self.restricted = ResidentFactory(surname="高橋", surname_kana="タカハシ")
+        self.restricted = ResidentFactory(id=RESERVED_IDS["resident"] + 2, surname="高橋", surname_kana="タカハシ")
         self.restriction = restrictions.restrict(
             actor=self.supervisor,
             kind="dv_support",
@@ -292,9 +304,10 @@ ARGUMENT_OBJECTS: dict[str, tuple[str, ...]] = {
 NAME_HINTS = (
     ("household", "household"),
     ("setai", "household"),
-    ("fuhyo", "fuhyo_entry"),
     ("filing", "filing"),
     ("koseki", "koseki"),
+    ("fuhyo", "fuhyo_entry"),
+    ("entry", "fuhyo_entry"),
     ("event", "change_event"),
     ("change", "resident_change"),
     ("restriction", "restriction"),
@@ -308,9 +321,9 @@ PERSON_OBJECTS = ("resident", "member", "fuhyo_entry")
 
 def _object_candidates(route: Route, argument: str, objects: dict[str, Any]) -> list[str]:
     names = list(ARGUMENT_OBJECTS.get(argument, ()))
-    if not names:
-        words = f"{route.name or ''} {route.namespace}".lower()
-        names = [obj for word, obj in NAME_HINTS if word in words]
+    if not names:  # the URL's own name first, then its namespace
+        for words in ((route.name or "").lower(), route.namespace.lower()):
+            names += [obj for word, obj in NAME_HINTS if word in words]
     names += [n for n in objects if n not in names]  # then everything else, in case the name misleads
     return [n for n in dict.fromkeys(names) if n in objects]
 
