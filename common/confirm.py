@@ -129,14 +129,7 @@ class _Capture:
     # Building the diff runs inside the transaction, while the changed (or rolled-back-to-be) rows are readable.
     def build(self) -> Preview:
         afters = {key: key[0]._base_manager.get(pk=key[1]) for key in self.order}
-        masks: dict[str, str] = {}
-        for key in self.order:
-            spec = self.specs[key[0]]
-            if self.before[key] is None:
-                for name in spec.assigned:
-                    value = str(getattr(afters[key], name) or "")
-                    if value and value not in self.given:
-                        masks[value] = ASSIGNED_ON_RECORD
+        masks = self._assigned_values(afters)
         preview = Preview(records=[])
         built: dict[tuple[type, Any], RecordDiff] = {}
         visible: dict[tuple[type, Any], bool] = {}
@@ -165,6 +158,32 @@ class _Capture:
             self._name(preview, spec, key, built[key])
         return preview
 
+    def _assigned_values(self, afters: dict) -> dict[str, str]:
+        """Values the service drew in this run (a new 住民票コード, a new 世帯番号): they differ between the 確認 run
+        and the 記録 run, so they are shown as 「記録時に付番」. A value is drawn when the clerk did not type it and no
+        row that existed before the run holds it (a 届出 copies a person's existing code: that one is shown)."""
+        created: dict[type, set] = {}
+        for model, pk in self.order:
+            if self.before[(model, pk)] is None:
+                created.setdefault(model, set()).add(pk)
+        candidates = set()
+        for key in self.order:
+            if self.before[key] is None:
+                for name in self.specs[key[0]].assigned:
+                    value = str(getattr(afters[key], name) or "")
+                    if value and value not in self.given:
+                        candidates.add((name, value))
+        masks = {}
+        for name, value in candidates:
+            existed = any(
+                spec.model._base_manager.filter(**{name: value}).exclude(pk__in=created.get(spec.model, ())).exists()
+                for spec in self.specs.values()
+                if name in spec.assigned
+            )
+            if not existed:
+                masks[value] = ASSIGNED_ON_RECORD
+        return masks
+
     def _name(self, preview: Preview, spec: DisplaySpec, key: tuple, record: RecordDiff) -> None:
         if spec.subject_kind and not record.masked:
             target = preview.created if record.is_new else preview.shown
@@ -173,7 +192,7 @@ class _Capture:
     def _visible(self, key: tuple, obj: Any, is_new: bool, visible: dict) -> bool:
         if key not in visible:
             spec = self.specs[key[0]]
-            visible[key] = is_new or not spec.subject_kind or self.may_see(obj)
+            visible[key] = not spec.subject_kind or self.may_see(obj)
         return visible[key]
 
     def _title_only(self, key: tuple, obj: Any, masks: dict, visible: dict) -> RecordDiff:
@@ -346,6 +365,15 @@ class EntryFlow:
     def persons_recorded(self, result) -> Iterable:
         return ()
 
+    def may_see(self, record) -> bool:
+        """Whether a person record may be shown unmasked on the 確認 screen."""
+        return self.access.may_see(record)
+
+    def name_persons(self, by_kind: dict[str, list[int]]) -> None:
+        """Name the persons shown in the access log (subject kind → ids)."""
+        for ids in by_kind.values():
+            self.access.show(*ids)
+
     def context(self) -> dict[str, Any]:
         return {}
 
@@ -390,15 +418,14 @@ class EntryFlow:
             _, preview = run_captured(
                 lambda: self.execute(form),
                 self.specs,
-                may_see=self.access.may_see,
+                may_see=self.may_see,
                 given=[value for _, value in data],
                 rollback=True,
             )
         except ValidationError as error:
             form.add_service_error(error)
             return self.render_form(form, entry_key)
-        for ids in preview.shown.values():
-            self.access.show(*ids)
+        self.name_persons(preview.shown)
         token = idempotency.issue(
             entry_key,
             user_id=self.request.user.pk,
@@ -432,7 +459,7 @@ class EntryFlow:
                 result, done = run_captured(
                     lambda: self.execute(form),
                     self.specs,
-                    may_see=self.access.may_see,
+                    may_see=self.may_see,
                     given=[value for _, value in payload["d"]],
                     rollback=False,
                 )
@@ -451,10 +478,8 @@ class EntryFlow:
         except ContentChanged:
             notice = "確認の後に記録の内容が変わりました（他の異動が記録されたなど）。もう一度確認してください。"
             return self.preview(form, entry_key, payload["d"], notice=notice)
-        for ids in done.shown.values():
-            self.access.show(*ids)
-        for ids in done.created.values():
-            self.access.show(*ids)
+        self.name_persons(done.shown)
+        self.name_persons(done.created)
         self.access.show(*self.persons_recorded(result))
         messages.success(self.request, message)
         return redirect(url)

@@ -4,9 +4,11 @@ A role is a group: 窓口担当 (resident clerk), 戸籍担当 (koseki clerk), �
 Its permissions are declared here, in one place, and `ensure_roles()` makes the database agree with this file (safe
 to run any number of times: it creates what is missing and removes permissions a role no longer has).
 
-For now every role only *views*: registers change through services, which check their own permissions as later
-issues add them. The operator is the one role with `is_staff`, so that the Django admin opens for it — read-only,
-since it holds no add/change/delete permission.
+Roles mostly *view*. The only other permissions are the entry screens': `registry.add_residentchange`
+(異動入力: 窓口担当, 監督者) and `koseki_fuhyo.add_kosekifiling` (戸籍届出の受付: 戸籍担当, 監督者); the
+registers still change only through the services those screens call. No role may change or delete a row
+directly. The operator is the one role with `is_staff`, so that the Django admin opens for it — read-only, since
+it holds no add/change/delete permission.
 """
 
 from collections.abc import Iterable
@@ -33,6 +35,7 @@ class Role:
     description: str
     view_apps: tuple[str, ...] = ()  # every model of these apps
     view_models: tuple[str, ...] = ()  # "app_label.modelname"
+    entry_permissions: tuple[str, ...] = ()  # "app_label.codename": the entry screens this role may use
     is_staff: bool = False  # opens the Django admin
 
     def models(self) -> list[type[models.Model]]:
@@ -51,26 +54,32 @@ def _is_installed_label(label: str) -> bool:
     return any(config.label == label for config in apps.get_app_configs())
 
 
+ADD_RESIDENT_CHANGE = "registry.add_residentchange"  # 異動入力 (registry_changes)
+ADD_KOSEKI_FILING = "koseki_fuhyo.add_kosekifiling"  # 戸籍届出の受付 (koseki_filings)
+
 RESIDENT_CLERK = Role(
     key="resident_clerk",
     group_name="窓口担当",
-    description="住民基本台帳（世帯・住民票・異動履歴）の閲覧",
+    description="住民基本台帳（世帯・住民票・異動履歴）の閲覧と異動入力",
     view_apps=("registry",),
     view_models=("common.municipality",),
+    entry_permissions=(ADD_RESIDENT_CHANGE,),
 )
 KOSEKI_CLERK = Role(
     key="koseki_clerk",
     group_name="戸籍担当",
-    description="戸籍・戸籍の附票・戸籍届出の閲覧",
-    view_apps=("koseki_fuhyo",),
+    description="戸籍・戸籍の附票・戸籍届出の閲覧と届出の受付（届出の人を探すため住民基本台帳も閲覧）",
+    view_apps=("koseki_fuhyo", "registry"),
     view_models=("common.municipality",),
+    entry_permissions=(ADD_KOSEKI_FILING,),
 )
 SUPERVISOR = Role(
     key="supervisor",
     group_name="監督者",
-    description="両台帳・変更イベント・通知・監査記録のすべての閲覧",
+    description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付",
     view_apps=REGISTER_APPS,
     view_models=("auditlog.logentry",),
+    entry_permissions=(ADD_RESIDENT_CHANGE, ADD_KOSEKI_FILING),
 )
 OPERATOR = Role(
     key="operator",
@@ -104,6 +113,18 @@ def _view_permissions(models_: Iterable[type[models.Model]]) -> list[Permission]
     return [found[key] for key in wanted]
 
 
+def _named_permissions(codes: Iterable[str]) -> list[Permission]:
+    """Permissions named "app_label.codename" (the entry screens')."""
+    out = []
+    for code in codes:
+        app_label, codename = code.split(".", 1)
+        perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if perm is None:
+            raise LookupError(f"permission {code} missing: run `manage.py migrate` first")
+        out.append(perm)
+    return out
+
+
 @transaction.atomic
 def ensure_roles() -> dict[str, Group]:
     """Create or update the four groups so that each holds exactly the permissions declared above.
@@ -117,7 +138,7 @@ def ensure_roles() -> dict[str, Group]:
     groups = {}
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role.group_name)
-        group.permissions.set(_view_permissions(role.models()))
+        group.permissions.set(_view_permissions(role.models()) + _named_permissions(role.entry_permissions))
         groups[role.key] = group
     return groups
 

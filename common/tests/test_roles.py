@@ -1,5 +1,5 @@
-"""The four roles as groups: what each may view, that nobody may change anything yet, and that ensure_roles()
-can run any number of times."""
+"""The four roles as groups: what each may view, which entry screens each may use (異動入力, 届出の受付) and that
+nobody may change or delete rows directly, and that ensure_roles() can run any number of times."""
 
 import pytest
 from django.apps import apps
@@ -33,14 +33,18 @@ def test_is_idempotent_and_repairs_drift():
     assert Group.objects.filter(name__in=[role.group_name for role in ROLES]).count() == len(ROLES)
 
 
-def test_clerks_view_their_own_register_only():
-    groups = ensure_roles()
-    resident_clerk, koseki_clerk = _codes(groups[RESIDENT_CLERK.key]), _codes(groups[KOSEKI_CLERK.key])
+def test_resident_clerk_views_the_resident_register_only():
+    resident_clerk = _codes(ensure_roles()[RESIDENT_CLERK.key])
     assert _view_codes("registry") <= resident_clerk
     assert "common.view_municipality" in resident_clerk
     assert not any(code.startswith("koseki_fuhyo.") for code in resident_clerk)
+
+
+def test_koseki_clerk_views_koseki_and_the_resident_register_to_find_persons():
+    koseki_clerk = _codes(ensure_roles()[KOSEKI_CLERK.key])
     assert _view_codes("koseki_fuhyo") <= koseki_clerk
-    assert not any(code.startswith("registry.") for code in koseki_clerk)
+    assert _view_codes("registry") <= koseki_clerk  # a 届出's persons are found in the 住民基本台帳
+    assert not any(code.startswith("registry.") and not code.startswith("registry.view_") for code in koseki_clerk)
 
 
 def test_supervisor_and_operator_view_everything_in_the_register_apps():
@@ -50,9 +54,36 @@ def test_supervisor_and_operator_view_everything_in_the_register_apps():
     assert everything | {"auth.view_user"} <= _codes(groups[OPERATOR.key])
 
 
-def test_no_role_may_add_change_or_delete():
+ENTRY_PERMISSIONS = {"registry.add_residentchange", "koseki_fuhyo.add_kosekifiling"}
+
+
+def test_no_role_may_change_or_delete_and_adds_only_through_the_entry_screens():
     for group in ensure_roles().values():
-        assert all(code.split(".")[1].startswith("view_") for code in _codes(group)), group.name
+        direct = {code for code in _codes(group) if not code.split(".")[1].startswith("view_")}
+        assert direct <= ENTRY_PERMISSIONS, group.name
+
+
+def test_entry_screens_by_role():
+    groups = ensure_roles()
+    assert _codes(groups[RESIDENT_CLERK.key]) & ENTRY_PERMISSIONS == {"registry.add_residentchange"}
+    assert _codes(groups[KOSEKI_CLERK.key]) & ENTRY_PERMISSIONS == {"koseki_fuhyo.add_kosekifiling"}
+    assert _codes(groups[SUPERVISOR.key]) & ENTRY_PERMISSIONS == ENTRY_PERMISSIONS
+    assert _codes(groups[OPERATOR.key]) & ENTRY_PERMISSIONS == set()  # the admin stays read-only
+
+
+def test_entry_permissions_survive_a_rerun_and_open_the_menus(client, django_user_model):
+    ensure_roles()
+    groups = ensure_roles()
+    clerk = django_user_model.objects.create_user(username="madoguchi2", password="x-for-tests-only")
+    assign_role(clerk, RESIDENT_CLERK, groups)
+    client.force_login(clerk)
+    assert client.get("/changes/").status_code == 200
+    assert client.get("/filings/").status_code == 403
+    koseki = django_user_model.objects.create_user(username="koseki2", password="x-for-tests-only")
+    assign_role(koseki, KOSEKI_CLERK, groups)
+    client.force_login(koseki)
+    assert client.get("/filings/").status_code == 200
+    assert client.get("/changes/").status_code == 403
 
 
 def test_assign_role_sets_group_and_staff_flag(django_user_model):

@@ -173,6 +173,9 @@ class RegistryFlow(EntryFlow):
     def persons_recorded(self, result) -> Iterable:
         return [r.pk for r in result.residents]
 
+    def name_persons(self, by_kind: dict[str, list[int]]) -> None:
+        self.access.show(*by_kind.get("resident", []))
+
     def cancel_url(self) -> str:
         return reverse("registry_changes:menu")
 
