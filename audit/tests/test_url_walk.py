@@ -29,9 +29,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.http import HttpResponse
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
+from django.views.decorators.http import require_POST
 
 from audit import restrictions
 from audit.gate import gate_of, personal_data_view
@@ -54,6 +55,7 @@ PUBLIC = {
 NO_PERSONAL_DATA = {
     "home": "the start page: the menu of screens the user may open, no record",
     "registry_changes:menu": "the list of 異動 kinds; each kind's screen is gated",
+    "koseki_filings:menu": "the list of 届出 kinds; each kind's screen is gated",
 }
 
 # Gated views whose answer to a permitted user is a redirect, not a page, with the reason.
@@ -168,6 +170,23 @@ def test_the_walk_catches_a_new_ungated_view_inside_an_include():
         ("newapp:leak", (("resident_id", "int"),)),
     ]
     assert unclassified(routes) == ["newapp:leak (new/<int:resident_id>/print/)"]
+
+
+@personal_data_view("registry.view_resident", subject_kind="resident")
+@require_POST
+def _post_only_view(request, access):
+    return HttpResponse("", status=400)  # an empty POST: the form's errors
+
+
+urlpatterns = [path("post-only/", _post_only_view, name="post_only")]  # ROOT_URLCONF of the next test only
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_post_only_view_is_asked_with_an_empty_post():
+    client = _client(user_with("poster", "registry.view_resident"))
+    answer = _request(client, reverse("post_only"))
+    assert (answer.method, answer.status) == ("POST", 400)
+    assert [e.outcome for e in entries_after(answer.mark)] == ["shown"]
 
 
 def test_every_view_has_a_url_name():
@@ -391,14 +410,18 @@ class Answer:
     method: str
     status: int
     response: Any
+    mark: int  # the last audit entry before the request that gave this answer
 
 
 def _request(client: Client, url: str) -> Answer:
-    """GET; a view that refuses GET (405) is asked with an empty POST instead."""
+    """GET; a view that refuses GET (405) is asked with an empty POST instead (the GET's own entry, if the gate
+    wrote one before the view refused the method, is before `mark`)."""
+    mark = last_id()
     response = client.get(url)
     if response.status_code == 405:
-        return Answer("POST", (post := client.post(url, {})).status_code, post)
-    return Answer("GET", response.status_code, response)
+        mark = last_id()
+        return Answer("POST", (post := client.post(url, {})).status_code, post, mark)
+    return Answer("GET", response.status_code, response, mark)
 
 
 def _permitted_user(route: Route):
@@ -472,12 +495,11 @@ def test_without_the_permission_refused_and_logged(route, world):
     user = _user_without(route)
     kwargs, _ = _find_arguments(route, world, _client(_permitted_user(route)))
     client = _client(user)
-    mark = last_id()
     answer = _request(client, _url(route, kwargs))
     assert answer.status in (403, 404), (
         f"{route.key}: {answer.method} by a user without the permission: {answer.status}"
     )
-    entries = entries_after(mark)
+    entries = entries_after(answer.mark)
     assert [(e.category, e.outcome, e.username) for e in entries] == [("access", "denied", user.username)], (
         f"{route.key}: expected exactly one denied entry, got {[(e.category, e.action, e.outcome) for e in entries]}"
     )
@@ -489,13 +511,12 @@ def test_with_the_permission_shown_and_logged(route, world):
     client = _client(user)
     kwargs, _ = _find_arguments(route, world, client)
     url = _url(route, kwargs)
-    mark = last_id()
     answer = _request(client, url)
     expected = (200,) if answer.method == "GET" else (200, 400)
     if route.key in REDIRECTS:
         expected = (302,)
     assert answer.status in expected, f"{route.key}: {answer.method} {url} by a permitted user answered {answer.status}"
-    access = entries_after(mark, category=AuditLogEntry.Category.ACCESS)
+    access = entries_after(answer.mark, category=AuditLogEntry.Category.ACCESS)
     assert [(e.outcome, e.username, e.path) for e in access] == [("shown", user.username, url.split("?")[0])], (
         f"{route.key}: expected exactly one shown access entry, got {[(e.action, e.outcome) for e in access]}"
     )
@@ -522,10 +543,9 @@ def test_restricted_person_answers_404(route, world):
         starts_on=dt.date(2026, 11, 1),
         **_person_kw(target),
     )
-    mark = last_id()
     answer = _request(client, _url(route, kwargs))
     assert answer.status == 404, f"{route.key}: a restricted person's record answered {answer.status}"
-    outcomes = [(e.outcome, e.subject_ids) for e in entries_after(mark, category=AuditLogEntry.Category.ACCESS)]
+    outcomes = [(e.outcome, e.subject_ids) for e in entries_after(answer.mark, category=AuditLogEntry.Category.ACCESS)]
     assert outcomes == [("denied", [target.pk])], f"{route.key}: {outcomes}"
 
 
