@@ -57,3 +57,40 @@ def errors_of(response) -> str:
     body = response.content.decode()
     found = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', body, re.S)
     return " / ".join(re.sub(r"<[^>]+>", "", f).strip() for f in found) or body[:2000]
+
+
+def family(**head_overrides):
+    """山田太郎 (世帯主), 花子 (妻), 一郎 (子) in one 世帯 of the ward."""
+    import datetime as dt
+
+    from registry.tests.factories import ResidentFactory
+
+    head = ResidentFactory(**head_overrides)
+    wife = ResidentFactory(
+        household=head.household, relationship="妻", given_name="花子", given_name_kana="ハナコ", sex="2"
+    )
+    child = ResidentFactory(
+        household=head.household,
+        relationship="子",
+        given_name="一郎",
+        given_name_kana="イチロウ",
+        birth_date=dt.date(2010, 1, 1),
+    )
+    return head, wife, child
+
+
+def counts() -> tuple[int, ...]:
+    """Rows of every table an 異動 or 届出 writes: equal before and after means nothing changed."""
+    from common.models import ChangeEvent
+    from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki, KosekiFiling
+    from registry.models import Household, Resident, ResidentChange, UsedSubmissionToken
+
+    models = (Resident, Household, ResidentChange, ChangeEvent, KosekiFiling, FuhyoEntry, FuhyoAddress, Koseki)
+    return (*(m.objects.count() for m in models), UsedSubmissionToken.objects.count())
+
+
+def snapshot(*records) -> list[dict]:
+    """The stored values of records (refetched), to prove that a refused input changed nothing."""
+    from django.forms.models import model_to_dict
+
+    return [model_to_dict(type(r).objects.get(pk=r.pk)) for r in records]
