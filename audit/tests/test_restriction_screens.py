@@ -216,3 +216,10 @@ def test_actions_require_csrf(person, boss):
     csrf_client.force_login(boss)
     response = csrf_client.post(reverse("audit:restrict"), {"person": person.juminhyo_code, "step": "confirm"})
     assert response.status_code == 403
+
+
+def test_times_are_shown_on_the_wards_calendar_day():
+    from audit.templatetags.audit_extras import local_day
+
+    assert local_day(dt.datetime(2026, 11, 25, 16, 30, tzinfo=dt.UTC)) == dt.date(2026, 11, 26)  # 1:30 in Tokyo
+    assert local_day(dt.date(2026, 11, 25)) == dt.date(2026, 11, 25)
