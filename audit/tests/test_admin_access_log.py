@@ -48,6 +48,7 @@ def test_changelist_logs_the_ids_on_the_page(operator_client):
     assert entry.subject_kind == "admin:registry.resident"
     assert entry.subject_ids == sorted(r.pk for r in residents)
     assert entry.conditions == {"status__exact": "current"}
+    assert entry.request_id == response["X-Request-ID"]  # the same request as the audit context's
 
 
 @override_settings(MIDDLEWARE=WITH_ADMIN_LOG)
