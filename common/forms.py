@@ -178,6 +178,7 @@ class ServiceErrorsMixin:
 
     service_fields: dict[str, str] = {}
     default_renderer = ENTRY_FORM_RENDERER
+    template_name = "registry/changes/_form_div.html"  # each error right after its field
     required_css_class = "required"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -93,7 +93,6 @@ class FilingForm(ServiceErrorsMixin, forms.Form):
 
     `fieldsets()` groups the fields for the screen: (legend, [field names])."""
 
-    template_name = "registry/changes/_form_div.html"
     persons: tuple[tuple[str, str, str, bool], ...] = ()  # (prefix, legend, role, required)
     ward_role_default = WardRole.HONSEKICHI
 

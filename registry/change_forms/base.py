@@ -61,7 +61,6 @@ class HouseholdNumberField(forms.CharField):
 class ChangeForm(ServiceErrorsMixin, forms.Form):
     """異動年月日・届出年月日・備考, and the fields a 世帯's members need (added by `add_member_fields`)."""
 
-    template_name = "registry/changes/_form_div.html"
     change_date_label = "異動年月日"
     with_notified_on = True
     note_required = False
@@ -135,8 +134,6 @@ class ChangeForm(ServiceErrorsMixin, forms.Form):
 
 class PersonForm(ServiceErrorsMixin, forms.Form):
     """A person entering the register (転入・出生・職権記載), as written on the 届書."""
-
-    template_name = "registry/changes/_form_div.html"
 
     surname = forms.CharField(label="氏", max_length=30)
     given_name = forms.CharField(label="名", max_length=30)
