@@ -18,6 +18,7 @@ class RecordOnlyForm(FilingForm):
     def add_fields(self) -> None:
         self.fields["other_role"] = forms.ChoiceField(
             label="相手方の立場",
+            required=False,
             choices=[
                 (r.value, r.label)
                 for r in (ROLE.NOTIFIER, ROLE.RECOGNIZER, ROLE.GUARDIAN, ROLE.FATHER, ROLE.MOTHER, ROLE.SPOUSE)

@@ -57,6 +57,7 @@ class RelocationForm(PlaceMixin, FilingForm):
         self.add_place_fields()
         self.fields["other_role"] = forms.ChoiceField(
             label="相手方の立場",
+            required=False,
             choices=[(r.value, r.label) for r in (ROLE.NOTIFIER, ROLE.ADOPTER, ROLE.SPOUSE, ROLE.FATHER, ROLE.MOTHER)],
             initial=ROLE.ADOPTER if self.kind in ("adoption", "special_adoption") else ROLE.NOTIFIER,
         )
