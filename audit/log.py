@@ -12,12 +12,12 @@ from . import chain
 from .models import AuditLogEntry
 
 
-def _session_hash(request: HttpRequest | None) -> str:
+def session_hash(request: HttpRequest | None) -> str:
     key = getattr(getattr(request, "session", None), "session_key", None) if request is not None else None
     return hashlib.sha256(key.encode()).hexdigest() if key else ""
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
@@ -39,8 +39,8 @@ def record_access(
         outcome=outcome,
         user=user,
         username=user.get_username() if user else "",
-        remote_addr=_client_ip(request),
-        session_hash=_session_hash(request),
+        remote_addr=client_ip(request),
+        session_hash=session_hash(request),
         request_id=getattr(request, "request_id", "") or (current().request_id if current() else ""),
         method=request.method or "",
         path=request.path[:500],
@@ -67,8 +67,8 @@ def record_permission_event(
         outcome=AuditLogEntry.Outcome.DONE,
         user=actor,
         username=actor.get_username() if actor else "",
-        remote_addr=_client_ip(request),
-        session_hash=_session_hash(request),
+        remote_addr=client_ip(request),
+        session_hash=session_hash(request),
         request_id=ctx.request_id if ctx else "",
         method=request.method if request is not None else "",
         path=request.path[:500] if request is not None else "",

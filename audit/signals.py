@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from common.context import current
 
 from . import chain
-from .log import _client_ip, _session_hash
+from .log import client_ip, session_hash
 from .models import AuditLogEntry
 
 
@@ -22,8 +22,8 @@ def _write(action: str, outcome: str, *, request, user=None, username: str = "")
         outcome=outcome,
         user=user if user is not None and user.pk is not None else None,
         username=(user.get_username() if user is not None else username)[:150],
-        remote_addr=_client_ip(request),
-        session_hash=_session_hash(request),
+        remote_addr=client_ip(request),
+        session_hash=session_hash(request),
         request_id=getattr(request, "request_id", "") or (ctx.request_id if ctx else ""),
         method=getattr(request, "method", "") or "",
         path=(getattr(request, "path", "") or "")[:500],

@@ -56,6 +56,7 @@ def _is_installed_label(label: str) -> bool:
 
 ADD_RESIDENT_CHANGE = "registry.add_residentchange"  # 異動入力 (registry_changes)
 ADD_KOSEKI_FILING = "koseki_fuhyo.add_kosekifiling"  # 戸籍届出の受付 (koseki_filings)
+MANAGE_RESTRICTION = "audit.manage_restriction"  # 閲覧制限・個別許可 (audit:restrictions)
 
 RESIDENT_CLERK = Role(
     key="resident_clerk",
@@ -76,10 +77,10 @@ KOSEKI_CLERK = Role(
 SUPERVISOR = Role(
     key="supervisor",
     group_name="監督者",
-    description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付",
+    description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付、閲覧制限と個別許可の管理",
     view_apps=REGISTER_APPS,
     view_models=("auditlog.logentry",),
-    entry_permissions=(ADD_RESIDENT_CHANGE, ADD_KOSEKI_FILING),
+    entry_permissions=(ADD_RESIDENT_CHANGE, ADD_KOSEKI_FILING, MANAGE_RESTRICTION),
 )
 OPERATOR = Role(
     key="operator",

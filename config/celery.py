@@ -17,6 +17,16 @@ app.conf.beat_schedule = {
         "task": "registry.tasks.check_register_consistency",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Grants to open a restricted record end at their expiry; the permission is removed and the expiry logged.
+    "nightly-revoke-expired-grants": {
+        "task": "audit.tasks.revoke_expired_grants",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    # The periodic analysis of the access log the ward paper asks for (night/holiday, denied, mass viewing).
+    "nightly-access-anomaly-report": {
+        "task": "audit.tasks.report_access_anomalies",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Heartbeat, so that an operator can see that worker and beat are alive (README: 動作確認).
     "heartbeat": {
         "task": "common.tasks.heartbeat",

@@ -3,7 +3,7 @@
 
 import pytest
 from django.conf import settings
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditLogEntry
@@ -15,12 +15,12 @@ from .screens import append, entries_after, last_id, user_with
 
 pytestmark = pytest.mark.django_db
 
-AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
-WITH_ADMIN_LOG = [
-    *settings.MIDDLEWARE[: settings.MIDDLEWARE.index(AUTH) + 1],
-    "audit.middleware.AdminAccessLogMiddleware",
-    *settings.MIDDLEWARE[settings.MIDDLEWARE.index(AUTH) + 1 :],
-]
+ADMIN_LOG = "audit.middleware.AdminAccessLogMiddleware"
+
+
+def test_middleware_is_installed_after_authentication():
+    middleware = list(settings.MIDDLEWARE)
+    assert middleware.index(ADMIN_LOG) > middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
 
 
 @pytest.fixture
@@ -36,7 +36,6 @@ def operator_client(client, operator):
     return client
 
 
-@override_settings(MIDDLEWARE=WITH_ADMIN_LOG)
 def test_changelist_logs_the_ids_on_the_page(operator_client):
     residents = [ResidentFactory() for _ in range(3)]
     mark = last_id()
@@ -51,7 +50,6 @@ def test_changelist_logs_the_ids_on_the_page(operator_client):
     assert entry.request_id == response["X-Request-ID"]  # the same request as the audit context's
 
 
-@override_settings(MIDDLEWARE=WITH_ADMIN_LOG)
 def test_change_view_logs_the_object(operator_client):
     resident = ResidentFactory()
     fuhyo = link_to_koseki(resident)
@@ -67,7 +65,6 @@ def test_change_view_logs_the_object(operator_client):
     assert (second.subject_kind, second.subject_ids) == ("admin:koseki_fuhyo.fuhyoentry", [fuhyo.pk])
 
 
-@override_settings(MIDDLEWARE=WITH_ADMIN_LOG)
 def test_change_events_and_audit_models_are_logged_but_reference_tables_are_not(operator_client):
     entry = append()
     mark = last_id()
@@ -81,7 +78,6 @@ def test_change_events_and_audit_models_are_logged_but_reference_tables_are_not(
     ]
 
 
-@override_settings(MIDDLEWARE=WITH_ADMIN_LOG)
 def test_refused_and_missing_are_logged(operator_client):
     resident = ResidentFactory()
     # A clerk is not staff: the admin sends them to its login page.
@@ -103,7 +99,6 @@ def test_refused_and_missing_are_logged(operator_client):
     ]
 
 
-@override_settings(MIDDLEWARE=WITH_ADMIN_LOG)
 def test_anonymous_admin_request_is_logged_as_denied(client):
     mark = last_id()
     assert client.get(reverse("admin:registry_resident_changelist")).status_code == 302

@@ -9,7 +9,7 @@ from common.wareki import to_wareki_with_seireki
 register = template.Library()
 
 
-@register.filter(name="wareki")
+@register.filter(name="wareki", expects_localtime=True)
 def wareki_filter(value: dt.date | dt.datetime | None) -> str:
     if value is None or value == "":
         return ""

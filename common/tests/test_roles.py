@@ -54,7 +54,7 @@ def test_supervisor_and_operator_view_everything_in_the_register_apps():
     assert everything | {"auth.view_user"} <= _codes(groups[OPERATOR.key])
 
 
-ENTRY_PERMISSIONS = {"registry.add_residentchange", "koseki_fuhyo.add_kosekifiling"}
+ENTRY_PERMISSIONS = {"registry.add_residentchange", "koseki_fuhyo.add_kosekifiling", "audit.manage_restriction"}
 
 
 def test_no_role_may_change_or_delete_and_adds_only_through_the_entry_screens():
@@ -69,6 +69,12 @@ def test_entry_screens_by_role():
     assert _codes(groups[KOSEKI_CLERK.key]) & ENTRY_PERMISSIONS == {"koseki_fuhyo.add_kosekifiling"}
     assert _codes(groups[SUPERVISOR.key]) & ENTRY_PERMISSIONS == ENTRY_PERMISSIONS
     assert _codes(groups[OPERATOR.key]) & ENTRY_PERMISSIONS == set()  # the admin stays read-only
+
+
+def test_only_the_supervisor_manages_restrictions():
+    groups = ensure_roles()
+    holders = {key for key, group in groups.items() if "audit.manage_restriction" in _codes(group)}
+    assert holders == {SUPERVISOR.key}
 
 
 def test_entry_permissions_survive_a_rerun_and_open_the_menus(client, django_user_model):
