@@ -517,6 +517,8 @@ class EntryFlow:
         )
 
     def render_form(self, form, entry_key: str, notice: str = "") -> HttpResponse:
+        if hasattr(form, "focus_first"):
+            form.focus_first()
         return self.render(self.form_template, {"form": form, "entry_key": entry_key, "notice": notice})
 
     def render_locked(self, refused: Exception) -> HttpResponse:

@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
+from django.forms.widgets import ChoiceWidget
 
 from .validators import clean_kana
 from .wareki import WarekiError, parse_date, to_wareki_with_seireki
@@ -184,6 +185,16 @@ class ServiceErrorsMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # Japanese labels take no colon
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+
+    def focus_first(self) -> None:
+        """Put the cursor where the clerk has to look: the first field with an error, else the first field to type
+        in (a group of checkboxes or radio buttons would carry the attribute on every option)."""
+        names = list(self.fields)  # type: ignore[attr-defined]
+        errors = getattr(self, "_errors", None) or {}
+        typed = [n for n in names if not isinstance(self.fields[n].widget, ChoiceWidget)]  # type: ignore[attr-defined]
+        target = next((n for n in names if n in errors), (typed or names or [None])[0])
+        if target is not None:
+            self.fields[target].widget.attrs["autofocus"] = True  # type: ignore[attr-defined]
 
     def field_for(self, key: str) -> str | None:
         key = self.service_fields.get(key, key)

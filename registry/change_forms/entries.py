@@ -98,6 +98,13 @@ class PersonsEntry:
         persons = self.persons.is_valid()
         return main and persons
 
+    def focus_first(self) -> None:
+        with_errors = [f for f in self.persons.forms if f.errors]
+        if with_errors or not self.form.errors:
+            (with_errors or self.persons.forms)[0].focus_first()
+        else:
+            self.form.focus_first()
+
     @property
     def cleaned_data(self) -> dict[str, Any]:
         return self.form.cleaned_data

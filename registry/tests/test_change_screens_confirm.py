@@ -2,6 +2,7 @@
 記録 re-checks it; every request goes through the gate and names the persons shown."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -136,3 +137,23 @@ def test_the_menu_lists_every_kind_and_finds_the_household(desk):
     assert desk.get(f"/changes/find/death/?q={child.juminhyo_code}").url == f"/changes/death/{child.pk}/"
     assert desk.get(f"/changes/find/split_household/?q={head.household.number}").status_code == 302
     assert desk.get("/changes/find/move_within/?q=12345").status_code == 404
+
+
+def test_keyboard_first_field_focused_enter_confirms_accesskeys(desk):
+    head, wife, child = family()
+    url = f"/changes/move-within/{head.household.pk}/"
+    form = desk.get(url).content.decode()
+    buttons = re.findall(r"<button [^>]*>", form[form.index('class="entry-form"') :])
+    assert 'value="confirm"' in buttons[0]  # the first submit button: Enter in a field confirms
+    assert 'accesskey="c"' in buttons[0]
+    assert 'accesskey="q"' in buttons[1]
+    assert form.count("autofocus") == 1
+    walk = to_confirm(desk, url, move_data(head, wife, child, address=""), expect_ok=False)
+    errored = re.search(r'<input type="text" name="address"[^>]*>', walk.confirm.content.decode()).group(0)
+    assert "autofocus" in errored  # the cursor goes to the field in error
+    walk = to_confirm(desk, url, move_data(head, wife, child))
+    confirm = walk.confirm.content.decode()
+    record_button = re.search(r'<button [^>]*value="record"[^>]*>', confirm).group(0)
+    assert 'accesskey="g"' in record_button
+    assert "autofocus" in record_button  # Enter records
+    assert 'accesskey="b"' in confirm
