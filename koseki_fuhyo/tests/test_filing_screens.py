@@ -234,3 +234,27 @@ def test_recognition_is_recorded_only(desk, couple):
     assert (filing.kind, filing.details) == (FilingKind.RECOGNITION, {"contents": "胎児認知"})
     assert (ResidentChange.objects.count(), FuhyoEntry.objects.count()) == before
     assert "鈴木　一郎" in page.content.decode()
+
+
+def test_death_of_the_head_with_a_new_head_chosen_on_the_form(desk, couple):
+    head, wife, koseki = couple
+    child = ResidentFactory(
+        household=head.household,
+        relationship="子",
+        given_name="一郎",
+        given_name_kana="イチロウ",
+        birth_date=dt.date(2010, 1, 1),
+    )
+    query = f"?code={head.juminhyo_code}"
+    form = desk.get(f"/filings/death/{query}").content.decode()
+    assert 'name="remaining_head"' in form  # the 世帯 is known from the code: its next head can be chosen
+    data = {
+        "subject_code": head.juminhyo_code,
+        "date_of_death": "R8.11.18",
+        "remaining_head": str(wife.pk),
+        f"relationship_{child.pk}": "子",
+    }
+    file(desk, "death", data, query)
+    wife.refresh_from_db()
+    child.refresh_from_db()
+    assert (wife.relationship, child.relationship) == ("世帯主", "子")

@@ -194,7 +194,8 @@ class FilingFlow(EntryFlow):
             if first:
                 self.prefill[f"{first}_code"] = code
 
-    def form_kwargs(self) -> dict[str, Any]:
+    def form_kwargs(self, data=None) -> dict[str, Any]:
+        """Extra arguments of the form; `data` is the input it is built with (the POST, or the token's)."""
         return {}
 
     def build_form(self, data=None):
@@ -204,7 +205,7 @@ class FilingFlow(EntryFlow):
             koseki=self.koseki,
             may_see=self.access.may_see,
             prefill=self.prefill,
-            **self.form_kwargs(),
+            **self.form_kwargs(data),
         )
         if self.koseki is not None:  # the members offered as choices are shown
             self.access.show(*[e.pk for e in form.member_choices()])

@@ -30,7 +30,7 @@ class BirthFilingFlow(FilingFlow):
                 self.access.open(member)
             self.household = household
 
-    def form_kwargs(self) -> dict[str, Any]:
+    def form_kwargs(self, data=None) -> dict[str, Any]:
         return {"household": self.household}
 
     def extra_lock_keys(self, form) -> list:

@@ -19,8 +19,7 @@ class DeathFilingFlow(FilingFlow):
     view_name = "file_death"
     form_class = DeathFilingForm
 
-    def subject_resident(self) -> Resident | None:
-        data = self.request.POST if self.request.method == "POST" else None
+    def subject_resident(self, data=None) -> Resident | None:
         code = (data.get("subject_code") if data else None) or self.prefill.get("subject_code") or ""
         entry_id = data.get("subject_entry") if data else ""
         if entry_id and entry_id.isdigit():
@@ -32,8 +31,8 @@ class DeathFilingFlow(FilingFlow):
         resident = Resident.objects.filter(juminhyo_code=code, status=ResidentStatus.CURRENT).first()
         return resident if resident is not None and self.access.may_see(resident) else None
 
-    def form_kwargs(self) -> dict[str, Any]:
-        return {"subject_resident": self.subject_resident()}
+    def form_kwargs(self, data=None) -> dict[str, Any]:
+        return {"subject_resident": self.subject_resident(data)}
 
     def extra_lock_keys(self, form) -> list:
         subject = form.values.get("subject")
