@@ -1,0 +1,65 @@
+/* Keyboard operation of the search and record pages (no framework; works with or without htmx).
+ *  "/" or Alt+S  focus the first search field ([data-search-focus]) when the page has one
+ *  ↓ in a search field  go to the first result; ↑/↓ move between result rows; Esc back to the search field
+ *  Enter submits the form (browser default) and opens the focused result link (browser default). */
+(function () {
+  "use strict";
+
+  function searchBox() { return document.querySelector("[data-search-focus]"); }
+
+  function rowLinks() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-results] a.row-link"));
+  }
+
+  function focusSearch() {
+    var box = searchBox();
+    if (!box) { return false; }
+    box.focus();
+    if (box.select) { box.select(); }
+    return true;
+  }
+
+  function typing(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "/" && !typing(target) && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      if (focusSearch()) { event.preventDefault(); }
+      return;
+    }
+    // Alt+S is also the menu's accesskey for 住民検索: on a page with a search box, stay here and focus it.
+    if (event.altKey && !event.ctrlKey && (event.key === "s" || event.key === "S" || event.code === "KeyS")) {
+      if (focusSearch()) { event.preventDefault(); event.stopPropagation(); }
+      return;
+    }
+    var links = rowLinks();
+    if (!links.length) { return; }
+    var index = links.indexOf(target);
+    if (event.key === "ArrowDown") {
+      if (index >= 0 && index < links.length - 1) { links[index + 1].focus(); event.preventDefault(); }
+      else if (index < 0 && target.closest && target.closest("form[role=search]") && target.type !== "radio") {
+        links[0].focus(); event.preventDefault();
+      }
+    } else if (event.key === "ArrowUp" && index >= 0) {
+      if (index > 0) { links[index - 1].focus(); } else { focusSearch(); }
+      event.preventDefault();
+    } else if (event.key === "Escape" && index >= 0) {
+      focusSearch();
+      event.preventDefault();
+    }
+  }, true);
+
+  // After htmx replaces the search area, put the keyboard where the clerk expects it: on the first result when
+  // the search found something, otherwise on the field with an error, otherwise on the search box.
+  document.addEventListener("htmx:afterSettle", function () {
+    var error = document.querySelector(".search-form [aria-invalid=true]");
+    if (error) { error.focus(); return; }
+    var links = rowLinks();
+    if (links.length) { links[0].focus(); return; }
+    focusSearch();
+  });
+})();
