@@ -1,7 +1,13 @@
-"""URLs of the read-only pages of registry (screens are added by the clerk-desk work, issue 3)."""
+"""URLs of the read-only pages of registry: 住民検索 and the 住民票 page."""
 
-from django.urls import path  # noqa: F401 - patterns are added here
+from django.urls import path
+
+from .views.resident import resident_detail
+from .views.search import resident_search
 
 app_name = "registry"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", resident_search, name="search"),
+    path("<int:resident_id>/", resident_detail, name="resident"),
+]
