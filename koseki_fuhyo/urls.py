@@ -1,7 +1,13 @@
-"""URLs of the read-only pages of koseki_fuhyo (screens are added by the clerk-desk work, issue 3)."""
+"""URLs of the read-only pages of koseki_fuhyo: 戸籍検索 and the 戸籍・附票 page."""
 
-from django.urls import path  # noqa: F401 - patterns are added here
+from django.urls import path
+
+from .views.koseki import koseki_detail
+from .views.search import koseki_search
 
 app_name = "koseki_fuhyo"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", koseki_search, name="search"),
+    path("<int:koseki_id>/", koseki_detail, name="koseki"),
+]

@@ -1,0 +1,59 @@
+"""戸籍・附票 (koseki_fuhyo:koseki): the 戸籍 and every person of its 附票 with the address history.
+
+Each person is checked on its own (access.may_see): a restricted person is one 「閲覧制限あり」 line, and when that
+person is the 筆頭者 the heading does not name them either. A person who lives in the ward links to the 住民票."""
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from audit.gate import personal_data_view
+from registry.choices import ResidentStatus
+from registry.models import Resident
+
+from ..models import FuhyoAddress, FuhyoEntry, Koseki
+
+
+@personal_data_view("koseki_fuhyo.view_koseki", subject_kind="fuhyo_entry")
+def koseki_detail(request: HttpRequest, access, koseki_id: int) -> HttpResponse:
+    koseki = get_object_or_404(Koseki, pk=koseki_id)
+    entries = list(
+        FuhyoEntry.objects.filter(koseki=koseki)
+        .order_by("position")
+        .prefetch_related(
+            Prefetch(
+                "addresses",
+                queryset=FuhyoAddress.objects.select_related("municipality").order_by("established_on", "id"),
+            )
+        )
+    )
+    access.conditions = {"koseki_id": koseki.pk}
+    access.show(entries)
+    visible = {e.pk: access.may_see(e) for e in entries}
+    residents: dict[str, int] = {}
+    if request.user.has_perm("registry.view_resident"):
+        codes = [e.juminhyo_code for e in entries if e.juminhyo_code and visible[e.pk]]
+        residents = dict(
+            Resident.objects.filter(juminhyo_code__in=codes, status=ResidentStatus.CURRENT).values_list(
+                "juminhyo_code", "pk"
+            )
+        )
+    persons = [
+        {
+            "entry": e,
+            "visible": visible[e.pk],
+            "addresses": list(e.addresses.all()) if visible[e.pk] else [],
+            "resident_id": residents.get(e.juminhyo_code) if visible[e.pk] and e.juminhyo_code else None,
+        }
+        for e in entries
+    ]
+    hittousha = next((p for p in persons if p["entry"].position == 1), None)
+    return render(
+        request,
+        "koseki_fuhyo/koseki.html",
+        {
+            "koseki": koseki,
+            "persons": persons,
+            "hittousha_masked": hittousha is not None and not hittousha["visible"],
+        },
+    )

@@ -1,0 +1,178 @@
+"""戸籍検索 (koseki_fuhyo:search): by 本籍 (partial) and 筆頭者 (氏名 partial, カナ prefix), newest 戸籍 first.
+
+The query lives here with its view (it is used nowhere else). On PostgreSQL (migration 0005): pg_trgm GIN on the
+本籍, a GIN expression index over `registry_name_grams(筆頭者の氏, 筆頭者の名)` (the name grams of the 住民検索)
+and a partial expression index on the カナ of each 戸籍's first 附票 row (the 筆頭者 is written first). Results are
+ordered by id descending, keyset by id, fetched as limit+1 rows: nothing is counted.
+"""
+
+import unicodedata
+from dataclasses import asdict, dataclass
+
+from django import forms
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Func, QuerySet, TextField
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from audit.gate import personal_data_view
+from common import kana as kana_text
+from registry.search import (
+    KanaKey,
+    ensure_sqlite_functions,
+    fold_name,
+    normalise_address,
+    prefix_range,
+    query_grams,
+)
+
+from ..choices import KosekiStatus
+from ..models import FuhyoEntry, Koseki
+
+PAGE_SIZE = 50
+MIN_HONSEKI_ONLY_CHARS = 3  # pg_trgm needs three characters
+
+
+@dataclass(frozen=True)
+class KosekiQuery:
+    honseki: str = ""
+    hittousha: str = ""  # folded name (registry.search.fold_name)
+    hittousha_kana: str = ""  # katakana prefix
+    status: str = "all"
+
+    def is_empty(self) -> bool:
+        return not (self.honseki or self.hittousha or self.hittousha_kana)
+
+    def as_conditions(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+class HittoushaGrams(Func):
+    """registry_name_grams(筆頭者の氏, 筆頭者の名): the expression the GIN index of migration 0005 is built on."""
+
+    function = "registry_name_grams"
+    output_field = ArrayField(TextField())
+
+    def __init__(self) -> None:
+        super().__init__("hittousha_surname", "hittousha_given_name")
+
+
+class HittoushaFold(Func):
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__("hittousha_surname", "hittousha_given_name")
+
+    def as_sql(self, compiler, connection, **extra):
+        (s, sp), (g, gp) = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"(registry_name_fold({s}) || registry_name_fold({g}))", [*sp, *gp]
+
+
+def search_koseki(query: KosekiQuery, *, after: int | None = None, limit: int = PAGE_SIZE) -> tuple[list, int | None]:
+    """One page of 戸籍 (newest first) and the id to continue after, or None on the last page."""
+    if query.is_empty():
+        return [], None
+    ensure_sqlite_functions()
+    qs: QuerySet[Koseki] = Koseki.objects.all()
+    if query.status in KosekiStatus.values:
+        qs = qs.filter(status=query.status)
+    if query.honseki:
+        qs = qs.filter(honseki_address__contains=query.honseki)
+    if query.hittousha:
+        if connection.vendor == "postgresql":
+            qs = qs.alias(grams=HittoushaGrams()).filter(grams__contains=query_grams(query.hittousha))
+        if connection.vendor != "postgresql" or len(query.hittousha) > 2:
+            qs = qs.alias(folded=HittoushaFold()).filter(folded__contains=query.hittousha)
+    if query.hittousha_kana:
+        firsts = FuhyoEntry.objects.filter(position=1).alias(kana_key=KanaKey())
+        qs = qs.filter(pk__in=firsts.filter(prefix_range("kana_key", query.hittousha_kana)).values("koseki_id"))
+    if after:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.order_by("-pk")[: limit + 1])
+    return rows[:limit], (rows[limit - 1].pk if len(rows) > limit else None)
+
+
+class KosekiSearchForm(forms.Form):
+    honseki = forms.CharField(
+        label="本籍", required=False, max_length=200, help_text="区名より後の一部。例：北新宿一丁目"
+    )
+    hittousha = forms.CharField(label="筆頭者の氏名", required=False, max_length=61, help_text="漢字の一部")
+    hittousha_kana = forms.CharField(label="筆頭者の氏名カナ", required=False, max_length=121, help_text="前方一致")
+    status = forms.ChoiceField(
+        label="対象",
+        required=False,
+        initial="all",
+        choices=[("all", "両方"), (KosekiStatus.CURRENT, "現在戸籍"), (KosekiStatus.CLOSED, "除籍")],
+        widget=forms.RadioSelect,
+    )
+
+    def clean_honseki(self) -> str:
+        return normalise_address(self.cleaned_data["honseki"]) if self.cleaned_data["honseki"] else ""
+
+    def clean_hittousha(self) -> str:
+        return fold_name(self.cleaned_data["hittousha"])
+
+    def clean_hittousha_kana(self) -> str:
+        value = unicodedata.normalize("NFKC", self.cleaned_data["hittousha_kana"])
+        folded = "".join(kana_text.fold_kana(value).split())
+        bad = kana_text.invalid_kana_characters(folded)
+        if bad:
+            raise ValidationError(
+                "カナに使えない文字があります：「%(chars)s」。カタカナ・ひらがなで入力してください。",
+                params={"chars": "」「".join(bad)},
+            )
+        return folded
+
+    def clean_status(self) -> str:
+        return self.cleaned_data["status"] or "all"
+
+    def clean(self):
+        data = super().clean()
+        honseki = data.get("honseki", "")
+        if (
+            honseki
+            and not (data.get("hittousha") or data.get("hittousha_kana"))
+            and len(honseki) < MIN_HONSEKI_ONLY_CHARS
+        ):
+            self.add_error("honseki", f"本籍だけで検索するときは{MIN_HONSEKI_ONLY_CHARS}文字以上入力してください。")
+        return data
+
+    def to_query(self) -> KosekiQuery:
+        d = self.cleaned_data
+        return KosekiQuery(d["honseki"], d["hittousha"], d["hittousha_kana"], d["status"])
+
+
+@personal_data_view("koseki_fuhyo.view_koseki", subject_kind="koseki")
+def koseki_search(request: HttpRequest, access) -> HttpResponse:
+    form = KosekiSearchForm(request.GET or None)
+    lines, next_after, searched = [], None, False
+    if form.is_bound and form.is_valid() and not form.to_query().is_empty():
+        query = form.to_query()
+        after = request.GET.get("after", "")
+        after_id = int(after) if after.isdigit() else None
+        rows, next_after = search_koseki(query, after=after_id, limit=PAGE_SIZE)
+        searched = True
+        access.conditions = {**query.as_conditions(), **({"after": after_id} if after_id else {})}
+        access.show(rows)
+        firsts = {e.koseki_id: e for e in FuhyoEntry.objects.filter(koseki__in=rows, position=1)}
+        # The 筆頭者 is a person too: a restricted 筆頭者 masks the whole line (name and 本籍).
+        lines = [{"koseki": k, "visible": k.pk not in firsts or access.may_see(firsts[k.pk])} for k in rows]
+    elif form.is_bound and form.errors:
+        access.conditions = {"invalid": sorted(form.errors)}
+    next_query = None
+    if next_after:
+        params = request.GET.copy()
+        params["after"] = str(next_after)
+        next_query = params.urlencode()
+    first_query = None
+    if request.GET.get("after"):
+        params = request.GET.copy()
+        params.pop("after")
+        first_query = params.urlencode()
+    return render(
+        request,
+        "koseki_fuhyo/search.html",
+        {"form": form, "lines": lines, "searched": searched, "next_query": next_query, "first_query": first_query},
+    )
