@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from common.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import Household, Resident, ResidentChange
+from .models import EditLock, Household, Resident, ResidentChange, UsedSubmissionToken
 
 
 class ResidentChangeInline(ReadOnlyInline):
@@ -41,4 +41,17 @@ class ResidentChangeAdmin(ReadOnlyAdmin):
     list_display = ("id", "resident", "reason", "change_date", "notified_on", "recorded_by", "recorded_at")
     list_filter = ("reason", "change_class")
     raw_id_fields = ("resident", "filing", "recorded_by")
+    show_full_result_count = False
+
+
+@admin.register(EditLock)
+class EditLockAdmin(ReadOnlyAdmin):
+    list_display = ("subject_kind", "subject_id", "holder", "screen", "acquired_at", "expires_at")
+    list_filter = ("subject_kind",)
+    list_select_related = ("holder",)
+
+
+@admin.register(UsedSubmissionToken)
+class UsedSubmissionTokenAdmin(ReadOnlyAdmin):
+    list_display = ("used_at", "user", "purpose", "result_url")
     show_full_result_count = False
