@@ -142,6 +142,27 @@ def test_a_page_that_fills_exactly_has_no_next_page():
     assert search_residents(ResidentQuery(name="林"), limit=4).next_after is None
 
 
+@pytest.mark.parametrize("narrow", [0, 5_000], ids=["walk-in-kana-order", "sort-the-few"])
+def test_few_or_many_other_matches_give_the_same_pages(monkeypatch, narrow):
+    monkeypatch.setattr("registry.search.NARROW", narrow)
+    street = HouseholdFactory(address="河田町3番1号")
+    here = [
+        person("河野", g, "コウノ", k, household=street, relationship=rel, birth_date=dt.date(1990, 1, 1))
+        for g, k, rel in (("進", "ススム", "世帯主"), ("茂", "シゲル", "子"), ("実", "ミノル", "子"))
+    ]
+    person("河野", "勇", "コウノ", "イサム", birth_date=dt.date(1990, 1, 1))  # elsewhere
+    by_kana = sorted(here, key=lambda r: r.given_name_kana)
+    for query in (
+        ResidentQuery(address="河田町3番"),
+        ResidentQuery(name="河", address="河田町"),
+        ResidentQuery(name="河野", birth_date=dt.date(1990, 1, 1), address="河田町"),
+        ResidentQuery(kana="コウノ", address="河田町3番"),
+    ):
+        first = search_residents(query, limit=2)
+        assert first.rows == by_kana[:2], query
+        assert search_residents(query, after=first.next_after, limit=2).rows == by_kana[2:], query
+
+
 def test_empty_query_finds_nothing(people):
     assert search_residents(ResidentQuery()).rows == []
 
