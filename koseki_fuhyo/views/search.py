@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from django import forms
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Func, QuerySet, TextField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,12 +20,14 @@ from django.shortcuts import render
 from audit.gate import personal_data_view
 from common import kana as kana_text
 from registry.search import (
+    NARROW,
     KanaKey,
     ensure_sqlite_functions,
     fold_name,
     normalise_address,
     prefix_range,
     query_grams,
+    search_plans,
 )
 
 from ..choices import KosekiStatus
@@ -90,7 +92,13 @@ def search_koseki(query: KosekiQuery, *, after: int | None = None, limit: int = 
         qs = qs.filter(pk__in=firsts.filter(prefix_range("kana_key", query.hittousha_kana)).values("koseki_id"))
     if after:
         qs = qs.filter(pk__lt=after)
-    rows = list(qs.order_by("-pk")[: limit + 1])
+    with transaction.atomic(), search_plans():
+        if query.honseki or query.hittousha_kana:
+            # As in 住民検索: few matches are sorted directly, many are met soon enough walking the id order.
+            few = list(qs.order_by().values_list("pk", flat=True)[: NARROW + 1])
+            if len(few) <= NARROW:
+                qs = Koseki.objects.filter(pk__in=few)
+        rows = list(qs.order_by("-pk")[: limit + 1])
     return rows[:limit], (rows[limit - 1].pk if len(rows) > limit else None)
 
 
