@@ -1,5 +1,5 @@
 /* Keyboard operation of the search and record pages (no framework; works with or without htmx).
- *  "/" or Alt+S  focus the first search field ([data-search-focus]) when the page has one
+ *  "/" or Alt+S  focus the first search field ([data-search-focus]); "/" elsewhere opens 住民検索
  *  ↓ in a search field  go to the first result; ↑/↓ move between result rows; Esc back to the search field
  *  Enter submits the form (browser default) and opens the focused result link (browser default). */
 (function () {
@@ -28,7 +28,10 @@
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.key === "/" && !typing(target) && !event.ctrlKey && !event.metaKey && !event.altKey) {
-      if (focusSearch()) { event.preventDefault(); }
+      if (focusSearch()) { event.preventDefault(); return; }
+      // On a page without a search box (a 住民票), "/" goes to the search screen: the menu's Alt+S link.
+      var menuSearch = document.querySelector(".main-menu a[accesskey=s]");
+      if (menuSearch) { event.preventDefault(); window.location.href = menuSearch.href; }
       return;
     }
     // Alt+S is also the menu's accesskey for 住民検索: on a page with a search box, stay here and focus it.
