@@ -15,6 +15,19 @@ from itertools import accumulate
 
 KANJI_DIGITS = "〇一二三四五六七八九"
 
+
+# random.Random.randint and .choice go through randrange and _randbelow in Python; the generator calls them
+# millions of times. These take one random() each (C), which is uniform enough for dummy data and as deterministic.
+def randint(rng: random.Random, lo: int, hi: int) -> int:
+    """An integer in [lo, hi]."""
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+def pick(rng: random.Random, seq):
+    """One element of a non-empty sequence."""
+    return seq[int(rng.random() * len(seq))]
+
+
 # (町名, number of 丁目 or 0 when the 町 has none, relative weight ~ residents living there)
 WARD_TOWNS: tuple[tuple[str, int, float], ...] = (
     ("西新宿", 8, 9),
@@ -257,12 +270,12 @@ class WardAddresses:
 
     def _town(self, rng: random.Random) -> str:
         name, chome = self._towns[bisect(self._cum, rng.random() * self._cum[-1])]
-        return f"{name}{kanji_number(rng.randint(1, chome))}丁目" if chome else name
+        return f"{name}{kanji_number(randint(rng, 1, chome))}丁目" if chome else name
 
     def draw(self, rng: random.Random, *, katagaki_share: float = 0.7) -> WardAddress:
         town = self._town(rng)
-        block = rng.randint(1, 30)
-        address = f"{town}{block}番{rng.randint(1, 28)}号"
+        block = randint(rng, 1, 30)
+        address = f"{town}{block}番{randint(rng, 1, 28)}号"
         katagaki = building(rng, town) if rng.random() < katagaki_share else ""
         return WardAddress(address, katagaki, town, block)
 
@@ -270,19 +283,19 @@ class WardAddresses:
         """A 本籍 in the ward (a 地番): often the family's own address, otherwise anywhere in the ward."""
         if near is not None and rng.random() < 0.5:
             return f"{near.town}{near.block}番地"
-        return f"{self._town(rng)}{rng.randint(1, 40)}番地"
+        return f"{self._town(rng)}{randint(rng, 1, 40)}番地"
 
 
 def building(rng: random.Random, town: str = "") -> str:
     """A 方書: building name and room, e.g. 「グリーンハイツ203」「朝日荘5」「パーク西新宿1105」."""
-    word = rng.choice(_BUILDING_WORDS)
+    word = pick(rng, _BUILDING_WORDS)
     if town and rng.random() < 0.3:
         word += town.rstrip("一二三四五六七八丁目")
-    kind = rng.choice(_BUILDING_KINDS)
+    kind = pick(rng, _BUILDING_KINDS)
     if kind == "荘":
-        return f"{word}荘{rng.randint(1, 12)}"
+        return f"{word}荘{randint(rng, 1, 12)}"
     floors = 15 if kind in ("タワー", "マンション", "レジデンス") else 5
-    return f"{word}{kind}{rng.randint(1, floors)}{rng.randint(1, 12):02d}"
+    return f"{word}{kind}{randint(rng, 1, floors)}{randint(rng, 1, 12):02d}"
 
 
 def elsewhere_address(rng: random.Random, municipality_code: str) -> str:
@@ -290,13 +303,13 @@ def elsewhere_address(rng: random.Random, municipality_code: str) -> str:
     prefix = ""
     wards = DESIGNATED_CITY_WARDS.get(municipality_code)
     if wards:
-        prefix = rng.choice(wards)
+        prefix = pick(rng, wards)
     if rng.random() < 0.12:
-        text = f"{prefix}{rng.choice(_RURAL_TOWNS)}{rng.randint(1, 2500)}番地"
+        text = f"{prefix}{pick(rng, _RURAL_TOWNS)}{randint(rng, 1, 2500)}番地"
         if rng.random() < 0.5:
-            text += str(rng.randint(1, 30))
+            text += str(randint(rng, 1, 30))
         return text
-    text = f"{prefix}{rng.choice(_COMMON_TOWNS)}{rng.randint(1, 6)}丁目{rng.randint(1, 30)}番{rng.randint(1, 25)}号"
+    text = f"{prefix}{pick(rng, _COMMON_TOWNS)}{randint(rng, 1, 6)}丁目{randint(rng, 1, 30)}番{randint(rng, 1, 25)}号"
     if rng.random() < 0.4:
         text += "　" + building(rng)
     return text
@@ -307,10 +320,10 @@ def elsewhere_honseki(rng: random.Random, municipality_code: str) -> str:
     prefix = ""
     wards = DESIGNATED_CITY_WARDS.get(municipality_code)
     if wards:
-        prefix = rng.choice(wards)
+        prefix = pick(rng, wards)
     if rng.random() < 0.3:
-        return f"{prefix}{rng.choice(_RURAL_TOWNS)}{rng.randint(1, 3000)}番地"
-    return f"{prefix}{rng.choice(_COMMON_TOWNS)}{rng.randint(1, 6)}丁目{rng.randint(1, 40)}番地"
+        return f"{prefix}{pick(rng, _RURAL_TOWNS)}{randint(rng, 1, 3000)}番地"
+    return f"{prefix}{pick(rng, _COMMON_TOWNS)}{randint(rng, 1, 6)}丁目{randint(rng, 1, 40)}番地"
 
 
 class OtherMunicipalities:

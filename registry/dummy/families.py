@@ -17,14 +17,25 @@ Everything random comes from one `random.Random`, consumed in a fixed order, so 
 
 import random
 import uuid
+from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
 
 from ..addresses import with_katagaki
 from ..choices import ChangeReason, Sex
 from ..relationships import HEAD
 from . import names
-from .addresses import COUNTRIES, OtherMunicipalities, WardAddress, WardAddresses, elsewhere_address, elsewhere_honseki
+from .addresses import (
+    COUNTRIES,
+    OtherMunicipalities,
+    WardAddress,
+    WardAddresses,
+    elsewhere_address,
+    elsewhere_honseki,
+    pick,
+    randint,
+)
 
 DAY = timedelta(days=1)
 JUKI_NET_START = date(2002, 8, 5)  # 住民票コード were first issued then: who died earlier never had one
@@ -166,9 +177,23 @@ class HouseholdPlan:
 # The generator
 
 
-_SINGLE_AGES = ((18, 24, 0.17), (25, 34, 0.36), (35, 49, 0.21), (50, 64, 0.11), (65, 95, 0.15))
+class Weighted:
+    """A fixed distribution over a few values. Draws like random.choices (one random() and a bisect, same result)
+    without rebuilding the cumulative weights on every call."""
+
+    def __init__(self, *pairs: tuple) -> None:
+        self.values = [value for value, _ in pairs]
+        self.cum = list(accumulate(weight for _, weight in pairs))
+        self.total = self.cum[-1]
+
+    def draw(self, rng: random.Random):
+        return self.values[bisect(self.cum, rng.random() * self.total)]
+
+
+# Age bands of people living alone (Shinjuku: young adults dominate, a long tail of elderly).
+_SINGLE_AGES = Weighted(((18, 24), 0.17), ((25, 34), 0.36), ((35, 49), 0.21), ((50, 64), 0.11), ((65, 95), 0.15))
 # Household kinds with their share of households (Shinjuku: ~64 % single-person households).
-_KINDS = (
+_KINDS = Weighted(
     ("single", 0.64),
     ("couple", 0.14),
     ("unmarried_couple", 0.015),
@@ -178,6 +203,13 @@ _KINDS = (
     ("siblings", 0.01),
     ("roommates", 0.015),
 )
+_CHILDREN = Weighted((0, 0.25), (1, 0.3), (2, 0.35), (3, 0.1))
+_SIBLINGS = Weighted((0, 0.3), (1, 0.5), (2, 0.2))
+_HOME_LINES = Weighted((1, 0.45), (2, 0.35), (3, 0.2))
+_SINGLE_YOUNG = Weighted(("parents", 0.8), ("bunseki", 0.2))
+_SINGLE_MIDDLE = Weighted(("parents", 0.35), ("bunseki", 0.2), ("divorced", 0.25), ("apart", 0.2))
+_SINGLE_OLD = Weighted(("widowed", 0.55), ("divorced", 0.2), ("parents", 0.15), ("apart", 0.1))
+_ELSEWHERE = Weighted(("family", 0.55), ("single", 0.15), ("parents", 0.22), ("closed", 0.08))
 DISSOLVED_SHARE = 0.025  # extra 世帯 whose only member moved away or died: 除票 only
 REMOVED_WITHIN_YEARS = 10  # 除票 of the last ten years (older ones were purged under the 5-year rule before 2019)
 LEFT_SHARE = 0.3  # of the family members who left or died after the 世帯 came here, this share left a 除票 here
@@ -201,9 +233,6 @@ class WardGenerator:
         self.ward_full_name = ward_full_name
         self.munis = municipalities
         self.ward_addresses = WardAddresses()
-        kinds, weights = zip(*_KINDS, strict=True)
-        self._kinds = kinds
-        self._kind_weights = weights
 
     # --- small draws ---------------------------------------------------------------------------------------------
 
@@ -211,7 +240,7 @@ class WardGenerator:
         """A day in [lo, hi]; hi when the range is empty, so that an upper bound (usually `as_of`) always holds."""
         if hi <= lo:
             return hi
-        return lo + timedelta(days=self.r.randint(0, (hi - lo).days))
+        return lo + timedelta(days=randint(self.r, 0, (hi - lo).days))
 
     def birth_for_age(self, lo: int, hi: int) -> date:
         """A birth date giving an age in [lo, hi] on `as_of`."""
@@ -223,7 +252,7 @@ class WardGenerator:
 
     def notified(self, change: date, within: int = 14) -> date:
         """届出年月日: on or a few days after the 異動, never after as_of."""
-        return min(change + timedelta(days=self.r.randint(0, within)), self.as_of)
+        return min(change + timedelta(days=randint(self.r, 0, within)), self.as_of)
 
     def person(self, sex: str, birth: date, family: tuple[str, str] | None = None, avoid=frozenset()) -> Person:
         surname, surname_kana = family or names.surname(self.r)
@@ -249,21 +278,21 @@ class WardGenerator:
         spouse = self.person(self.other_sex(head.sex), spouse_birth)
         younger = max(head.birth_date, spouse.birth_date)
         older = min(head.birth_date, spouse.birth_date)
-        married = add_years(younger, r.randint(22, 36)) + timedelta(days=r.randint(0, 364))
+        married = add_years(younger, randint(r, 22, 36)) + timedelta(days=randint(r, 0, 364))
         if married >= self.as_of:
             married = self.between(max(add_years(younger, 18), add_years(older, 18)), self.as_of - DAY)
         husband, wife = (head, spouse) if head.sex == Sex.MALE else (spouse, head)
         hittousha, other = (husband, wife) if r.random() < 0.94 else (wife, husband)
         koseki = self._marriage_koseki(hittousha, other, married)
-        n = min(r.choices((0, 1, 2, 3), (0.25, 0.3, 0.35, 0.1))[0], max_children)
-        born = married + timedelta(days=r.randint(200, 1500))
+        n = min(_CHILDREN.draw(r), max_children)
+        born = married + timedelta(days=randint(r, 200, 1500))
         last = min(self.as_of, add_years(wife.birth_date, 45))
         taken: set[str] = set()
         for _ in range(n):
             if born > last:
                 break
             self.add_child(koseki, born, taken)
-            born += timedelta(days=r.randint(400, 2200))
+            born += timedelta(days=randint(r, 400, 2200))
         return koseki, head, spouse
 
     def _marriage_koseki(self, hittousha: Person, other: Person, married: date) -> KosekiPlan:
@@ -300,7 +329,7 @@ class WardGenerator:
         siblings in it: (戸籍, child)."""
         r = self.r
         family = child.birth_surname if child is not None else names.surname(r)
-        mother_birth = add_years(birth, -r.randint(22, 40)) - timedelta(days=r.randint(0, 364))
+        mother_birth = add_years(birth, -randint(r, 22, 40)) - timedelta(days=randint(r, 0, 364))
         father_birth = mother_birth - timedelta(days=int(r.triangular(-3 * 365, 8 * 365, 2 * 365)))
         father_first = r.random() < 0.94
         father = self.person(Sex.MALE, father_birth, family if father_first else None)
@@ -310,10 +339,10 @@ class WardGenerator:
         hittousha, other = (father, mother) if father_first else (mother, father)
         koseki = self._marriage_koseki(hittousha, other, married)
         if siblings is None:
-            siblings = r.choices((0, 1, 2), (0.3, 0.5, 0.2))[0]
+            siblings = _SIBLINGS.draw(r)
         births = [birth]
         for _ in range(siblings):
-            sibling = birth + timedelta(days=r.choice((-1, 1)) * r.randint(400, 2500))
+            sibling = birth + timedelta(days=pick(r, (-1, 1)) * randint(r, 400, 2500))
             if married + timedelta(days=200) <= sibling <= min(self.as_of, add_years(mother_birth, 45)):
                 births.append(sibling)
         births.sort()
@@ -368,7 +397,7 @@ class WardGenerator:
     def home(self, since: date, abroad_share: float = 0.03) -> list[Line]:
         """Address lines of a home elsewhere, oldest first, the last one current."""
         r = self.r
-        count = r.choices((1, 2, 3), (0.45, 0.35, 0.2))[0]
+        count = _HOME_LINES.draw(r)
         lo = max(since, date(1950, 1, 1))
         days = sorted(self.between(lo, self.as_of - DAY) for _ in range(count))
         lines = []
@@ -380,7 +409,7 @@ class WardGenerator:
                 reason = "転居" if i else "転入"
             lines.append(Line(municipality, elsewhere_address(r, municipality), day, reason))
         if r.random() < abroad_share:
-            lines.append(Line(None, "", self.between(days[-1], self.as_of - DAY), "国外転出", r.choice(COUNTRIES)))
+            lines.append(Line(None, "", self.between(days[-1], self.as_of - DAY), "国外転出", pick(r, COUNTRIES)))
         return lines
 
     def clip(self, lines: list[Line], member: KosekiMember) -> list[Line]:
@@ -404,7 +433,7 @@ class WardGenerator:
                 established, reason = birth, "出生"
             if until is not None and established > until:
                 established = until
-            recorded = established + timedelta(days=self.r.randint(0, 20))
+            recorded = established + timedelta(days=randint(self.r, 0, 20))
             if i == 0:
                 recorded = max(recorded, entered)
             recorded = min(recorded, self.as_of)
@@ -451,7 +480,7 @@ class WardGenerator:
 
     def household(self, max_residents: int) -> HouseholdPlan:
         """One 世帯 with at least one and at most `max_residents` current members."""
-        kind = self.r.choices(self._kinds, self._kind_weights)[0] if max_residents > 1 else "single"
+        kind = _KINDS.draw(self.r) if max_residents > 1 else "single"
         plan = getattr(self, f"_{kind}")()
         self._trim(plan, max_residents)
         self._finish(plan)
@@ -482,11 +511,11 @@ class WardGenerator:
         r = self.r
         age = self.age(birth)
         if age < 35:
-            kind = r.choices(("parents", "bunseki"), (0.8, 0.2))[0]
+            kind = _SINGLE_YOUNG.draw(r)
         elif age < 65:
-            kind = r.choices(("parents", "bunseki", "divorced", "apart"), (0.35, 0.2, 0.25, 0.2))[0]
+            kind = _SINGLE_MIDDLE.draw(r)
         else:
-            kind = r.choices(("widowed", "divorced", "parents", "apart"), (0.55, 0.2, 0.15, 0.1))[0]
+            kind = _SINGLE_OLD.draw(r)
         if kind == "parents":
             koseki, person = self.parents_of(sex, birth)
             self.age_the_family(koseki, keep=(person,))
@@ -528,7 +557,7 @@ class WardGenerator:
 
     def _single(self) -> HouseholdPlan:
         r = self.r
-        lo, hi, _ = r.choices(_SINGLE_AGES, [w for _, _, w in _SINGLE_AGES])[0]
+        lo, hi = _SINGLE_AGES.draw(r)
         sex = Sex.MALE if r.random() < 0.53 else Sex.FEMALE
         birth = self.birth_for_age(lo, hi)
         koseki, person = self._single_koseki(sex, birth)
@@ -539,7 +568,7 @@ class WardGenerator:
 
     def _couple(self) -> HouseholdPlan:
         r = self.r
-        age = r.choice((r.randint(25, 45), r.randint(46, 64), r.randint(65, 90)))
+        age = pick(r, (randint(r, 25, 45), randint(r, 46, 64), randint(r, 65, 90)))
         sex = Sex.MALE if r.random() < 0.85 else Sex.FEMALE
         koseki, head, spouse = self.couple(None, sex, self.birth_for_age(age, age))
         self.age_the_family(koseki, keep=(head, spouse))
@@ -553,7 +582,7 @@ class WardGenerator:
         r = self.r
         sex = Sex.MALE if r.random() < 0.7 else Sex.FEMALE
         head_birth = self.birth_for_age(22, 45)
-        partner_birth = min(head_birth + timedelta(days=r.randint(-2500, 2500)), add_years(self.as_of, -20))
+        partner_birth = min(head_birth + timedelta(days=randint(r, -2500, 2500)), add_years(self.as_of, -20))
         head_koseki, head = self._single_koseki(sex, head_birth)
         partner_koseki, partner = self._single_koseki(self.other_sex(sex), partner_birth)
         plan, settled = self._new_household(self._moved_in(head_birth))
@@ -595,7 +624,7 @@ class WardGenerator:
                 sex = Sex.MALE if r.random() < 0.5 else Sex.FEMALE
                 child = self.person(sex, birth, (mother.surname, mother.surname_kana), avoid=taken)
                 taken.add(child.given_name)
-                entered = max(koseki.formed_on, self.notified(birth)) + timedelta(days=r.randint(0, 90))
+                entered = max(koseki.formed_on, self.notified(birth)) + timedelta(days=randint(r, 0, 90))
                 koseki.add(child, min(entered, self.as_of), "入籍")
                 self._join(plan, child, "子", koseki, birth, settled)
             return plan
@@ -604,7 +633,7 @@ class WardGenerator:
         wife_member = koseki.member(wife)
         if koseki.hittousha is father:
             left = self.between(koseki.formed_on + timedelta(days=365), self.as_of - DAY)
-            wife_member.removed_on, wife_member.removed_reason = left, r.choice(("離婚", "死亡"))
+            wife_member.removed_on, wife_member.removed_reason = left, pick(r, ("離婚", "死亡"))
             if wife_member.removed_reason == "死亡" and left < JUKI_NET_START:
                 wife.has_code = False
         self.age_the_family(koseki, keep=(father,))
@@ -628,7 +657,7 @@ class WardGenerator:
                     self._join(plan, member.person, "子", koseki, member.person.birth_date, settled)
             of_wife = r.random() < 0.3
             child = wife if of_wife else head
-            parents, _ = self.parents_of(child.sex, child.birth_date, siblings=r.choice((0, 1)), child=child)
+            parents, _ = self.parents_of(child.sex, child.birth_date, siblings=pick(r, (0, 1)), child=child)
             member = parents.member(child)  # both spouses left their parents' 戸籍 on marriage
             member.removed_on, member.removed_reason = max(koseki.formed_on, member.entered_on), "婚姻"
             father = next(m for m in parents.members[:2] if m.person.sex == Sex.MALE)
@@ -644,7 +673,7 @@ class WardGenerator:
             return plan
         # an older couple, their married son, his wife and their children
         son_birth = self.birth_for_age(28, 45)
-        elders, son = self.parents_of(Sex.MALE, son_birth, siblings=r.choice((0, 1)))
+        elders, son = self.parents_of(Sex.MALE, son_birth, siblings=pick(r, (0, 1)))
         head = next(m.person for m in elders.members[:2] if m.person.sex == Sex.MALE)
         wife = next(m.person for m in elders.members[:2] if m.person.sex == Sex.FEMALE)
         son_koseki, _, daughter_in_law = self.couple(son, Sex.MALE, son_birth)
@@ -790,7 +819,7 @@ class WardGenerator:
             if reason == ChangeReason.BIRTH:
                 previous_full = ""
             elif reason == ChangeReason.MOVE_IN_FROM_ABROAD:
-                country = r.choice(COUNTRIES)
+                country = pick(r, COUNTRIES)
                 resident.previous_address = country
                 previous_full = country
                 if arrived > person.birth_date:
@@ -874,7 +903,7 @@ class WardGenerator:
     def koseki_elsewhere(self) -> KosekiPlan:
         """A 戸籍 with 本籍 in the ward none of whose members lives here (some abroad, a few 除籍)."""
         r = self.r
-        kind = r.choices(("family", "single", "parents", "closed"), (0.55, 0.15, 0.22, 0.08))[0]
+        kind = _ELSEWHERE.draw(r)
         abroad = 0.25 if r.random() < 0.06 else 0.02  # a few families live abroad (国外転出者)
         if kind == "family":
             koseki, _, _ = self.couple(None, Sex.MALE, self.birth_for_age(25, 90))
@@ -882,7 +911,7 @@ class WardGenerator:
         elif kind == "single":
             person = self.person(Sex.MALE if r.random() < 0.5 else Sex.FEMALE, self.birth_for_age(20, 90))
             formed = self.between(add_years(person.birth_date, 20), self.as_of - DAY)
-            koseki = self.own_koseki(person, formed, r.choice(("分籍", "分籍", "離婚", "転籍")))
+            koseki = self.own_koseki(person, formed, pick(r, ("分籍", "分籍", "離婚", "転籍")))
         elif kind == "parents":
             sex = Sex.MALE if r.random() < 0.5 else Sex.FEMALE
             koseki, _ = self.parents_of(sex, self.birth_for_age(0, 40))

@@ -172,7 +172,7 @@ def given_name(rng: random.Random, sex: str, birth: date, avoid: frozenset[str] 
     """(名, 名カナ) fitting the sex and the birth year; `avoid` keeps siblings from sharing a name."""
     era = _era(birth)
     if rng.random() < 0.15:  # names drift across the era boundaries
-        era = {"old": "mid", "mid": rng.choice(("old", "new")), "new": "mid"}[era]
+        era = {"old": "mid", "mid": ("old", "new")[rng.random() < 0.5], "new": "mid"}[era]
     table = _GIVEN[(sex, era)]
     for _ in range(8):
         name = table.draw(rng)

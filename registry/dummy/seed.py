@@ -132,6 +132,7 @@ def seed_ward(
             flush()
     if batch:
         flush()
+    writer.finish()
     return SeedResult(
         residents=made,
         fuhyo_persons=fuhyo,

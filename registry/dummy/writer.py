@@ -8,14 +8,18 @@ of these tables while it runs.
 
 住民票コード are drawn with `common.juminhyo_codes.random_juminhyo_code` from a seeded `random.Random`. Uniqueness is
 checked against the database (every code in 住民票 and 附票, whatever the status: stricter than the rule, which only
-asks it of current rows) and against the batch, one query per table and batch, so memory stays flat however many
-codes exist. A code that collides is redrawn from a generator seeded by (seed, person's ordinal, attempt): the
-result depends on the seed and on which earlier codes exist, not on where the batch boundaries fall.
+asks it of current rows) and against the batch. A fixed-size filter (`UsedCodes`, 16 MiB) says which codes cannot be
+in the database, so only a few per batch are looked up, and memory stays flat however many codes exist. A code that
+collides is redrawn from a generator seeded by (seed, person's ordinal, attempt): the result depends on the seed and
+on which earlier codes exist, not on where the batch boundaries fall.
 """
 
 import json
 import operator
+import queue
 import random
+import threading
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -73,7 +77,6 @@ class _Table:
             else:
                 self.required.add(f.attname)
         self.values = operator.itemgetter(*self.attnames)
-        self.rows: list[dict] = []
 
     def check(self, row: dict) -> None:
         missing = self.required - row.keys()
@@ -86,6 +89,30 @@ class _Table:
         for name in self.json:
             merged[name] = json.dumps(merged[name], ensure_ascii=False)
         return self.values(merged)
+
+
+class UsedCodes:
+    """Which 住民票コード may already be taken: a one-hash Bloom filter of 2**27 bits (16 MiB, whatever the size of
+    the ward). A code it has not seen is certainly free; a code it has seen (or a false positive: about 1 % at a
+    million residents) is looked up in the database. It starts from every code the database holds and learns each
+    batch's codes, so the database is asked about a few dozen codes per batch instead of all of them."""
+
+    BITS = 1 << 27
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS >> 3)
+
+    def _slot(self, code: str) -> tuple[int, int]:
+        n = int(code) % self.BITS  # the digits are random: their value is as good a hash as any
+        return n >> 3, 1 << (n & 7)
+
+    def add(self, code: str) -> None:
+        index, mask = self._slot(code)
+        self._bits[index] |= mask
+
+    def __contains__(self, code: str) -> bool:
+        index, mask = self._slot(code)
+        return bool(self._bits[index] & mask)
 
 
 class Writer:
@@ -110,18 +137,37 @@ class Writer:
         self.request_id = request_id
         self.now = now
         self.using = using
-        self.connection = connections[using]
-        vendor = self.connection.vendor
+        connection = connections[using]
+        vendor = connection.vendor
         self.use_copy = (vendor == "postgresql") if use_copy is None else use_copy
         if self.use_copy and vendor != "postgresql":
             raise ValueError("COPY is only available on PostgreSQL")
+        # Outside a transaction (the command, the benchmark) a second connection inserts batch k while this thread
+        # draws batch k+1: the server's work (COPY, indexes, foreign-key checks at commit) overlaps with Python's.
+        # Inside one (a test) everything stays on the caller's connection, so that it rolls back with the test.
+        self.pipelined = self.use_copy and not connection.in_atomic_block
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
         self.tables = {model: _Table(model) for model in MODELS}
         self.next_id = {
             model: (model.objects.using(using).aggregate(m=models.Max("pk"))["m"] or 0) + 1 for model in MODELS
         }
         self.code_rng = random.Random(f"{seed}:juminhyo-codes")
         self.ordinal = 0  # persons given a code so far in this run
+        self.used = UsedCodes()
+        for model in (Resident, FuhyoEntry):
+            codes = model.objects.using(using).exclude(juminhyo_code="").values_list("juminhyo_code", flat=True)
+            for code in codes.iterator(chunk_size=20_000):
+                self.used.add(code)
+        self.recent: deque[set[str]] = deque(maxlen=2)  # codes of the batches that may not be committed yet
         self.counts = dict.fromkeys(MODELS, 0)
+        self.batches = 0
+        self._rows: dict[type[models.Model], list[dict]] = {}
+
+    @property
+    def connection(self):
+        return connections[self.using]  # per thread: the inserting thread has its own
 
     # --- ids and codes -------------------------------------------------------------------------------------------
 
@@ -180,23 +226,30 @@ class Writer:
         persons = self._persons_needing_codes(batch)
         for person in persons:
             person.code = random_juminhyo_code(self.code_rng)
-        existing = self._existing_codes({p.code for p in persons})
+        used = self.used
+        existing = self._existing_codes({p.code for p in persons if p.code in used})
+        for codes in self.recent:  # written by now or about to be: taken either way
+            existing |= {p.code for p in persons if p.code in codes}
         taken: set[str] = set()
         for person in persons:
             self.ordinal += 1
             attempt = 0
-            while person.code in taken or person.code in existing:
+            while person.code in taken or person.code in existing or any(person.code in c for c in self.recent):
                 attempt += 1
                 person.code = random_juminhyo_code(random.Random(f"{self.seed}:{self.ordinal}:{attempt}"))
-                existing |= self._existing_codes([person.code])
+                if person.code in used:
+                    existing |= self._existing_codes([person.code])
             taken.add(person.code)
+        for code in taken:
+            used.add(code)
+        self.recent.append(taken)
 
     # --- rows ----------------------------------------------------------------------------------------------------
 
     def _add(self, model: type[models.Model], row: dict) -> int:
         pk = self._id(model)
         row["id"] = pk
-        self.tables[model].rows.append(row)
+        self._rows[model].append(row)
         return pk
 
     def _household(self, plan: HouseholdPlan) -> None:
@@ -351,27 +404,76 @@ class Writer:
     # --- insert --------------------------------------------------------------------------------------------------
 
     def write(self, batch: Batch) -> None:
-        """Insert one batch in one transaction, then move the id sequences past it."""
+        """Turn one batch into rows and insert them (in the background when pipelined)."""
         self.assign_codes(batch)
+        self._rows = {model: [] for model in MODELS}
         for plan in batch.plans:
             if isinstance(plan, HouseholdPlan):
                 self._household(plan)
             else:
                 self._koseki(plan)
-        with transaction.atomic(using=self.using):
-            self._check_household_numbers()
-            for model in MODELS:
-                table = self.tables[model]
-                if table.rows:
-                    self._insert(table)
-                    self.counts[model] += len(table.rows)
-                    table.rows = []
-            self._reset_sequences()
+        rows, self._rows = self._rows, {}
+        if not self.pipelined:
+            self._store(rows)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="seed_dummy-writer", daemon=True)
+            self._thread.start()
+        self._queue.put(rows)  # waits while the previous batch is still queued: two batches in memory at most
+        self._raise_if_failed()
 
-    def _check_household_numbers(self) -> None:
+    def finish(self) -> None:
+        """Wait for the batches in flight, then refresh the statistics for whatever runs next."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+            self._raise_if_failed()
+        self.analyze()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _drain(self) -> None:
+        try:
+            while (rows := self._queue.get()) is not None:
+                if self._error is None:  # after a failure keep taking batches so that the producer never blocks
+                    try:
+                        self._store(rows)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the producer, which raises it
+                        self._error = exc
+        finally:
+            self.connection.close()
+
+    def _store(self, rows: dict[type[models.Model], list[dict]]) -> None:
+        """Insert one batch in one transaction, then move the id sequences past it."""
+        with transaction.atomic(using=self.using):
+            self._check_household_numbers(rows[Household])
+            for model in MODELS:
+                if rows[model]:
+                    self._insert(self.tables[model], rows[model])
+            self._reset_sequences()
+        for model in MODELS:
+            self.counts[model] += len(rows[model])
+        self.batches += 1
+        if self.batches == 1:
+            self.analyze()
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics (PostgreSQL). Done after the first batch: a table loaded in bulk has none
+        until autovacuum comes by, and without them the planner reads `juminhyo_code = ANY(...)` as a sequential
+        scan (0.4 s a query at a million rows instead of a millisecond). Statistics once taken scale with the table,
+        so once is enough; the command calls it again at the end for the queries that follow the load."""
+        if self.connection.vendor != "postgresql":
+            return
+        with self.connection.cursor() as cursor:
+            for model in MODELS:
+                cursor.execute(f"ANALYZE {self.connection.ops.quote_name(model._meta.db_table)}")
+
+    def _check_household_numbers(self, rows: list[dict]) -> None:
         """世帯番号 are the zero-padded ids, contiguous in a batch: one range query finds a clash with numbers that
         the services gave (only possible with --append)."""
-        rows = self.tables[Household].rows
         if (
             rows
             and Household.objects.using(self.using)
@@ -383,19 +485,19 @@ class Writer:
                 "既存データの番号体系と重なるため、--append での追加はできません。"
             )
 
-    def _insert(self, table: _Table) -> None:
-        table.check(table.rows[0])  # every row of a table is built by the same code with the same keys
+    def _insert(self, table: _Table, rows: list[dict]) -> None:
+        table.check(rows[0])  # every row of a table is built by the same code with the same keys
         if self.use_copy:
             ops = self.connection.ops
             sql = "COPY {} ({}) FROM STDIN".format(
                 ops.quote_name(table.model._meta.db_table), ", ".join(ops.quote_name(c) for c in table.columns)
             )
             with self.connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-                for row in table.rows:
+                for row in rows:
                     copy.write_row(table.tuple_of(row))
         else:
             model = table.model
-            model.objects.using(self.using).bulk_create([model(**row) for row in table.rows])
+            model.objects.using(self.using).bulk_create([model(**row) for row in rows])
 
     def _reset_sequences(self) -> None:
         statements = self.connection.ops.sequence_reset_sql(no_style(), MODELS)

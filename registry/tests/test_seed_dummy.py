@@ -189,3 +189,17 @@ def test_refuses_to_add_to_existing_residents_unless_asked(ward):
     assert Resident.objects.filter(status=ResidentStatus.CURRENT).count() == 2 * N
     assert list(iter_inconsistencies()) == []
     assert ResidentChange.objects.values("resident").distinct().count() == Resident.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pipelined_copy_outside_a_transaction_writes_the_same_ward():
+    """Outside a transaction on PostgreSQL a second connection inserts while the next batch is drawn."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY and the pipelined writer are PostgreSQL-only")
+    inline = seeded_digest(batch_size=50)  # inside a transaction: one connection, rolled back
+    seed(batch_size=50)
+    assert Resident.objects.filter(status=ResidentStatus.CURRENT).count() == N
+    assert list(iter_inconsistencies()) == []
+    assert digest() == inline
