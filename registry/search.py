@@ -28,6 +28,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
 from django.db.models import Func, Q, QuerySet, TextField
 
@@ -146,6 +147,17 @@ class KanaKey(Func):
         return f'({sql} COLLATE "C")', params
 
 
+class NameGrams(Func):
+    """registry_name_grams(氏, 名) (PostgreSQL): the expression of the GIN index `registry_resident_name_grams_gin`,
+    used where the name must be combined with another condition by a BitmapAnd."""
+
+    function = "registry_name_grams"
+    output_field = ArrayField(TextField())
+
+    def __init__(self) -> None:
+        super().__init__("surname", "given_name")
+
+
 class NameFold(Func):
     """registry_name_fold(氏) || registry_name_fold(名): the folded name the recheck compares with."""
 
@@ -244,70 +256,96 @@ def search_plans():
 
 def _search(query: ResidentQuery, after: int | None, limit: int) -> ResultPage:
     start = _sort_key_of(after) if after else None
-    if query.name and connection.vendor == "postgresql":
-        ids = _ids_by_gram(query, start, limit + 1)
-        by_id = Resident.objects.select_related("household").in_bulk(ids)
-        rows = [by_id[i] for i in ids if i in by_id]
-    else:
-        qs = filtered(query)
-        if query.birth_date or query.address or query.household_number or query.juminhyo_code:
-            # Conditions that an index finds but not in kana order: take their matches first when they are few
-            # (see few_or_none) and sort just those, rather than let the planner walk the kana index hoping to
-            # meet them soon — it misjudges LIKE '%…%' and once read 276,000 rows to find 51 (2 s).
-            few = few_or_none(qs)
-            if few is not None:
-                qs = Resident.objects.filter(pk__in=few)
-        qs = qs.select_related("household").annotate(kana_key=KanaKey())
-        if start:
-            kana, birth, pk = start
-            # `kana_key >= kana` is the index range; the OR spells out the rest of the row comparison portably.
-            qs = qs.filter(kana_key__gte=kana).filter(
-                Q(kana_key__gt=kana)
-                | Q(kana_key=kana, birth_date__gt=birth)
-                | Q(kana_key=kana, birth_date=birth, pk__gt=pk)
-            )
-        rows = list(qs.order_by("kana_key", "birth_date", "pk")[: limit + 1])
+    by_gram = bool(query.name) and connection.vendor == "postgresql"
+    if query.birth_date or query.address or query.household_number or query.juminhyo_code:
+        # Conditions that an index finds, but not in kana order: when they match few residents, sort just those
+        # (few_or_none) rather than walk the kana order hoping to meet them soon. Left to itself the planner,
+        # misjudging LIKE '%…%', read 276,000 rows of the kana index to find the 51 residents of one 番 (2 s).
+        if by_gram:
+            # With the name: both bitmaps at once (GIN of the grams AND the other condition's index; migration
+            # 0006), then the exact check on the few in Python.
+            qs = filtered(dataclasses.replace(query, name=""))
+            qs = qs.alias(grams=NameGrams()).filter(grams__contains=query_grams(query.name))
+        else:
+            qs = filtered(query)
+        few = few_or_none(qs)
+        if few is not None:
+            if by_gram:  # the name is checked here, on the few, in Python (the same fold as the gram table)
+                few = [f for f in few if query.name in fold_name(f.surname) + fold_name(f.given_name)]
+            keys = sorted((f.kana_key, f.birth_date, f.pk) for f in few)
+            if start:
+                keys = [k for k in keys if k > start]
+            return _page(_in_order([k[2] for k in keys[: limit + 1]]), limit)
+    if by_gram:
+        return _page(_in_order(_ids_by_gram(query, start, limit + 1)), limit)
+    qs = filtered(query).select_related("household").annotate(kana_key=KanaKey())
+    if start:
+        kana, birth, pk = start
+        # `kana_key >= kana` is the index range; the OR spells out the rest of the row comparison portably.
+        qs = qs.filter(kana_key__gte=kana).filter(
+            Q(kana_key__gt=kana)
+            | Q(kana_key=kana, birth_date__gt=birth)
+            | Q(kana_key=kana, birth_date=birth, pk__gt=pk)
+        )
+    return _page(list(qs.order_by("kana_key", "birth_date", "pk")[: limit + 1]), limit)
+
+
+def _in_order(ids: list[int]) -> list[Resident]:
+    by_id = Resident.objects.select_related("household").in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _page(rows: list[Resident], limit: int) -> ResultPage:
     page = ResultPage(rows=rows[:limit])
     if len(rows) > limit:
         page.next_after = rows[limit - 1].pk
     return page
 
 
-def few_or_none(qs: QuerySet[Resident]) -> list[int] | None:
-    """The ids matching `qs` when there are at most NARROW of them, else None — found without ordering, so that the
-    database uses the conditions' own indexes and stops at NARROW + 1 rows.
+@dataclass(frozen=True)
+class _Few:
+    pk: int
+    kana_key: str
+    birth_date: dt.date
+    surname: str
+    given_name: str
+
+
+def few_or_none(qs: QuerySet[Resident]) -> list[_Few] | None:
+    """The residents matching `qs` (their sort keys and names) when there are at most NARROW of them, else None.
+    Read without ordering, so that the database uses the conditions' own indexes and stops at NARROW + 1 rows; the
+    heap rows are read for the conditions' recheck anyway, so the few columns more cost nothing.
 
     Why a threshold: a page in kana order either sorts all the matches (cost ∝ matches) or walks the kana order
     until `limit` matches turn up (cost ∝ limit / density). The two meet near √(limit × residents) ≈ 7,000 at a
     million; below NARROW sorting wins, above it the matches are dense enough for the walk."""
-    few = list(qs.order_by().values_list("pk", flat=True)[: NARROW + 1])
-    return few if len(few) <= NARROW else None
+    rows = list(
+        qs.order_by()
+        .annotate(kana_key=KanaKey())
+        .values_list("pk", "kana_key", "birth_date", "surname", "given_name")[: NARROW + 1]
+    )
+    return [_Few(*row) for row in rows] if len(rows) <= NARROW else None
 
 
 def _ids_by_gram(query: ResidentQuery, start: tuple | None, wanted: int) -> list[int]:
     """PostgreSQL: walk the postings of the rarest gram of the name, per status, in result order, keeping residents
-    that have the name's other bigrams and pass every other condition. A name of one or two characters needs no
-    recheck (its gram is exactly the condition); a longer one is rechecked here on the folded names (having all
-    bigrams does not make a substring), reading on until `wanted` residents pass."""
+    that have the name's other bigrams and pass every other condition (by then many: see _search). A name of one or
+    two characters needs no recheck (its gram is exactly the condition); a longer one is rechecked here on the folded
+    names (having all bigrams does not make a substring), reading on until `wanted` residents pass."""
     grams = query_grams(query.name)
     driver = _rarest(grams)
-    rest = dataclasses.replace(query, name="", status="all")
     where = ["g.gram = %s", "g.status = %s", "(g.kana_key, g.birth_date, g.resident_id) > (%s, %s, %s)"]
     extra_params: list = []
+    if query.kana:
+        # The postings are in kana order too: a カナ prefix is a range inside the gram's range.
+        prefix = query.kana.replace(" ", "")
+        where.append("g.kana_key >= %s AND g.kana_key < %s")
+        extra_params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    rest = dataclasses.replace(query, name="", status="all")
     if not rest.is_empty():
-        # The other conditions first (few_or_none): when few, the name is checked on just those ids; when many,
-        # they filter the ordered walk, where matches come densely. Left to itself the planner, misjudging
-        # LIKE '%…%', walked tens of thousands of postings to find the few residents of one 丁目.
-        few = few_or_none(filtered(rest))
-        if few is not None:
-            # A set to join with (hashed, or probed through the (resident_id, gram) index), not `= ANY(array)`,
-            # which PostgreSQL 15 would search linearly for every posting.
-            where.append("g.resident_id IN (SELECT unnest(%s::bigint[]))")
-            extra_params.append(few)
-        else:
-            residents_sql, residents_params = filtered(rest).order_by().values("pk").query.sql_with_params()
-            where.append(f"g.resident_id IN ({residents_sql})")
-            extra_params.extend(residents_params)
+        residents_sql, residents_params = filtered(rest).order_by().values("pk").query.sql_with_params()
+        where.append(f"g.resident_id IN ({residents_sql})")
+        extra_params.extend(residents_params)
     for gram in grams:
         if gram != driver:
             where.append(f"EXISTS (SELECT 1 FROM {GRAM_TABLE} o WHERE o.resident_id = g.resident_id AND o.gram = %s)")  # noqa: S608
