@@ -73,7 +73,9 @@ def record_address(
     filing=None,
 ) -> tuple[FuhyoAddress, ChangeEvent]:
     """A new current address line for the person (the previous line stays as history)."""
-    FuhyoAddress.objects.filter(entry=entry, is_current=True).update(is_current=False)
+    for previous in FuhyoAddress.objects.select_for_update().filter(entry=entry, is_current=True):
+        previous.is_current = False
+        previous.save(update_fields=["is_current"])  # save(), not update(): the change history must see it
     line = FuhyoAddress.objects.create(
         entry=entry,
         municipality=address.municipality,
