@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import re
+import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
 
@@ -38,6 +39,7 @@ from .models import Resident
 PAGE_SIZE = 50  # rows a clerk can scan on one screen; more is a sign the conditions are too broad
 GRAM_TABLE = "registry_resident_name_gram"
 NARROW = 5_000  # conditions matching at most this many residents are sorted directly (see few_or_none)
+COMMON_GRAM = 0.02  # share of the gram table (田 0.03, 子 0.021, 山 0.014) above which walking beats the GIN bitmap
 MIN_ADDRESS_ONLY_CHARS = 3  # pg_trgm needs three characters; shorter 住所 must come with another condition
 
 # 異体字 folded to the common form, for search only (names are stored and shown exactly as written, domain.md §7).
@@ -262,10 +264,13 @@ def _search(query: ResidentQuery, after: int | None, limit: int) -> ResultPage:
         # (few_or_none) rather than walk the kana order hoping to meet them soon. Left to itself the planner,
         # misjudging LIKE '%…%', read 276,000 rows of the kana index to find the 51 residents of one 番 (2 s).
         if by_gram:
-            # With the name: both bitmaps at once (GIN of the grams AND the other condition's index; migration
-            # 0006), then the exact check on the few in Python.
             qs = filtered(dataclasses.replace(query, name=""))
-            qs = qs.alias(grams=NameGrams()).filter(grams__contains=query_grams(query.name))
+            grams = query_grams(query.name)
+            if max(_common_gram_frequencies().get(g, 0.0) for g in grams) < COMMON_GRAM:
+                # Both bitmaps at once: GIN of the name's grams AND the other condition's index (migration 0006).
+                # Not for a gram as common as 「田」 (a fifth of all names): decoding its bitmap costs more than
+                # walking its postings, where the other condition's matches then come densely.
+                qs = qs.alias(grams=NameGrams()).filter(grams__contains=grams)
         else:
             qs = filtered(query)
         few = few_or_none(qs)
@@ -393,7 +398,21 @@ def _rarest(grams: list[str]) -> str:
     return min(grams, key=lambda g: (frequency.get(g, 0.0), grams.index(g)))
 
 
+_FREQUENCIES: dict[str, tuple[float, dict[str, float]]] = {}  # per database alias: (read at, frequencies)
+FREQUENCIES_MAX_AGE = 600.0  # seconds; the planner's statistics change only with ANALYZE
+
+
 def _common_gram_frequencies() -> dict[str, float]:
+    """The most common grams and their share of the gram table (pg_stats), read at most every ten minutes."""
+    cached = _FREQUENCIES.get(connection.alias)
+    if cached and time.monotonic() - cached[0] < FREQUENCIES_MAX_AGE:
+        return cached[1]
+    frequencies = _read_common_gram_frequencies()
+    _FREQUENCIES[connection.alias] = (time.monotonic(), frequencies)
+    return frequencies
+
+
+def _read_common_gram_frequencies() -> dict[str, float]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats "

@@ -142,9 +142,11 @@ def test_a_page_that_fills_exactly_has_no_next_page():
     assert search_residents(ResidentQuery(name="林"), limit=4).next_after is None
 
 
+@pytest.mark.parametrize("common", [0.0, 1.0], ids=["gram-walk", "gin-bitmap"])
 @pytest.mark.parametrize("narrow", [0, 5_000], ids=["walk-in-kana-order", "sort-the-few"])
-def test_few_or_many_other_matches_give_the_same_pages(monkeypatch, narrow):
+def test_few_or_many_other_matches_give_the_same_pages(monkeypatch, narrow, common):
     monkeypatch.setattr("registry.search.NARROW", narrow)
+    monkeypatch.setattr("registry.search.COMMON_GRAM", common)
     street = HouseholdFactory(address="河田町3番1号")
     here = [
         person("河野", g, "コウノ", k, household=street, relationship=rel, birth_date=dt.date(1990, 1, 1))
