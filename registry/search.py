@@ -16,7 +16,9 @@ How each condition stays fast at a million residents on PostgreSQL (docs/search.
 - 氏名カナ (prefix): an expression index on `(surname_kana || given_name_kana) COLLATE "C"`, which is also the sort
   key: a prefix is one index range, already in order.
 - 生年月日, 住民票コード: plain btree indexes. 世帯番号: the unique index of Household. 住所: pg_trgm GIN indexes on
-  住所 and 方書 (three characters or more; see `MIN_ADDRESS_ONLY_CHARS`).
+  住所 and 方書 (three characters or more; see `MIN_ADDRESS_ONLY_CHARS`). These find rows in no useful order: when
+  they match few residents (`few_or_none`) those are sorted here; when many, the kana order (or the gram's postings)
+  is walked with them as a filter. A name with such a condition meets it in a BitmapAnd (GIN over the name grams).
 
 On other databases (SQLite for development) the same conditions run as plain LIKE filters.
 """
