@@ -33,3 +33,14 @@ def frozen_today(monkeypatch):
     monkeypatch.setattr("registry.rules.today", lambda: TODAY)
     monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
     return TODAY
+
+
+@pytest.fixture
+def reference_data(django_db_blocker):
+    """The municipality table, for transactional tests: their flush empties the tables a data migration filled."""
+    from common.models import Municipality
+    from common.municipalities import BUNDLED_TABLE, load_rows, read_table
+
+    with django_db_blocker.unblock():
+        if not Municipality.objects.filter(code="131041").exists():
+            load_rows(read_table(BUNDLED_TABLE))

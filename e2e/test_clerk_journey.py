@@ -23,9 +23,16 @@ SHOTS = Path(os.environ.get("SCREENSHOT_DIR", settings.BASE_DIR / "artifacts" / 
 PASSWORD = "e2e-password-for-dummy-ward"  # noqa: S105 - a throwaway account in a throwaway database
 # Flags that keep Chromium quiet on a closed network (no background calls out of the machine).
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-dev-shm-usage",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-dev-shm-usage",
 ]
 
 if CHROMIUM is None and os.environ.get("CI"):
@@ -61,16 +68,24 @@ def _login(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def test_clerk_moves_a_resident_and_the_supervisor_sees_the_access(browser, live_server, django_user_model):
+def test_clerk_moves_a_resident_and_the_supervisor_sees_the_access(
+    browser, live_server, django_user_model, reference_data
+):
     groups = ensure_roles()
     clerk = django_user_model.objects.create_user("clerk1", password=PASSWORD, last_name="窓口", first_name="一郎")
     boss = django_user_model.objects.create_user("boss1", password=PASSWORD, last_name="監督", first_name="花子")
     assign_role(clerk, RESIDENT_CLERK, groups)
     assign_role(boss, SUPERVISOR, groups)
     household = HouseholdFactory(address="西新宿二丁目8番1号", formed_on=dt.date(2015, 4, 1))
-    resident = ResidentFactory(household=household, surname="山田", given_name="太郎", surname_kana="ヤマダ",
-                               given_name_kana="タロウ", address_established_on=dt.date(2015, 4, 1),
-                               became_resident_on=dt.date(2015, 4, 1))
+    resident = ResidentFactory(
+        household=household,
+        surname="山田",
+        given_name="太郎",
+        surname_kana="ヤマダ",
+        given_name_kana="タロウ",
+        address_established_on=dt.date(2015, 4, 1),
+        became_resident_on=dt.date(2015, 4, 1),
+    )
     ResidentFactory(surname="田中", given_name="一", surname_kana="タナカ", given_name_kana="ハジメ")
 
     page = browser.new_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
@@ -113,7 +128,11 @@ def test_clerk_moves_a_resident_and_the_supervisor_sees_the_access(browser, live
     page.goto(f"{base}/audit/log/?person={resident.pk}")
     assert page.get_by_text("clerk1").first.is_visible()
     _shot(page, "06-access-log")
-    seen = AuditLogEntry.objects.filter(username="clerk1", outcome="shown", subject_ids__contains=[resident.pk]) \
-        if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") else \
-        [e for e in AuditLogEntry.objects.filter(username="clerk1", outcome="shown") if resident.pk in e.subject_ids]
+    seen = (
+        AuditLogEntry.objects.filter(username="clerk1", outcome="shown", subject_ids__contains=[resident.pk])
+        if settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+        else [
+            e for e in AuditLogEntry.objects.filter(username="clerk1", outcome="shown") if resident.pk in e.subject_ids
+        ]
+    )
     assert len(list(seen)) >= 3  # search results, the 住民票 page, the 転居 screens
