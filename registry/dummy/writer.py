@@ -470,6 +470,8 @@ class Writer:
         with self.connection.cursor() as cursor:
             for model in MODELS:
                 cursor.execute(f"ANALYZE {self.connection.ops.quote_name(model._meta.db_table)}")
+            # 住民検索's n-gram table, filled by triggers as the residents are copied in (registry/search.py).
+            cursor.execute("ANALYZE registry_resident_name_gram")
 
     def _check_household_numbers(self, rows: list[dict]) -> None:
         """世帯番号 are the zero-padded ids, contiguous in a batch: one range query finds a clash with numbers that

@@ -192,7 +192,7 @@ def test_refuses_to_add_to_existing_residents_unless_asked(ward):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pipelined_copy_outside_a_transaction_writes_the_same_ward():
+def test_pipelined_copy_outside_a_transaction_writes_the_same_ward(reference_data):
     """Outside a transaction on PostgreSQL a second connection inserts while the next batch is drawn."""
     from django.db import connection
 
