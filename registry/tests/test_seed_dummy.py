@@ -35,7 +35,7 @@ def seed(residents: int = N, **options) -> str:
 
 
 @pytest.fixture
-def ward(db):
+def ward(db, reference_data):
     seed()
 
 
@@ -175,7 +175,7 @@ def test_names_keep_variation_sequences_and_supplementary_kanji(ward):
     assert all("　" in n for n in Resident.objects.values_list("hittousha_name", flat=True))
 
 
-def test_same_seed_same_ward_whatever_the_batch_size(db):
+def test_same_seed_same_ward_whatever_the_batch_size(db, reference_data):
     first = seeded_digest(seed=7)
     assert seeded_digest(seed=7, batch_size=37) == first
     assert seeded_digest(seed=8) != first
