@@ -95,10 +95,6 @@ class KosekiMember:
     home: "list[Line] | None" = None  # where a member who is not a resident of the ward lives (shared lines)
     lines: "list[Line] | None" = None  # this member's 附票 address lines, oldest first (set for 本籍 in the ward)
 
-    @property
-    def is_current(self) -> bool:
-        return self.removed_on is None
-
 
 @dataclass(slots=True, eq=False)
 class KosekiPlan:

@@ -97,7 +97,6 @@ def seed_ward(
     writer = Writer(
         seed=seed,
         as_of=as_of,
-        ward_code=ward_code,
         source=audit.source if audit else SOURCE,
         request_id=audit.request_id if audit else uuid.uuid4().hex,
         now=timezone.now(),

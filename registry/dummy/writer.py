@@ -12,6 +12,10 @@ asks it of current rows) and against the batch. A fixed-size filter (`UsedCodes`
 in the database, so only a few per batch are looked up, and memory stays flat however many codes exist. A code that
 collides is redrawn from a generator seeded by (seed, person's ordinal, attempt): the result depends on the seed and
 on which earlier codes exist, not on where the batch boundaries fall.
+
+On PostgreSQL, outside a transaction, the inserts run on a second connection in a second thread, one batch behind the
+generator (pipelined), so that the server's work and Python's overlap; the codes of the batches still in flight are
+kept in memory for the uniqueness check. Inside a transaction (tests) the same code runs on the caller's connection.
 """
 
 import json
@@ -123,7 +127,6 @@ class Writer:
         *,
         seed: int,
         as_of: date,
-        ward_code: str,
         source: str,
         request_id: str,
         now: datetime,
@@ -132,7 +135,6 @@ class Writer:
     ) -> None:
         self.seed = seed
         self.as_of = as_of
-        self.ward_code = ward_code
         self.source = source
         self.request_id = request_id
         self.now = now
