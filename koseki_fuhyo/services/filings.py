@@ -35,8 +35,9 @@ from registry.models import Household, Resident
 from registry.services.entries import NewHousehold, PersonData
 from registry.services.results import ChangeResult
 
-from ..choices import EntryStatus, FilingKind, FilingPersonRole, FilingStatus, WardRole
+from ..choices import EntryStatus, FilingKind, FilingPersonRole, FilingStatus, FuhyoRecordKind, WardRole
 from ..models import FilingPerson, FuhyoEntry, Koseki, KosekiFiling
+from ..payloads import fuhyo_items
 from . import fuhyo
 from . import koseki as koseki_services
 
@@ -137,6 +138,8 @@ class _Person:
     row: FilingPerson
     juminhyo_changes: dict[str, Any] = field(default_factory=dict)
     removed: bool = False
+    # The 附票 items of a person whose 本籍 left the ward: what the 本籍転属通知 carries to the new 本籍地.
+    fuhyo_left_ward: dict[str, Any] | None = None
 
     def identity(self) -> dict[str, Any]:
         source = self.entry or self.resident
@@ -259,6 +262,7 @@ def _finish(run: _Run) -> FilingResult:
                 "resident_in_ward": p.resident is not None,
                 "juminhyo_changes": _jsonable(p.juminhyo_changes),
                 "removed": p.removed,
+                "fuhyo_left_ward": p.fuhyo_left_ward,
             }
         )
     payload = {
@@ -428,6 +432,8 @@ def _relocate(
     if old is not None and (target is None or old.koseki_id != target.pk):
         run.result.events.append(fuhyo.remove_person(old, run.date, reason, run.group, filing=run.filing))
         koseki_services.close_if_empty(old.koseki, run.date, close_reason, run.group, filing=run.filing)
+        if target is None:
+            person.fuhyo_left_ward = fuhyo_items(old, FuhyoRecordKind.REMOVAL, reason, run.date)
     if target is not None and (old is None or old.koseki_id != target.pk):
         entry, event = fuhyo.enter_person(
             target,

@@ -1,0 +1,152 @@
+"""Routing: each kind of change causes exactly the notices of the product decisions, to the right receiver; the
+same-ward cases and clerk tasks cause none. The events come from the real services."""
+
+import datetime as dt
+
+import pytest
+
+from common.models import ChangeEvent
+from koseki_fuhyo.choices import FilingKind
+from koseki_fuhyo.services import filings
+from koseki_fuhyo.services.filings import FiledPerson, FilingHeader, KosekiPlace, Newborn
+from koseki_fuhyo.tests.factories import KosekiFactory, link_to_koseki
+from registry import services
+from registry.services.entries import NewHousehold, PersonData
+from registry.tests.factories import ResidentFactory
+from transfers.routing import JLIS, NoticeKind, route
+
+pytestmark = pytest.mark.django_db
+D = dt.date(2026, 11, 20)
+OSAKA, SHIBUYA, YOKOHAMA = "271004", "131130", "141003"
+
+
+def plans_of(result_events) -> list[tuple[str, str]]:
+    return sorted((plan.kind, plan.receiver) for event in result_events for plan in route(event))
+
+
+def person(**overrides) -> PersonData:
+    values = {
+        "surname": "佐藤",
+        "given_name": "健太",
+        "surname_kana": "サトウ",
+        "given_name_kana": "ケンタ",
+        "birth_date": dt.date(1990, 1, 15),
+        "sex": "1",
+        "relationship": "世帯主",
+        "honseki_municipality": OSAKA,
+        "honseki_address": "北区梅田一丁目1番",
+        "hittousha_name": "佐藤　健太",
+    }
+    values.update(overrides)
+    return PersonData(**values)
+
+
+def test_move_in_from_elsewhere_notifies_previous_address_and_honsekichi(as_clerk):
+    result = services.move_in(
+        [person()],
+        change_date=D,
+        notified_on=D,
+        previous_municipality=YOKOHAMA,
+        previous_address="中区1番",
+        new_household=NewHousehold("四谷一丁目1番"),
+    )
+    assert plans_of(result.events) == sorted([(NoticeKind.MOVE_IN, YOKOHAMA), (NoticeKind.FUHYO_ITEMS, OSAKA)])
+
+
+def test_move_in_with_honseki_in_ward_updates_fuhyo_here_and_tells_jlis(as_clerk):
+    koseki = KosekiFactory(honseki_address="北新宿一丁目1番", hittousha_surname="佐藤", hittousha_given_name="健太")
+    resident = ResidentFactory(
+        surname="佐藤",
+        given_name="健太",
+        surname_kana="サトウ",
+        given_name_kana="ケンタ",
+        birth_date=dt.date(1990, 1, 15),
+    )
+    entry = link_to_koseki(resident, koseki)
+    services.move_out(
+        [resident], planned_date=D, notified_on=D, destination_municipality=YOKOHAMA, destination_address="中区1番"
+    )
+    result = services.move_in(
+        [person(juminhyo_code=entry.juminhyo_code, honseki_municipality="131041", honseki_address="北新宿一丁目1番")],
+        change_date=D,
+        notified_on=D,
+        previous_municipality=YOKOHAMA,
+        previous_address="中区1番",
+        new_household=NewHousehold("四谷二丁目2番"),
+    )
+    # 転入通知 to Yokohama; no 附票記載事項通知 (the 本籍地 is this ward: updated in the same transaction); J-LIS told.
+    assert plans_of(result.events) == sorted([(NoticeKind.JLIS_FUHYO, JLIS), (NoticeKind.MOVE_IN, YOKOHAMA)])
+
+
+def test_move_within_notifies_honsekichi_elsewhere_only(as_clerk):
+    resident = ResidentFactory()  # 本籍 in 渋谷区
+    result = services.move_within(
+        [resident], change_date=D, notified_on=D, new_address=NewHousehold("高田馬場一丁目1番")
+    )
+    assert plans_of(result.events) == sorted([(NoticeKind.FUHYO_ITEMS, SHIBUYA)])
+
+
+def test_household_head_change_causes_no_notice(as_clerk):
+    head = ResidentFactory()
+    wife = ResidentFactory(household=head.household, relationship="妻", given_name="花子", sex="2")
+    result = services.change_household_head(head.household, wife, {head.pk: "夫"}, change_date=D, notified_on=D)
+    assert plans_of(result.events) == []
+
+
+def test_amendment_of_an_item_not_on_the_fuhyo_causes_no_notice(as_clerk):
+    resident = ResidentFactory()
+    result = services.ex_officio_amendment(
+        resident, {"became_resident_on": dt.date(2010, 4, 2)}, change_date=D, note="誤記修正"
+    )
+    assert plans_of(result.events) == []
+    result = services.ex_officio_amendment(resident, {"given_name_kana": "タロー"}, change_date=D, note="誤記修正")
+    assert plans_of(result.events) == sorted([(NoticeKind.FUHYO_ITEMS, SHIBUYA)])
+
+
+def test_death_notifies_honsekichi(as_clerk):
+    result = services.death(ResidentFactory(), date_of_death=D, notified_on=D)
+    assert plans_of(result.events) == sorted([(NoticeKind.FUHYO_ITEMS, SHIBUYA)])
+
+
+def test_filing_for_a_person_living_elsewhere_notifies_the_address_municipality(as_clerk):
+    koseki = KosekiFactory()
+    result = filings.file_birth(
+        FilingHeader(filed_on=D),
+        Newborn("山田", "蓮", "ヤマダ", "レン", D, "1"),
+        KosekiPlace(koseki=koseki),
+        address_municipality=YOKOHAMA,
+        address="中区1番",
+    )
+    assert plans_of(result.events) == sorted([(NoticeKind.JLIS_FUHYO, JLIS), (NoticeKind.JUMINHYO_ITEMS, YOKOHAMA)])
+
+
+def test_transfer_of_honseki_out_of_ward_sends_honseki_transfer_with_fuhyo_items(as_clerk):
+    resident = ResidentFactory()
+    koseki = KosekiFactory(hittousha_surname="山田", hittousha_given_name="太郎")
+    link_to_koseki(resident, koseki)
+    result = filings.file_honseki_transfer(
+        FilingHeader(filed_on=D), koseki, KosekiPlace(honseki_municipality=OSAKA, honseki_address="北区1番")
+    )
+    plans = [plan for event in result.events for plan in route(event)]
+    transfer = [p for p in plans if p.kind == NoticeKind.HONSEKI_TRANSFER]
+    assert [p.receiver for p in transfer] == [OSAKA]
+    assert transfer[0].payload["person"]["fuhyo_left_ward"]["address"]["municipality"] == "131041"
+    # The resident lives here: her 住民票 changed in the same transaction (no 住民票記載事項通知); the new 本籍地 is
+    # Osaka, which the 附票記載事項通知 of the 本籍 change tells too, and J-LIS learns the 附票 消除.
+    assert sorted((p.kind, p.receiver) for p in plans) == sorted(
+        [
+            (NoticeKind.HONSEKI_TRANSFER, OSAKA),
+            (NoticeKind.FUHYO_ITEMS, OSAKA),
+            (NoticeKind.JLIS_FUHYO, JLIS),
+        ]
+    )
+
+
+def test_record_only_filing_and_unmatched_cause_nothing(as_clerk):
+    resident = ResidentFactory()
+    result = filings.file_record_only(
+        FilingKind.RECOGNITION, FilingHeader(filed_on=D), [FiledPerson(resident=resident)]
+    )
+    assert plans_of(result.events) == []
+    unmatched = ChangeEvent(kind=ChangeEvent.Kind.FUHYO_UNMATCHED, payload={})
+    assert route(unmatched) == []
