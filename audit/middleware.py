@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from .log import record_access
 from .models import AuditLogEntry
 
-PERSONAL_DATA_APPS = frozenset({"registry", "koseki_fuhyo", "audit"})
+PERSONAL_DATA_APPS = frozenset({"registry", "koseki_fuhyo", "audit", "transfers"})
 PERSONAL_DATA_MODELS = frozenset({("common", "changeevent")})
 LOGGED_VIEWS = frozenset({"changelist", "change", "history", "delete"})
 ADMIN_NAMESPACE = "admin"

@@ -23,7 +23,7 @@ def record_event(
     filing=None,
 ) -> ChangeEvent:
     ctx = current()
-    return ChangeEvent.objects.create(
+    event = ChangeEvent.objects.create(
         kind=kind,
         change_group=change_group,
         reason=reason,
@@ -36,3 +36,16 @@ def record_event(
         source=ctx.source if ctx else "unknown",
         request_id=ctx.request_id if ctx else "",
     )
+    for router in _routers:
+        router(event)
+    return event
+
+
+# Called with every event inside the transaction that recorded it (transfers registers the outbox writer in its
+# AppConfig.ready), so the notices a change causes are written with the change itself.
+_routers: list = []
+
+
+def register_router(router) -> None:
+    if router not in _routers:
+        _routers.append(router)

@@ -9,3 +9,10 @@ class TransfersConfig(AppConfig):
 
     name = "transfers"
     verbose_name = "通知の送受信"
+
+    def ready(self) -> None:
+        from common.events import register_router
+
+        from .outbox import write_notices
+
+        register_router(write_notices)

@@ -1,0 +1,56 @@
+"""The outbox: one row per statutory notice, written in the same transaction as the change that causes it."""
+
+import uuid
+
+from django.db import models
+
+from .routing import NoticeKind
+
+
+class OutboundNotice(models.Model):
+    """送信する通知: a notice waiting for delivery, being delivered, delivered, acknowledged, or failed.
+
+    Written by `transfers.outbox.write_notices` inside the service's transaction (never for a change that rolled
+    back, never missing for one that committed). Delivery (issue 4: envelopes, adapters, Celery) claims rows by a
+    conditional update on `state`, so a row is sent by one worker at a time and acknowledged exactly once."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "送信待ち"
+        SENDING = "sending", "送信中"
+        SENT = "sent", "送信済（応答待ち）"
+        ACKNOWLEDGED = "acknowledged", "受領確認済"
+        FAILED = "failed", "送信失敗"
+
+    message_id = models.UUIDField("通知ID", default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField("通知の種類", max_length=30, choices=NoticeKind.choices)
+    receiver = models.CharField("宛先", max_length=10, help_text="地方公共団体コード、または J-LIS")
+    schema_version = models.PositiveSmallIntegerField("様式の版", default=1)
+    payload = models.JSONField("内容")
+    event = models.ForeignKey(
+        "common.ChangeEvent", verbose_name="変更イベント", on_delete=models.PROTECT, related_name="notices"
+    )
+    state = models.CharField("状態", max_length=20, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField("試行回数", default=0)
+    next_attempt_at = models.DateTimeField("次の試行", null=True, blank=True)
+    lease_until = models.DateTimeField("処理の期限", null=True, blank=True)
+    last_error = models.CharField("最後のエラー", max_length=500, blank=True)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    sent_at = models.DateTimeField("送信日時", null=True, blank=True)
+    acknowledged_at = models.DateTimeField("受領確認日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "送信する通知"
+        verbose_name_plural = "送信する通知"
+        ordering = ["id"]
+        indexes = [
+            # The sweeper and the workers look for rows to deliver, oldest first; delivered rows stay out of it.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(state__in=["pending", "sending"]),
+                name="outbox_deliverable",
+            ),
+            models.Index(fields=["receiver", "state"], name="outbox_receiver_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.receiver} #{self.pk}"
