@@ -200,3 +200,13 @@ def test_query_count_does_not_grow_with_members_history_or_fuhyo_lines(superviso
         assert supervisor_client.get(page(large)).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
     assert not [q for q in many.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_notices_section_lists_the_notices_raised_by_the_persons_changes(clerk_client, family, as_clerk):
+    head, wife = family
+    services.move_within([head, wife], change_date=D, notified_on=D, new_address=NewHousehold("四谷一丁目1番"))
+    response = clerk_client.get(page(head))
+    notices = response.context["notices"]
+    assert [(n.kind, n.receiver) for n in notices] == [("fuhyo_items", head.honseki_municipality_id)]
+    section = response.content.decode().split('id="notices-title"', 1)[1]
+    assert "戸籍の附票記載事項通知（住基法19条1項）" in section and "送信待ち" in section

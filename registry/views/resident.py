@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from audit.gate import personal_data_view
 from koseki_fuhyo.choices import EntryStatus
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
+from transfers.selectors import notices_about_resident
 
 from ..choices import ResidentStatus
 from ..models import Resident
@@ -57,7 +58,7 @@ def resident_detail(request: HttpRequest, access, resident_id: int) -> HttpRespo
             "subject_in_household": any(m["is_subject"] for m in members),
             "changes": changes,
             "fuhyo": fuhyo,
-            "notices": [],  # 「この人に関する通知」: filled by the transfers app (issue 4)
+            "notices": list(notices_about_resident(resident.pk)),
         },
     )
 
