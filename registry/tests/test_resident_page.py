@@ -209,4 +209,5 @@ def test_notices_section_lists_the_notices_raised_by_the_persons_changes(clerk_c
     notices = response.context["notices"]
     assert [(n.kind, n.receiver) for n in notices] == [("fuhyo_items", head.honseki_municipality_id)]
     section = response.content.decode().split('id="notices-title"', 1)[1]
-    assert "戸籍の附票記載事項通知（住基法19条1項）" in section and "送信待ち" in section
+    assert "戸籍の附票記載事項通知（住基法19条1項）" in section
+    assert "送信待ち" in section
