@@ -29,10 +29,11 @@ from common.juminhyo_codes import issue_juminhyo_code
 from common.models import ChangeEvent, Municipality
 from common.validators import clean_kana, validate_name_part
 from registry import services as registry_services
-from registry.addresses import full_address
 from registry.choices import ResidentStatus
 from registry.models import Household, Resident
-from registry.services.entries import NewHousehold, PersonData
+from registry.rules import Problems
+from registry.services import validation as v
+from registry.services.entries import NewHousehold, PersonData, juminhyo_code_in_use
 from registry.services.results import ChangeResult
 
 from ..choices import EntryStatus, FilingKind, FilingPersonRole, FilingStatus, FuhyoRecordKind, WardRole
@@ -298,19 +299,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def _clean_new_name(surname: str | None, kana: str | None, field_prefix: str) -> tuple[str | None, str | None]:
+    """A new 氏 (or 名) and its カナ, checked by the same rules as every other name (registry/services/validation)."""
     if surname is None:
         return None, None
-    problems: dict[str, list[str]] = {}
-    try:
-        validate_name_part(surname)
-    except Exception as exc:  # noqa: BLE001 - ValidationError; collected below
-        problems[f"{field_prefix}"] = list(getattr(exc, "messages", [str(exc)]))
-    try:
-        kana = clean_kana(kana or "")
-    except Exception as exc:  # noqa: BLE001
-        problems[f"{field_prefix}_kana"] = list(getattr(exc, "messages", [str(exc)]))
-    if problems:
-        raise ServiceError(problems)
+    problems = Problems()
+    surname = v.clean_name(problems, field_prefix, surname)
+    kana = v.clean_kana_field(problems, f"{field_prefix}_kana", kana or "")
+    problems.raise_if_any()
     return surname, kana
 
 
@@ -514,9 +509,9 @@ def file_birth(
     address: str = "",
     parents: list[FiledPerson] = (),
 ) -> FilingResult:
-    """出生届 (49条): the child enters the parents' 戸籍 (a 戸籍 of the ward: 附票 記載) and, when born into
-    a 世帯 of the
-    ward, gets a 住民票 (出生) with a new 住民票コード. A child living elsewhere is announced to that 住所地."""
+    """出生届 (49条): the child enters the parents' 戸籍 (a 戸籍 of the ward: 附票 記載) and, when born into a
+    世帯 of the ward, gets a 住民票 (出生) with a new 住民票コード. A child living elsewhere is announced to that
+    住所地."""
     if household is None and not address_municipality:
         raise ServiceError({"household": ["子の住所（区内の世帯、または区外の住所）を指定してください。"]})
     if household is not None and not household.is_active:
@@ -538,38 +533,27 @@ def file_birth(
     run = _begin(FilingKind.BIRTH, header, [spec, *parents], {"birth_date": child.birth_date})
     person = run.persons[0]
     place_items = _place_items(parents_koseki)
-    code = issue_juminhyo_code(_code_in_use) if household is not None else ""
+    code = issue_juminhyo_code(juminhyo_code_in_use) if household is not None else ""
     if parents_koseki.koseki is not None:
         # The 附票 row is written first, so that the 住民票's sync below finds it and agrees with it.
         if household is not None:
             hh = Household.objects.get(pk=household.pk)
-            addr = fuhyo.AddressData(
-                Municipality.objects.get(code=settings.WARD_LG_CODE), full_address(None, hh.address, hh.katagaki)
-            )
+            addr = fuhyo.ward_address(hh.address, hh.katagaki)
         else:
             municipality = Municipality.objects.filter(code=address_municipality).first()
             if municipality is None:
                 raise ServiceError({"address_municipality": ["子の住所の市区町村が登録されていません。"]})
             addr = fuhyo.AddressData(municipality, address.strip())
-        entry, event = fuhyo.enter_person(
+        _enter_ward_koseki(
+            run,
+            person,
             parents_koseki.koseki,
-            surname=child.surname,
-            given_name=child.given_name,
-            surname_kana=_kana(child.surname_kana),
-            given_name_kana=_kana(child.given_name_kana),
-            birth_date=child.birth_date,
-            sex=child.sex,
-            juminhyo_code=code,
+            child,
+            code=code,
             address=addr,
-            address_established_on=child.birth_date,
-            entered_on=run.date,
+            established_on=child.birth_date,
             reason="出生",
-            group=run.group,
-            filing=run.filing,
         )
-        person.entry = entry
-        run.result.entries.append(entry)
-        run.result.events.append(event)
     if household is not None:
         birth_result = registry_services.birth(
             PersonData(
@@ -598,17 +582,45 @@ def file_birth(
     return _finish(run)
 
 
+def _enter_ward_koseki(
+    run: _Run,
+    person: _Person,
+    koseki: Koseki,
+    who: "Newborn | NewNational",
+    *,
+    code: str,
+    address: fuhyo.AddressData,
+    established_on: dt.date,
+    reason: str,
+) -> None:
+    """A new person enters a 戸籍 of the ward (附票 記載). Written before the 住民票, so that the 住民票's sync
+    finds the row and agrees with it."""
+    entry, event = fuhyo.enter_person(
+        koseki,
+        surname=who.surname,
+        given_name=who.given_name,
+        surname_kana=_kana(who.surname_kana),
+        given_name_kana=_kana(who.given_name_kana),
+        birth_date=who.birth_date,
+        sex=who.sex,
+        juminhyo_code=code,
+        address=address,
+        address_established_on=established_on,
+        entered_on=run.date,
+        reason=reason,
+        group=run.group,
+        filing=run.filing,
+    )
+    person.entry = entry
+    run.result.entries.append(entry)
+    run.result.events.append(event)
+
+
 def _kana(value: str) -> str:
     try:
         return clean_kana(value)
     except Exception:  # noqa: BLE001 - validated again, with a message, by the model's full_clean
         return value
-
-
-def _code_in_use(code: str) -> bool:
-    return (
-        Resident.objects.filter(juminhyo_code=code).exists() or FuhyoEntry.objects.filter(juminhyo_code=code).exists()
-    )
 
 
 @dataclass(frozen=True)
@@ -658,35 +670,23 @@ def file_new_national(
     place = _open_place(run, place, label)
     p = run.persons[0]
     lives_here = household is not None or new_household is not None
-    code = person.juminhyo_code or (issue_juminhyo_code(_code_in_use) if lives_here else "")
+    code = person.juminhyo_code or (issue_juminhyo_code(juminhyo_code_in_use) if lives_here else "")
     p.spec = FiledPerson(**{**spec.__dict__, "juminhyo_code": code})
     if not lives_here:
         _relocate(run, p, place, label)
     else:
         if place.koseki is not None:
             addr_household = household or Household(address=new_household.address, katagaki=new_household.katagaki)
-            entry, event = fuhyo.enter_person(
+            _enter_ward_koseki(
+                run,
+                p,
                 place.koseki,
-                surname=person.surname,
-                given_name=person.given_name,
-                surname_kana=_kana(person.surname_kana),
-                given_name_kana=_kana(person.given_name_kana),
-                birth_date=person.birth_date,
-                sex=person.sex,
-                juminhyo_code=code,
-                address=fuhyo.AddressData(
-                    Municipality.objects.get(code=settings.WARD_LG_CODE),
-                    full_address(None, addr_household.address, addr_household.katagaki),
-                ),
-                address_established_on=run.date,
-                entered_on=run.date,
+                person,
+                code=code,
+                address=fuhyo.ward_address(addr_household.address, addr_household.katagaki),
+                established_on=run.date,
                 reason=label,
-                group=run.group,
-                filing=run.filing,
             )
-            p.entry = entry
-            run.result.entries.append(entry)
-            run.result.events.append(event)
         entry_result = registry_services.ex_officio_entry(
             [
                 PersonData(
@@ -922,8 +922,7 @@ def file_given_name_change(
 ) -> FilingResult:
     """名の変更届 (107条の2): the person's 名 and its カナ change; when the person is 筆頭者, so does the 筆頭者の氏名
     on the 住民票 of every member of the 戸籍."""
-    _clean_new_name(new_given_name, new_given_name_kana, "new_given_name")
-    new_given_name_kana = clean_kana(new_given_name_kana)
+    new_given_name, new_given_name_kana = _clean_new_name(new_given_name, new_given_name_kana, "new_given_name")
     if subject.entry is None:
         raise ServiceError({"persons": ["名の変更は区の戸籍にある人について受け付けます。"]})
     run = _begin(FilingKind.GIVEN_NAME_CHANGE, header, [subject], {"new_given_name": new_given_name})
@@ -960,16 +959,11 @@ def file_furigana(header: FilingHeader, subject: FiledPerson, surname_kana: str,
 
 
 def _clean_kana_pair(surname_kana: str, given_name_kana: str) -> tuple[str, str]:
-    problems: dict[str, list[str]] = {}
-    out = []
-    for value, name in ((surname_kana, "surname_kana"), (given_name_kana, "given_name_kana")):
-        try:
-            out.append(clean_kana(value))
-        except Exception as exc:  # noqa: BLE001
-            problems[name] = list(getattr(exc, "messages", [str(exc)]))
-    if problems:
-        raise ServiceError(problems)
-    return out[0], out[1]
+    problems = Problems()
+    surname_kana = v.clean_kana_field(problems, "surname_kana", surname_kana)
+    given_name_kana = v.clean_kana_field(problems, "given_name_kana", given_name_kana)
+    problems.raise_if_any()
+    return surname_kana, given_name_kana
 
 
 def _sync_hittousha_of_others(run: _Run, koseki: Koseki, exclude: set[int] = frozenset()) -> None:

@@ -162,10 +162,15 @@ def amend_person(
     return _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, kind, reason, recorded_on, group, filing)
 
 
-def ward_address_of(resident) -> AddressData:
+def ward_address(address: str, katagaki: str = "") -> AddressData:
+    """A ward address as the 附票 writes it (町名・番地 and 方書)."""
     from common.municipalities import ward
 
-    return AddressData(municipality=ward(), address=with_katagaki(resident.address, resident.katagaki))
+    return AddressData(municipality=ward(), address=with_katagaki(address, katagaki))
+
+
+def ward_address_of(resident) -> AddressData:
+    return ward_address(resident.address, resident.katagaki)
 
 
 def sync_from_resident(resident, reason: str, recorded_on: dt.date, group: uuid.UUID) -> list[ChangeEvent]:

@@ -140,7 +140,7 @@ def _enter(
     previous_text = full_address(previous, previous_address.strip()) if previous else previous_address.strip()
     for person, honseki in cleaned:
         resident = Resident(
-            juminhyo_code=person.juminhyo_code or issue_juminhyo_code(_code_in_use),
+            juminhyo_code=person.juminhyo_code or issue_juminhyo_code(juminhyo_code_in_use),
             surname=person.surname,
             given_name=person.given_name,
             surname_kana=person.surname_kana,
@@ -181,7 +181,8 @@ def _enter(
     return result
 
 
-def _code_in_use(code: str) -> bool:
+def juminhyo_code_in_use(code: str) -> bool:
+    """Whether a 住民票コード is held by any 住民票 (incl. 除票) or 附票 row: an issued code must be fresh."""
     from koseki_fuhyo.models import FuhyoEntry
 
     return (
