@@ -76,3 +76,43 @@ def record_permission_event(
         subject_ids=subject_ids,
         conditions=details,
     )
+
+
+def record_transmission(
+    action: str,
+    *,
+    message_id: str,
+    kind: str,
+    partner: str,
+    digest: str = "",
+    outcome: str = AuditLogEntry.Outcome.DONE,
+    actor=None,
+    details: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditLogEntry:
+    """sent / acknowledged / rejected / retried / failed / resent / received / applied / waiting / resolved.
+
+    Who caused it (the clerk of the change, or the system when `actor` is None), the message id, the partner, the
+    SHA-256 of the payload, never the payload itself. `details` may carry error codes and counts, not personal data."""
+    ctx = current()
+    return chain.append(
+        category=AuditLogEntry.Category.TRANSMISSION,
+        action=action,
+        outcome=outcome,
+        user=actor,
+        username=actor.get_username() if actor else "",
+        remote_addr=client_ip(request),
+        session_hash=session_hash(request),
+        request_id=ctx.request_id if ctx else "",
+        method=request.method if request is not None else "",
+        path=request.path[:500] if request is not None else "",
+        subject_kind="notice",
+        subject_ids=[],
+        conditions={
+            "message_id": str(message_id),
+            "kind": kind,
+            "partner": partner,
+            "digest": digest,
+            **(details or {}),
+        },
+    )

@@ -176,6 +176,25 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# --- Notifications (transfers) ----------------------------------------------------------------------------------
+# Our key pair (generate_ward_keys writes it here), or the PEM text itself in TRANSFERS_SIGN_KEY / TRANSFERS_BOX_KEY.
+TRANSFERS_KEY_DIR = Path(env.str("TRANSFERS_KEY_DIR", default=str(VAR_DIR / "keys")))
+TRANSFERS_SIGN_KEY = env.str("TRANSFERS_SIGN_KEY", default="")
+TRANSFERS_BOX_KEY = env.str("TRANSFERS_BOX_KEY", default="")
+# A received envelope's created_at may differ from our clock by at most this much (seconds).
+TRANSFERS_CLOCK_WINDOW = env.int("TRANSFERS_CLOCK_WINDOW", default=300)
+# Delivery: attempts before a notice is marked failed for a supervisor; exponential backoff with full jitter between
+# TRANSFERS_BACKOFF_BASE and TRANSFERS_BACKOFF_MAX seconds; a claimed row whose worker died is reclaimed after
+# TRANSFERS_LEASE seconds; one HTTP call waits at most TRANSFERS_HTTP_TIMEOUT seconds.
+TRANSFERS_MAX_ATTEMPTS = env.int("TRANSFERS_MAX_ATTEMPTS", default=20)
+TRANSFERS_BACKOFF_BASE = env.float("TRANSFERS_BACKOFF_BASE", default=1.0)
+TRANSFERS_BACKOFF_MAX = env.float("TRANSFERS_BACKOFF_MAX", default=30.0)
+TRANSFERS_LEASE = env.float("TRANSFERS_LEASE", default=15.0)
+TRANSFERS_HTTP_TIMEOUT = env.float("TRANSFERS_HTTP_TIMEOUT", default=5.0)
+# The sweeper (Celery beat) runs this often (seconds); a notice unacknowledged this long is shown as overdue.
+TRANSFERS_SWEEP_INTERVAL = env.float("TRANSFERS_SWEEP_INTERVAL", default=5.0)
+TRANSFERS_OVERDUE_AFTER = env.int("TRANSFERS_OVERDUE_AFTER", default=600)
+
 # --- Seeding and batch ------------------------------------------------------------------------------------------
 SEED_DEMO_RESIDENTS = env.int("SEED_DEMO_RESIDENTS", default=2_000)
 

@@ -2,9 +2,10 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
-from .routing import NoticeKind
+from ..routing import NoticeKind
 
 
 class OutboundNotice(models.Model):
@@ -27,8 +28,32 @@ class OutboundNotice(models.Model):
     schema_version = models.PositiveSmallIntegerField("様式の版", default=1)
     payload = models.JSONField("内容")
     event = models.ForeignKey(
-        "common.ChangeEvent", verbose_name="変更イベント", on_delete=models.PROTECT, related_name="notices"
+        "common.ChangeEvent",
+        verbose_name="変更イベント",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices",
+        help_text="通知の原因となった変更（職員が受信通知から送る本籍照合通知では空）",
     )
+    in_reply_to = models.ForeignKey(
+        "transfers.InboundNotice",
+        verbose_name="応答元の受信通知",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="原因となった職員",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="変更を記録した職員（空ならシステム）",
+    )
+    payload_digest = models.CharField("内容のハッシュ", max_length=64, blank=True)
     state = models.CharField("状態", max_length=20, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField("試行回数", default=0)
     next_attempt_at = models.DateTimeField("次の試行", null=True, blank=True)
@@ -37,6 +62,7 @@ class OutboundNotice(models.Model):
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     sent_at = models.DateTimeField("送信日時", null=True, blank=True)
     acknowledged_at = models.DateTimeField("受領確認日時", null=True, blank=True)
+    resent_count = models.PositiveIntegerField("再送指示の回数", default=0)
 
     class Meta:
         verbose_name = "送信する通知"
