@@ -5,10 +5,11 @@ Its permissions are declared here, in one place, and `ensure_roles()` makes the 
 to run any number of times: it creates what is missing and removes permissions a role no longer has).
 
 Roles mostly *view*. The only other permissions are the entry screens': `registry.add_residentchange`
-(異動入力: 窓口担当, 監督者) and `koseki_fuhyo.add_kosekifiling` (戸籍届出の受付: 戸籍担当, 監督者); the
-registers still change only through the services those screens call. No role may change or delete a row
-directly. The operator is the one role with `is_staff`, so that the Django admin opens for it — read-only, since
-it holds no add/change/delete permission.
+(異動入力: 窓口担当, 監督者), `koseki_fuhyo.add_kosekifiling` (戸籍届出の受付: 戸籍担当, 監督者),
+`transfers.resolve_inboundnotice` (受信通知の処理: 窓口担当, 戸籍担当, 監督者) and `transfers.resend_outboundnotice`
+(送信通知の再送指示: 監督者); the registers and the outbox still change only through the services those screens
+call. No role may change or delete a row directly. The operator is the one role with `is_staff`, so that the Django
+admin opens for it — read-only, since it holds no add/change/delete permission.
 """
 
 from collections.abc import Iterable
@@ -57,37 +58,44 @@ def _is_installed_label(label: str) -> bool:
 ADD_RESIDENT_CHANGE = "registry.add_residentchange"  # 異動入力 (registry_changes)
 ADD_KOSEKI_FILING = "koseki_fuhyo.add_kosekifiling"  # 戸籍届出の受付 (koseki_filings)
 MANAGE_RESTRICTION = "audit.manage_restriction"  # 閲覧制限・個別許可 (audit:restrictions)
+RESOLVE_INBOUND = "transfers.resolve_inboundnotice"  # 受信通知の処理 (notices:resolve)
+RESEND_OUTBOUND = "transfers.resend_outboundnotice"  # 送信通知の再送指示 (notices:resend)
+# The notices both clerks work with: the outbox (what their changes sent) and the inbox (what waits for them).
+NOTICE_MODELS = ("transfers.outboundnotice", "transfers.inboundnotice")
 
 RESIDENT_CLERK = Role(
     key="resident_clerk",
     group_name="窓口担当",
-    description="住民基本台帳（世帯・住民票・異動履歴）の閲覧と異動入力",
+    description="住民基本台帳（世帯・住民票・異動履歴）の閲覧と異動入力、通知の閲覧と受信通知の処理",
     view_apps=("registry",),
-    view_models=("common.municipality",),
-    entry_permissions=(ADD_RESIDENT_CHANGE,),
+    view_models=("common.municipality", *NOTICE_MODELS),
+    entry_permissions=(ADD_RESIDENT_CHANGE, RESOLVE_INBOUND),
 )
 KOSEKI_CLERK = Role(
     key="koseki_clerk",
     group_name="戸籍担当",
-    description="戸籍・戸籍の附票・戸籍届出の閲覧と届出の受付（届出の人を探すため住民基本台帳も閲覧）",
+    description="戸籍・戸籍の附票・戸籍届出の閲覧と届出の受付（届出の人を探すため住民基本台帳も閲覧）、"
+    "通知の閲覧と受信通知の処理",
     view_apps=("koseki_fuhyo", "registry"),
-    view_models=("common.municipality",),
-    entry_permissions=(ADD_KOSEKI_FILING,),
+    view_models=("common.municipality", *NOTICE_MODELS),
+    entry_permissions=(ADD_KOSEKI_FILING, RESOLVE_INBOUND),
 )
 SUPERVISOR = Role(
     key="supervisor",
     group_name="監督者",
-    description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付、閲覧制限と個別許可の管理",
+    description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付、閲覧制限と個別許可の管理、"
+    "受信通知の処理と送信通知の再送指示",
     view_apps=REGISTER_APPS,
     view_models=("auditlog.logentry",),
-    entry_permissions=(ADD_RESIDENT_CHANGE, ADD_KOSEKI_FILING, MANAGE_RESTRICTION),
+    entry_permissions=(ADD_RESIDENT_CHANGE, ADD_KOSEKI_FILING, MANAGE_RESTRICTION, RESOLVE_INBOUND, RESEND_OUTBOUND),
 )
 OPERATOR = Role(
     key="operator",
     group_name="運用担当",
-    description="管理画面（Django admin）の閲覧のみ。職員アカウントの確認を含む",
-    view_apps=REGISTER_APPS,
-    view_models=("auditlog.logentry", "auth.user", "auth.group"),
+    description="管理画面（Django admin）の閲覧のみ。職員アカウントの確認を含む。通知は送信通知と通信相手だけ"
+    "（受信通知と情報提供用個人識別符号は見ない）",
+    view_apps=tuple(app for app in REGISTER_APPS if app != "transfers"),
+    view_models=("auditlog.logentry", "auth.user", "auth.group", "transfers.outboundnotice", "transfers.partner"),
     is_staff=True,
 )
 

@@ -54,7 +54,13 @@ def test_supervisor_and_operator_view_everything_in_the_register_apps():
     assert everything | {"auth.view_user"} <= _codes(groups[OPERATOR.key])
 
 
-ENTRY_PERMISSIONS = {"registry.add_residentchange", "koseki_fuhyo.add_kosekifiling", "audit.manage_restriction"}
+ENTRY_PERMISSIONS = {
+    "registry.add_residentchange",
+    "koseki_fuhyo.add_kosekifiling",
+    "audit.manage_restriction",
+    "transfers.resolve_inboundnotice",
+    "transfers.resend_outboundnotice",
+}
 
 
 def test_no_role_may_change_or_delete_and_adds_only_through_the_entry_screens():
@@ -65,8 +71,9 @@ def test_no_role_may_change_or_delete_and_adds_only_through_the_entry_screens():
 
 def test_entry_screens_by_role():
     groups = ensure_roles()
-    assert _codes(groups[RESIDENT_CLERK.key]) & ENTRY_PERMISSIONS == {"registry.add_residentchange"}
-    assert _codes(groups[KOSEKI_CLERK.key]) & ENTRY_PERMISSIONS == {"koseki_fuhyo.add_kosekifiling"}
+    resolve = "transfers.resolve_inboundnotice"
+    assert _codes(groups[RESIDENT_CLERK.key]) & ENTRY_PERMISSIONS == {"registry.add_residentchange", resolve}
+    assert _codes(groups[KOSEKI_CLERK.key]) & ENTRY_PERMISSIONS == {"koseki_fuhyo.add_kosekifiling", resolve}
     assert _codes(groups[SUPERVISOR.key]) & ENTRY_PERMISSIONS == ENTRY_PERMISSIONS
     assert _codes(groups[OPERATOR.key]) & ENTRY_PERMISSIONS == set()  # the admin stays read-only
 
@@ -74,6 +81,29 @@ def test_entry_screens_by_role():
 def test_only_the_supervisor_manages_restrictions():
     groups = ensure_roles()
     holders = {key for key, group in groups.items() if "audit.manage_restriction" in _codes(group)}
+    assert holders == {SUPERVISOR.key}
+
+
+def test_notices_by_role():
+    """Both clerks see the outbox and the inbox and resolve inbound notices; the supervisor also resends; the
+    operator sees the outbox and the partners only (not the inbox, not the 情報提供用個人識別符号)."""
+    groups = ensure_roles()
+    notices = {"transfers.view_outboundnotice", "transfers.view_inboundnotice", "transfers.resolve_inboundnotice"}
+    for role in (RESIDENT_CLERK, KOSEKI_CLERK):
+        codes = _codes(groups[role.key])
+        assert notices <= codes, role.group_name
+        assert not {"transfers.resend_outboundnotice", "transfers.view_partner"} & codes, role.group_name
+    supervisor = _codes(groups[SUPERVISOR.key])
+    assert notices | {"transfers.resend_outboundnotice", "transfers.view_partner"} | _view_codes("transfers") <= (
+        supervisor
+    )
+    operator = {code for code in _codes(groups[OPERATOR.key]) if code.startswith("transfers.")}
+    assert operator == {"transfers.view_outboundnotice", "transfers.view_partner"}
+
+
+def test_only_the_supervisor_resends():
+    groups = ensure_roles()
+    holders = {key for key, group in groups.items() if "transfers.resend_outboundnotice" in _codes(group)}
     assert holders == {SUPERVISOR.key}
 
 

@@ -71,6 +71,7 @@ class InboundNotice(models.Model):
             models.Index(fields=["state", "-received_at"], name="inbox_state_time"),
             models.Index(fields=["sender", "-received_at"], name="inbox_sender_time"),
         ]
+        permissions = [("resolve_inboundnotice", "受信通知の処理（職権処理の確定・本籍照合通知・修正済・完了）")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ← {self.sender} #{self.pk}"

@@ -77,6 +77,7 @@ class OutboundNotice(models.Model):
             ),
             models.Index(fields=["receiver", "state"], name="outbox_receiver_state"),
         ]
+        permissions = [("resend_outboundnotice", "送信通知の再送指示")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.receiver} #{self.pk}"
