@@ -4,12 +4,14 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("ward")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(related_name="inbound_tasks")  # transfers/inbound_tasks.py: the receiving side
 
 app.conf.beat_schedule = {
     # Nightly batch: the registers must agree with each other (住民票 ↔ 附票, one 世帯主 per 世帯).
@@ -26,6 +28,11 @@ app.conf.beat_schedule = {
     "nightly-access-anomaly-report": {
         "task": "audit.tasks.report_access_anomalies",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # The receiving side: envelopes the spool partners (the CS) left in their in/ directories.
+    "transfers-poll-spool-inboxes": {
+        "task": "transfers.inbound_tasks.poll_spool_inboxes",
+        "schedule": settings.TRANSFERS_SWEEP_INTERVAL,
     },
     # Heartbeat, so that an operator can see that worker and beat are alive (README: 動作確認).
     "heartbeat": {

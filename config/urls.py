@@ -18,5 +18,6 @@ urlpatterns = [
     path("koseki/", include("koseki_fuhyo.urls")),
     path("filings/", include("koseki_fuhyo.filing_urls")),
     path("audit/", include("audit.urls")),
+    path("transfers/", include("transfers.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -48,6 +48,9 @@ PUBLIC = {
     "login": "the login page",
     "logout": "ends the session",
     "health": "load balancer check: answers ok / database unavailable, no data",
+    # Machines, not people: partners POST signed envelopes (the signature is the login); the answer is a signed
+    # ack or an error code, never personal data.
+    "transfers:inbound": "the receiving end of the notices (transfers.inbound): envelopes in, acks out",
 }
 
 # Pages for signed-in staff that show no personal data and so need no gate. Each with the reason; a new entry here

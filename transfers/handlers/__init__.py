@@ -1,0 +1,42 @@
+"""Applying received notices, one module per kind (`handle(notice) -> Outcome`; `confirm(notice)` where a clerk
+can confirm a waiting notice). The 附票本人確認情報 for J-LIS has no handler: a ward never receives it.
+
+`apply` runs a handler in a savepoint: a service that refuses (ServiceError) leaves nothing behind, and the
+notice waits for a clerk with the service's reason instead.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ..routing import NoticeKind
+from . import fuhyo_items, honseki_check, honseki_transfer, juminhyo_items, move_in_notice
+from .base import APPLIED, WAITING, Outcome
+
+HANDLERS: dict[str, ModuleType] = {
+    NoticeKind.FUHYO_ITEMS: fuhyo_items,
+    NoticeKind.JUMINHYO_ITEMS: juminhyo_items,
+    NoticeKind.HONSEKI_CHECK: honseki_check,
+    NoticeKind.HONSEKI_TRANSFER: honseki_transfer,
+    NoticeKind.MOVE_IN: move_in_notice,
+}
+PROBLEM_MAX = 300
+
+__all__ = ["APPLIED", "HANDLERS", "WAITING", "Outcome", "apply", "problem_text"]
+
+
+def problem_text(error: ValidationError) -> str:
+    return "　".join(error.messages)[:PROBLEM_MAX]
+
+
+def apply(notice) -> Outcome:
+    """Handle a freshly stored notice; a refusal by a register's service becomes a waiting notice with its reason."""
+    handler = HANDLERS[notice.kind]
+    try:
+        with transaction.atomic():
+            return handler.handle(notice)
+    except ValidationError as exc:
+        return Outcome.waiting("反映できませんでした：" + problem_text(exc))

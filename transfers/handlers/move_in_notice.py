@@ -1,0 +1,68 @@
+"""転入通知 (住基法9条1項) received: this ward is the previous 住所地 (product decision 7). The 除票 of the person
+who moved away gets the confirmed 転出 date and address (registry.services.record_move_out_confirmation); a notice
+naming nobody who moved away from here, or someone whose identity items differ, waits for a clerk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common.models import Municipality
+from registry import services
+from registry.choices import ChangeReason, ResidentStatus
+from registry.models import Resident
+
+from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, refuse_unless_applied, same, today
+
+MOVED_AWAY = (ChangeReason.MOVE_OUT, ChangeReason.MOVE_OUT_ABROAD, ChangeReason.EX_OFFICIO_REMOVAL)
+
+
+def _find(code: str | None) -> Resident | None:
+    if not code:
+        return None
+    return (
+        Resident.objects.select_for_update()
+        .filter(juminhyo_code=code, status=ResidentStatus.REMOVED, removal_reason__in=MOVED_AWAY)
+        .order_by("-removed_on", "-pk")
+        .first()
+    )
+
+
+def _confirmed_address(payload: dict[str, Any]) -> str:
+    new_address = payload["change"].get("new_address")
+    if new_address:
+        return new_address
+    person = payload["person"]
+    municipality = Municipality.objects.filter(code=person.get("address_municipality") or "").first()
+    return f"{municipality.full_name if municipality else ''}{person.get('address') or ''}"
+
+
+def _apply(resident: Resident, payload: dict[str, Any]) -> Outcome:
+    result = services.record_move_out_confirmation(
+        resident,
+        confirmed_date=parse_date(payload["change"]["change_date"]),
+        confirmed_address=_confirmed_address(payload),
+        notice_received_on=today(),
+    )
+    return Outcome.applied(resident=resident, change_group=result.change_group)
+
+
+def handle(notice) -> Outcome:
+    person = notice.payload["person"]
+    resident = _find(person.get("juminhyo_code"))
+    if resident is None:
+        return Outcome.waiting("転出（または職権消除）した人の除票が、住民票コードで見つかりません。")
+    rows = [difference(i, person.get(i), getattr(resident, i), "juminhyo") for i in IDENTITY_ITEMS]
+    rows = [r for r in rows if not same(r["notified"], r["juminhyo"])]
+    if rows:
+        return Outcome.waiting(
+            "通知された項目が除票の記載と合いません。確認してください。", differences=rows, resident=resident
+        )
+    return _apply(resident, notice.payload)
+
+
+def confirm(notice) -> Outcome:
+    """The clerk checked the differences: record the confirmation on the 除票 found (or found now)."""
+    resident = _find(notice.payload["person"].get("juminhyo_code"))
+    if resident is None:
+        return refuse_unless_applied(Outcome.waiting("転出した人の除票が見つかりません。"))
+    return _apply(resident, notice.payload)
