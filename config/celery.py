@@ -29,6 +29,15 @@ app.conf.beat_schedule = {
         "task": "audit.tasks.report_access_anomalies",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The outbox: queue what is due (lost queueing, retries, dead workers' leases); read the spool partners' acks.
+    "transfers-sweep-outbox": {
+        "task": "transfers.tasks.sweep_outbox",
+        "schedule": settings.TRANSFERS_SWEEP_INTERVAL,
+    },
+    "transfers-collect-spool-acks": {
+        "task": "transfers.tasks.collect_spool_acks",
+        "schedule": settings.TRANSFERS_SWEEP_INTERVAL,
+    },
     # The receiving side: envelopes the spool partners (the CS) left in their in/ directories.
     "transfers-poll-spool-inboxes": {
         "task": "transfers.inbound_tasks.poll_spool_inboxes",

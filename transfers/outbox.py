@@ -1,5 +1,6 @@
 """Writing the notices a change causes, in the transaction of the change itself."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from common.models import ChangeEvent
@@ -17,4 +18,14 @@ def write_notices(event: ChangeEvent) -> list[OutboundNotice]:
     ]
     event.routed_at = timezone.now()
     event.save(update_fields=["routed_at"])
+    if notices:
+        # Delivery starts once the change is committed; a broker that is down then only delays it (the sweeper).
+        ids = [notice.pk for notice in notices]
+        transaction.on_commit(lambda: _enqueue(ids))
     return notices
+
+
+def _enqueue(ids: list[int]) -> None:
+    from .tasks import enqueue  # never raises
+
+    enqueue(ids)

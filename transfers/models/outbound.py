@@ -54,6 +54,13 @@ class OutboundNotice(models.Model):
         help_text="変更を記録した職員（空ならシステム）",
     )
     payload_digest = models.CharField("内容のハッシュ", max_length=64, blank=True)
+    juminhyo_code = models.CharField(
+        "住民票コード",
+        max_length=11,
+        blank=True,
+        default="",
+        help_text="通知の本人（順序を守る単位: 同じ宛先・同じ本人の通知は古いものから）",
+    )
     state = models.CharField("状態", max_length=20, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField("試行回数", default=0)
     next_attempt_at = models.DateTimeField("次の試行", null=True, blank=True)
@@ -76,8 +83,30 @@ class OutboundNotice(models.Model):
                 name="outbox_deliverable",
             ),
             models.Index(fields=["receiver", "state"], name="outbox_receiver_state"),
+            # Order per receiver and person: is an older notice about the same person still unacknowledged?
+            models.Index(
+                fields=["receiver", "juminhyo_code", "id"],
+                condition=models.Q(state__in=["pending", "sending", "sent"]),
+                name="outbox_person_order",
+            ),
         ]
         permissions = [("resend_outboundnotice", "送信通知の再送指示")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.receiver} #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.juminhyo_code:
+            self.juminhyo_code = subject_code(self.payload)
+        super().save(*args, **kwargs)
+
+
+def subject_code(payload: object) -> str:
+    """The 住民票コード a notice is about: `person.juminhyo_code` (every kind but one) or `juminhyo_code`
+    (本籍照合通知); "" when there is none (such a notice is not ordered)."""
+    if not isinstance(payload, dict):
+        return ""
+    person = payload.get("person")
+    code = person.get("juminhyo_code") if isinstance(person, dict) else None
+    code = code or payload.get("juminhyo_code")
+    return code if isinstance(code, str) and len(code) <= 11 else ""
