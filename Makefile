@@ -49,8 +49,8 @@ var:
 	@mkdir -p var
 
 # --- Run --------------------------------------------------------------------------------------------------------
-run: venv migrate seed demo-users static  ## 準備（移行・ダミーデータ・デモ用アカウント）をして web・worker・beat を起動
-	@echo "web（gunicorn）・Celery worker・Celery beat を起動します: http://$(HOST):$(PORT)/"
+run: venv migrate seed demo-users static  ## 準備をして web・worker・beat と相手団体（渋谷区）のインスタンス・模擬 J-LIS を起動
+	@echo "web（gunicorn）・Celery worker・Celery beat と相手団体・模擬 J-LIS を起動します: http://$(HOST):$(PORT)/"
 	exec "$(PY)" scripts/run_all.py --host "$(HOST)" --port "$(PORT)" --banner "$(DEMO_ACCOUNTS)"
 
 migrate: venv var  ## データベースを最新にする（地方公共団体コード表も移行で入る）

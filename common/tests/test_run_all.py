@@ -1,17 +1,20 @@
 """`make run`'s supervisor (scripts/run_all.py): it serves the login page, runs worker and beat on the filesystem
-broker, and Ctrl-C stops every process it started.
+broker, starts a partner instance (its own database, broker, web, worker and beat) and the J-LIS simulator, registers
+the two wards and J-LIS with each other, and Ctrl-C stops every process it started.
 
-Everything runs in a temporary folder (WARD_VAR_DIR: SQLite, broker folders, beat's schedule, the heartbeat file), so
-that the developer's var/ is never touched.
+Everything runs in a temporary folder (WARD_VAR_DIR: SQLite, broker folders, beat's schedule, the heartbeat file, the
+partner's var/partner and J-LIS's var/jlis), so that the developer's var/ is never touched.
 """
 
+import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import pytest
 from django.conf import settings
 
 BASE_DIR = Path(settings.BASE_DIR)
-READY_TIMEOUT = 60  # seconds for gunicorn, the worker and beat to start
+READY_TIMEOUT = 150  # seconds to prepare the partner (a first migrate) and start gunicorn, the workers and beat
 STOP_TIMEOUT = 40  # run_all's own bound (RUN_ALL_STOP_TIMEOUT, 15 s here) plus margin
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
@@ -73,25 +76,13 @@ def sandbox(tmp_path):
     """Environment for the subprocesses: our settings, with every file they write under tmp_path."""
     var = tmp_path / "var"
     var.mkdir()
-    # WARD_VAR_DIR moves the SQLite file, the broker folders, beat's schedule and the heartbeat. The module only adds
-    # kombu's control folder (exchange tables), which otherwise lands in the working directory, i.e. the repository;
-    # it is a no-op once settings.py sets it.
-    (tmp_path / "run_all_test_settings.py").write_text(
-        textwrap.dedent(
-            """
-            from config.settings import *  # noqa: F403
-
-            if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
-                CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("control_folder", str(BROKER_DIR / "control"))  # noqa: F405
-            """
-        ),
-        encoding="utf-8",
-    )
+    # WARD_VAR_DIR moves the SQLite file, the broker folders (kombu's control folder included), beat's schedule and
+    # the heartbeat.
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CELERY_"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="run_all_test_settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         WARD_VAR_DIR=str(var),
-        PYTHONPATH=os.pathsep.join([str(tmp_path), str(BASE_DIR)]),
+        PYTHONPATH=str(BASE_DIR),
         DJANGO_ALLOW_DEV_SECRET="true",
         DJANGO_DEBUG="false",
         DATABASE_URL=f"sqlite:///{var / 'db.sqlite3'}",
@@ -101,7 +92,11 @@ def sandbox(tmp_path):
         STATIC_ROOT=str(tmp_path / "static"),
         WEB_CONCURRENCY="1",
         RUN_ALL_STOP_TIMEOUT="15",
+        PARTNER_RESIDENTS="20",
+        CROSS_WARD_COUNT="4",
     )
+    for name in ("PARTNER_DATABASE_URL", "PARTNER_CELERY_BROKER_URL", "PARTNER_LG_CODE", "TRANSFERS_KEY_DIR"):
+        env.pop(name, None)
     (tmp_path / "static").mkdir()
     # The login page names the ward, so it needs the municipality table: migrate the temporary database.
     subprocess.run(  # noqa: S603
@@ -110,13 +105,36 @@ def sandbox(tmp_path):
     return env, var
 
 
-def test_run_all_serves_login_runs_worker_and_beat_and_stops_on_sigint(sandbox, tmp_path):
+def _partners(database: Path) -> dict[str, str]:
+    """code -> endpoint of the partner table of an instance's SQLite database."""
+    with sqlite3.connect(database) as db:
+        return dict(db.execute("SELECT code, endpoint FROM transfers_partner WHERE is_active"))
+
+
+def _heartbeat(env: dict[str, str], heartbeat: Path, output) -> None:
+    """A task sent from outside through the instance's broker is run by its worker: it writes its heartbeat file."""
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import django; django.setup(); from common.tasks import heartbeat; heartbeat.delay()"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        timeout=60,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not heartbeat.exists():
+        time.sleep(0.5)
+    assert heartbeat.exists(), f"the worker did not run the heartbeat task:\n{output()}"
+
+
+def test_run_all_serves_both_wards_and_jlis_runs_workers_and_beat_and_stops_on_sigint(sandbox, tmp_path):
     env, var = sandbox
     port = _free_port()
+    partner_port, jlis_port = _free_port(), _free_port()
     log_path = tmp_path / "run_all.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "scripts/run_all.py", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "scripts/run_all.py", "--host", "127.0.0.1", "--port", str(port)]
+            + ["--partner-port", str(partner_port), "--jlis-port", str(jlis_port)],
             cwd=BASE_DIR,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -129,52 +147,62 @@ def test_run_all_serves_login_runs_worker_and_beat_and_stops_on_sigint(sandbox, 
         return log_path.read_text(encoding="utf-8", errors="replace")
 
     try:
-        # 1. The login page answers.
+        # 1. The login pages of both wards answer (the partner on "localhost": cookies are per host), J-LIS answers.
         deadline = time.monotonic() + READY_TIMEOUT
-        body = None
-        while time.monotonic() < deadline and body is None:
+        while time.monotonic() < deadline and "ready: http://" not in output():
             assert proc.poll() is None, f"run_all exited early ({proc.returncode}):\n{output()}"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as response:  # noqa: S310
-                    assert response.status == 200
-                    body = response.read().decode("utf-8")
-            except OSError:
-                time.sleep(0.5)
-        assert body is not None, f"no answer on /login/ within {READY_TIMEOUT} s:\n{output()}"
-        assert "ログイン" in body
+            time.sleep(0.5)
+        assert "ready: http://127.0.0.1:" in output(), f"not ready within {READY_TIMEOUT} s:\n{output()}"
+        for url in (f"http://127.0.0.1:{port}/login/", f"http://localhost:{partner_port}/login/"):
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+                assert response.status == 200
+                assert "ログイン" in response.read().decode("utf-8")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{jlis_port}/inbound/", timeout=10)  # noqa: S310 - loopback
+        assert refused.value.code == 405  # J-LIS takes POSTed envelopes only
 
-        # 2. Worker and beat run (and gunicorn), as direct children of run_all.
+        # 2. Web, worker and beat of each ward, and J-LIS, run as direct children of run_all.
         seen = _descendants(proc.pid)
         direct = {pid: _cmdline(pid) for pid in seen if (_stat(pid) or ("", 0, 0))[1] == proc.pid}
         kinds = {
             "web": [pid for pid, cmd in direct.items() if "gunicorn" in cmd],
             "worker": [pid for pid, cmd in direct.items() if "celery" in cmd and " worker" in cmd],
             "beat": [pid for pid, cmd in direct.items() if "celery" in cmd and " beat" in cmd],
+            "jlis": [pid for pid, cmd in direct.items() if "run_jlis_simulator" in cmd],
         }
-        assert all(len(pids) == 1 for pids in kinds.values()), f"{direct}\n{output()}"
+        assert {kind: len(pids) for kind, pids in kinds.items()} == {"web": 2, "worker": 2, "beat": 2, "jlis": 1}, (
+            f"{direct}\n{output()}"
+        )
         assert all(_running(pid, seen[pid]) for pids in kinds.values() for pid in pids)
 
-        # 3. The worker consumes from the filesystem broker: a task sent from outside writes its heartbeat file.
-        subprocess.run(  # noqa: S603
-            [
-                sys.executable,
-                "-c",
-                "import django; django.setup(); from common.tasks import heartbeat; heartbeat.delay()",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            check=True,
-            timeout=60,
+        # 3. Each ward knows the other and J-LIS; J-LIS knows both wards; the partner has its own data.
+        partner_var = var / "partner"
+        assert _partners(var / "db.sqlite3") == {
+            "131130": f"http://127.0.0.1:{partner_port}/transfers/inbound/",
+            "J-LIS": f"http://127.0.0.1:{jlis_port}/inbound/",
+        }
+        assert _partners(partner_var / "db.sqlite3") == {
+            "131041": f"http://127.0.0.1:{port}/transfers/inbound/",
+            "J-LIS": f"http://127.0.0.1:{jlis_port}/inbound/",
+        }
+        assert {p.stem for p in (var / "jlis" / "partners").glob("*.json")} == {"131041", "131130"}
+        assert json.loads((var / "jlis" / "keys" / "public.json").read_text(encoding="utf-8"))["code"] == "J-LIS"
+        with sqlite3.connect(partner_var / "db.sqlite3") as db:
+            assert db.execute("SELECT count(*) FROM registry_resident").fetchone()[0] >= 20
+
+        # 4. Each worker consumes from its own filesystem broker.
+        _heartbeat(env, var / "celery-heartbeat", output)
+        partner_env = dict(env, WARD_VAR_DIR=str(partner_var), WARD_LG_CODE="131130")
+        partner_env.update(
+            DATABASE_URL=f"sqlite:///{partner_var / 'db.sqlite3'}",
+            CELERY_BEAT_SCHEDULE_FILENAME=str(partner_var / "celerybeat-schedule"),
         )
-        heartbeat = var / "celery-heartbeat"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not heartbeat.exists():
-            time.sleep(0.5)
-        assert heartbeat.exists(), f"the worker did not run the heartbeat task:\n{output()}"
+        _heartbeat(partner_env, partner_var / "celery-heartbeat", output)
         assert (var / "broker" / "queue").is_dir()
+        assert (partner_var / "broker" / "queue").is_dir()
         seen.update(_descendants(proc.pid))
 
-        # 4. Ctrl-C: run_all and everything below it exit within the bound, and run_all says all went well.
+        # 5. Ctrl-C: run_all and everything below it exit within the bound, and run_all says all went well.
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=STOP_TIMEOUT)
         assert proc.returncode == 0, output()
@@ -202,7 +230,7 @@ def test_run_all_stops_everything_when_a_child_dies(sandbox, tmp_path):
         port = busy.getsockname()[1]
         env = dict(env, RUN_ALL_STOP_TIMEOUT="15")
         result = subprocess.run(  # noqa: S603
-            [sys.executable, "scripts/run_all.py", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "scripts/run_all.py", "--host", "127.0.0.1", "--port", str(port), "--no-partner"],
             cwd=BASE_DIR,
             env=env,
             stdin=subprocess.DEVNULL,
