@@ -20,6 +20,8 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("異動入力", "registry_changes:menu", "registry.add_residentchange", "i"),
     MenuItem("戸籍・附票", "koseki_fuhyo:search", "koseki_fuhyo.view_koseki", "k"),
     MenuItem("戸籍届出の受付", "koseki_filings:menu", "koseki_fuhyo.add_kosekifiling", "t"),
+    MenuItem("通知（送受信）", "notices:outbox", "transfers.view_outboundnotice", "o"),
+    MenuItem("受信通知", "notices:inbox", "transfers.view_inboundnotice", "u"),
     MenuItem("アクセスログ", "audit:log", "audit.view_auditlogentry", "l"),
     MenuItem("閲覧制限・個別許可", "audit:restrictions", "audit.manage_restriction", "r"),
     MenuItem("運用管理", "admin:index", None, ""),

@@ -260,6 +260,31 @@ class World:
             resident=self.restricted,
         )
         self.restricted.refresh_from_db()
+        self.outbound_notice, self.inbound_notice = self._notices()
+
+    def _notices(self):
+        """A notice sent about the resident and one received about them (waiting for a clerk)."""
+        import uuid
+
+        from transfers.models import InboundNotice, OutboundNotice
+
+        outbound = OutboundNotice.objects.create(
+            kind="fuhyo_items", receiver="131130", payload={"person": {"surname": "山田"}}
+        )
+        inbound = InboundNotice.objects.create(
+            message_id=uuid.uuid4(),
+            sender="131130",
+            kind="fuhyo_items",
+            schema_version=1,
+            payload={"person": {"surname": "山田"}},
+            payload_digest="0" * 64,
+            sent_at=_now(),
+            via="http",
+            juminhyo_code=self.resident.juminhyo_code,
+            resident=self.resident,
+            state="waiting",
+        )
+        return outbound, inbound
 
     def _filing(self):
         from koseki_fuhyo.choices import FilingKind
@@ -289,6 +314,8 @@ class World:
             "grant": self.grant,
             "resident_change": ResidentChange.objects.order_by("pk").first(),
             "change_event": ChangeEvent.objects.order_by("pk").first(),
+            "outbound_notice": self.outbound_notice,
+            "inbound_notice": self.inbound_notice,
         }
         return {name: obj for name, obj in found.items() if obj is not None}
 
@@ -321,6 +348,8 @@ ARGUMENT_OBJECTS: dict[str, tuple[str, ...]] = {
     "log_entry_id": ("log_entry",),
     "restriction_id": ("restriction",),
     "grant_id": ("grant",),
+    "notice_id": ("outbound_notice",),
+    "inbound_id": ("inbound_notice",),
 }
 # Words in a URL's name or namespace that tell what its `pk` is.
 NAME_HINTS = (

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from audit.gate import personal_data_view
 from registry.choices import ResidentStatus
 from registry.models import Resident
+from transfers.models import IdentifierSymbol
 
 from ..models import FuhyoAddress, FuhyoEntry, Koseki
 
@@ -38,8 +39,16 @@ def koseki_detail(request: HttpRequest, access, koseki_id: int) -> HttpResponse:
                 "juminhyo_code", "pk"
             )
         )
+    # 情報提供用個人識別符号: masked only (the last four characters); never in clear, never logged.
+    symbols = {
+        s.juminhyo_code: s.masked
+        for s in IdentifierSymbol.objects.filter(
+            juminhyo_code__in=[e.juminhyo_code for e in entries if e.juminhyo_code and visible[e.pk]]
+        )
+    }
     persons = [
         {
+            "symbol_masked": symbols.get(e.juminhyo_code, "") if visible[e.pk] else "",
             "entry": e,
             "visible": visible[e.pk],
             "addresses": list(e.addresses.all()) if visible[e.pk] else [],

@@ -1,0 +1,103 @@
+"""Forms of the notice screens: the list filters, the 再送 reason and the note of an inbox action. Dates accept 和暦
+as well as 西暦 (the access log's field)."""
+
+from django import forms
+
+from audit.forms import WarekiDateField
+
+from .models import InboundNotice, OutboundNotice
+from .routing import NoticeKind
+from .views_pages.display import INBOX_ACTIONS, INBOX_ACTIONS_BY_KEY
+
+
+def _with_all(choices) -> list[tuple[str, str]]:
+    return [("", "すべて"), *choices]
+
+
+class _PeriodForm(forms.Form):
+    date_from = WarekiDateField(label="期間（から）", required=False)
+    date_to = WarekiDateField(label="期間（まで）", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "期間の終わりは始まりより後の日にしてください。")
+        return cleaned
+
+
+class OutboxFilterForm(_PeriodForm):
+    state = forms.ChoiceField(label="状態", choices=_with_all(OutboundNotice.State.choices), required=False)
+    kind = forms.ChoiceField(label="種類", choices=_with_all(NoticeKind.choices), required=False)
+    receiver = forms.CharField(
+        label="宛先", max_length=10, required=False, help_text="地方公共団体コード（6桁）または J-LIS"
+    )
+    overdue = forms.BooleanField(label="遅延・失敗のみ", required=False)
+
+    field_order = ["state", "kind", "receiver", "date_from", "date_to", "overdue"]
+
+    def clean_receiver(self) -> str:
+        return self.cleaned_data["receiver"].strip()
+
+
+class InboxFilterForm(_PeriodForm):
+    state = forms.ChoiceField(label="状態", choices=_with_all(InboundNotice.State.choices), required=False)
+    kind = forms.ChoiceField(label="種類", choices=_with_all(NoticeKind.choices), required=False)
+    sender = forms.CharField(
+        label="送信元", max_length=10, required=False, help_text="地方公共団体コード（6桁）または J-LIS"
+    )
+
+    field_order = ["state", "kind", "sender", "date_from", "date_to"]
+
+    def clean_sender(self) -> str:
+        return self.cleaned_data["sender"].strip()
+
+
+class ResendForm(forms.Form):
+    reason = forms.CharField(
+        label="再送の理由",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "再送の理由を入力してください。"},
+        help_text="相手先との連絡の内容など、後から確かめられる内容",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("再送の理由を入力してください。")
+        return reason
+
+
+class ResolveForm(forms.Form):
+    """One action on a waiting inbound notice, with the clerk's note (required where the action says so)."""
+
+    action = forms.ChoiceField(
+        label="処理",
+        choices=[(a.key, a.label) for a in INBOX_ACTIONS],
+        error_messages={"required": "処理を選んでください。", "invalid_choice": "この処理は選べません。"},
+    )
+    note = forms.CharField(
+        label="処理メモ",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="修正済・対応不要のときは必須（確かめた内容、相手先との連絡など）",
+    )
+
+    def __init__(self, *args, allowed=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            self.fields["action"].choices = [(a.key, a.label) for a in allowed]
+
+    def clean(self):
+        cleaned = super().clean()
+        action = INBOX_ACTIONS_BY_KEY.get(cleaned.get("action", ""))
+        cleaned["note"] = (cleaned.get("note") or "").strip()
+        if action is not None and action.note_required and not cleaned["note"]:
+            self.add_error("note", f"「{action.label}」には処理メモが必要です。")
+        return cleaned
+
+    @property
+    def chosen(self):
+        return INBOX_ACTIONS_BY_KEY[self.cleaned_data["action"]]

@@ -1,0 +1,166 @@
+"""受信通知: the inbox (waiting notices first; no personal data in the list), one notice with the notified values
+beside our register's, and the clerk's actions on a waiting notice (確定・本籍照合通知・修正済・対応不要), each
+through a 確認 page and a one-time token, calling transfers.inbox (which logs `resolved` in the chain)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from audit.gate import personal_data_view
+from audit.views import once
+
+from ..forms import InboxFilterForm, ResolveForm
+from ..models import InboundNotice
+from . import display, persons, queries
+
+VIEW = "transfers.view_inboundnotice"
+RESOLVE = "transfers.resolve_inboundnotice"
+ALREADY_DONE = "この操作はすでに処理されています（二重送信）。通知の状態を確かめてください。"
+NOT_WAITING = "この通知は処理待ちではありません（{state}）。"
+
+
+def _conditions(form) -> dict:
+    return {name: form.data.get(name) for name in form.fields if form.data.get(name) not in (None, "")}
+
+
+@personal_data_view(VIEW, subject_kind="notice")
+def inbound_list(request: HttpRequest, access) -> HttpResponse:
+    form = InboxFilterForm(request.GET or None)
+    after = request.GET.get("after", "")
+    page = None
+    if form.is_bound:
+        access.conditions = _conditions(form)
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        flt = queries.InboxFilter(
+            state=data.get("state", ""),
+            kind=data.get("kind", ""),
+            sender=data.get("sender", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+        page = queries.inbox_page(flt, after=after)
+        names = display.partner_names(n.sender for n in page.rows)
+        page.items = [
+            {
+                "notice": n,
+                "short_id": str(n.message_id)[:8],
+                "sender_name": names.get(n.sender, ""),
+                "age": display.age_text(n.received_at),
+                "waiting": n.state == InboundNotice.State.WAITING,
+            }
+            for n in page.rows
+        ]
+    next_query = first_query = None
+    if page is not None and page.next_key:
+        query = request.GET.copy()
+        query["after"] = page.next_key
+        next_query = query.urlencode()
+    if after:
+        query = request.GET.copy()
+        query.pop("after", None)
+        first_query = query.urlencode()
+    return render(
+        request,
+        "transfers/inbox_list.html",
+        {
+            "form": form,
+            "page": page,
+            "next_query": next_query,
+            "first_query": first_query,
+            "waiting_count": queries.waiting_count(),
+            "cap": queries.ATTENTION_CAP,
+            "section": "inbox",
+        },
+    )
+
+
+def _inbound(inbound_id: int) -> InboundNotice:
+    return get_object_or_404(
+        InboundNotice.objects.select_related("resident", "fuhyo_entry", "resolved_by"), pk=inbound_id
+    )
+
+
+def _context(request: HttpRequest, access, inbound: InboundNotice) -> dict:
+    access.conditions = {"inbound_id": inbound.pk}
+    person = persons.open_person(access, persons.of_inbound(inbound))
+    names = display.partner_names([inbound.sender])
+    return {
+        "inbound": inbound,
+        "short_id": str(inbound.message_id)[:8],
+        "sender_name": names.get(inbound.sender, ""),
+        "person": person,
+        "compare": display.compare_rows(inbound),
+        "section": "inbox",
+    }
+
+
+@personal_data_view(VIEW, subject_kind="resident")
+def inbound_detail(request: HttpRequest, access, inbound_id: int) -> HttpResponse:
+    inbound = _inbound(inbound_id)
+    context = _context(request, access, inbound)
+    allowed = display.actions_for(inbound) if request.user.has_perm(RESOLVE) else []
+    return render(
+        request,
+        "transfers/inbox_detail.html",
+        {
+            **context,
+            "payload_rows": display.payload_rows(inbound.kind, inbound.schema_version, inbound.payload),
+            "actions": allowed,
+            "form": ResolveForm(allowed=allowed) if allowed else None,
+            "replies": list(inbound.replies.defer("payload").order_by("pk")),
+        },
+    )
+
+
+def _step(request: HttpRequest) -> str:
+    if request.method != "POST":
+        return "form"
+    if "back" in request.POST:
+        return "back"
+    return request.POST.get("step", "confirm")
+
+
+def _apply(action: str, inbound: InboundNotice, actor, note: str):
+    from .. import inbox  # the inbox service (issue 4); imported when used
+
+    return getattr(inbox, action)(inbound, actor, note)
+
+
+@personal_data_view(VIEW, RESOLVE, subject_kind="resident")
+@require_http_methods(["GET", "POST"])
+def resolve(request: HttpRequest, access, inbound_id: int) -> HttpResponse:
+    inbound = _inbound(inbound_id)
+    context = _context(request, access, inbound)
+    allowed = display.actions_for(inbound)
+    if request.method == "POST":
+        form = ResolveForm(request.POST, allowed=allowed)
+    else:
+        initial = request.GET.get("action", "")
+        form = ResolveForm(allowed=allowed, initial={"action": initial} if initial in {a.key for a in allowed} else {})
+    context["form"] = form
+    if not allowed:
+        context["blocked"] = NOT_WAITING.format(state=inbound.get_state_display())
+        return render(request, "transfers/resolve_form.html", context)
+    step = _step(request)
+    if step in ("form", "back") or not form.is_valid():
+        return render(request, "transfers/resolve_form.html", context)
+    if step != "commit":
+        return render(
+            request,
+            "transfers/resolve_confirm.html",
+            {**context, "action": form.chosen, "token": once.issue(request)},
+        )
+    if not once.consume(request, request.POST.get("token", "")):
+        messages.warning(request, ALREADY_DONE)
+        return redirect("notices:inbound", inbound_id=inbound.pk)
+    try:
+        _apply(form.chosen.key, inbound, request.user, form.cleaned_data["note"])
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        return render(request, "transfers/resolve_form.html", context)
+    messages.success(request, f"受信通知 {context['short_id']} を「{form.chosen.label}」で処理しました。")
+    return redirect("notices:inbound", inbound_id=inbound.pk)
