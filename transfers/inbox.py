@@ -107,9 +107,15 @@ def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> Outboun
             actor=actor,
         )
         _resolve(notice, InboundNotice.Resolution.CHECK_SENT, actor, note, reply_id=reply.pk)
-        # TODO(issue 4, delivery): enqueue `reply` after commit through transfers.delivery once it lands; until
-        # then the delivery sweeper picks the pending row up.
+        # Delivery starts once this commits (the sweeper catches it up if the broker is down).
+        transaction.on_commit(lambda: _enqueue(reply.pk))
     return reply
+
+
+def _enqueue(notice_id: int) -> None:
+    from .tasks import enqueue  # never raises
+
+    enqueue([notice_id])
 
 
 def mark_corrected(inbound: InboundNotice, actor, note: str) -> InboundNotice:

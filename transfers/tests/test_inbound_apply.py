@@ -134,12 +134,18 @@ def test_spaces_in_names_do_not_count_as_a_difference(shibuya, ward):
     assert notice.state == "applied"
 
 
-def test_a_fuhyo_notice_about_nobody_here_waits_and_answers_with_a_honseki_check(shibuya, ward, clerk):
+def test_a_fuhyo_notice_about_nobody_here_waits_and_answers_with_a_honseki_check(
+    shibuya, ward, clerk, monkeypatch, django_capture_on_commit_callbacks
+):
     notice = deliver(shibuya, ward, "fuhyo_items", fuhyo_items(person(juminhyo_code=CODE)))
     assert (notice.state, notice.fuhyo_entry, notice.differences) == ("waiting", None, [])
     with pytest.raises(ServiceError):
         inbox.confirm(notice, clerk)
-    reply = inbox.send_honseki_check(notice, clerk)
+    queued = []
+    monkeypatch.setattr("transfers.tasks.enqueue", lambda ids: queued.extend(ids))
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = inbox.send_honseki_check(notice, clerk)
+    assert queued == [reply.pk]  # delivery starts once the resolution commits
     assert (reply.kind, reply.receiver, reply.in_reply_to, reply.actor, reply.state) == (
         "honseki_check",
         SHIBUYA,

@@ -4,13 +4,13 @@ and nothing changed in the registers."""
 
 import base64
 import json
+import threading
 import uuid
 
 import pytest
+from django.db import connection, connections
 
 from koseki_fuhyo.models import FuhyoAddress
-from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory
-from registry.tests.factories import ward as ward_municipality
 from transfers import inbound
 from transfers.acks import ACCEPTED, DUPLICATE, read_ack
 from transfers.envelope import MAX_ENVELOPE_BYTES, Identity, new_header, seal
@@ -22,6 +22,7 @@ from .inbound_support import (
     URL,
     entries_after,
     fuhyo_items,
+    koseki_person,
     last_entry_id,
     person,
     post,
@@ -39,17 +40,7 @@ CODE = "12345678903"
 @pytest.fixture
 def in_our_koseki(db):
     """The person of the payloads, in a 戸籍 of this ward, with an address in this ward."""
-    koseki = KosekiFactory(honseki_address="北新宿一丁目1番")
-    entry = FuhyoEntryFactory(koseki=koseki, juminhyo_code=CODE)
-    FuhyoAddress.objects.create(
-        entry=entry,
-        municipality=ward_municipality(),
-        address="西新宿二丁目1番1号",
-        established_on="2010-04-01",
-        recorded_on="2010-04-01",
-        reason="転入",
-    )
-    return entry
+    return koseki_person(CODE)
 
 
 def _valid(shibuya, ward, **kw) -> bytes:
@@ -202,3 +193,33 @@ def test_not_post(client, ward):
     assert response.status_code == 405
     assert json.loads(response.content)["error"] == "method_not_allowed"
     assert entries_after(mark) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_message_store_and_apply_it_once(ward, shibuya, reference_data):
+    """Two workers receive the same message at the same moment (a sender's retry crossing its first attempt): one
+    stores and applies it, the other answers 409 duplicate, whichever of them reaches the database first."""
+    from transfers.inbound import receive
+
+    entry = koseki_person(CODE)
+    message_id = str(uuid.uuid4())
+    envelopes = [_valid(shibuya, ward, message_id=message_id) for _ in range(2)]
+    start, statuses = threading.Barrier(2), []
+
+    def deliver(raw: bytes) -> None:
+        try:
+            start.wait(timeout=10)
+            statuses.append(receive(raw, via="http").status)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=deliver, args=(raw,)) for raw in envelopes]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(statuses) == [200, 409]
+    assert InboundNotice.objects.filter(message_id=message_id).count() == 1
+    assert FuhyoAddress.objects.filter(entry=entry).count() == 2
+    assert OutboundNotice.objects.filter(kind="jlis_fuhyo").count() == 1
