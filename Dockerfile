@@ -25,6 +25,7 @@ COPY common/ common/
 COPY registry/ registry/
 COPY koseki_fuhyo/ koseki_fuhyo/
 COPY transfers/ transfers/
+COPY docs/schemas/ docs/schemas/
 COPY audit/ audit/
 COPY templates/ templates/
 COPY static/ static/

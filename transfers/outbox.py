@@ -6,16 +6,25 @@ from django.utils import timezone
 from common.models import ChangeEvent
 
 from .models import OutboundNotice
+from .payloads import CURRENT_VERSION, validate
 from .routing import route
 
 
 def write_notices(event: ChangeEvent) -> list[OutboundNotice]:
     """Route one freshly recorded event and write its notices; mark the event routed. Called by
-    common.events.record_event inside the service's transaction (so both commit or roll back together)."""
-    notices = [
-        OutboundNotice.objects.create(kind=plan.kind, receiver=plan.receiver, payload=plan.payload, event=event)
-        for plan in route(event)
-    ]
+    common.events.record_event inside the service's transaction (so both commit or roll back together).
+
+    Every payload is checked against the current version of its schema first: one that does not match is a
+    programming error, and the PayloadError it raises rolls the whole change back."""
+    notices = []
+    for plan in route(event):
+        version = CURRENT_VERSION[plan.kind]
+        validate(plan.kind, version, plan.payload)
+        notices.append(
+            OutboundNotice.objects.create(
+                kind=plan.kind, receiver=plan.receiver, schema_version=version, payload=plan.payload, event=event
+            )
+        )
     event.routed_at = timezone.now()
     event.save(update_fields=["routed_at"])
     if notices:

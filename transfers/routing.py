@@ -18,7 +18,8 @@ clerk's task (the 照合 queue), not a transmission. The 本籍照合通知 (19�
 an inbound notice that does not agree with the 戸籍, so it has no rule here either.
 
 `route(event)` is a pure function of the event: it reads nothing else, so it can run inside the service's
-transaction that wrote the event (the outbox of the next step) and be tested exhaustively.
+transaction that wrote the event (the outbox of the next step) and be tested exhaustively. Each payload is shaped
+by the builders of `transfers.payloads` to its versioned schema (docs/schemas, docs/notices.md).
 """
 
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from django.conf import settings
 from django.db import models
 
 from common.models import ChangeEvent
+
+from . import payloads
 
 JLIS = "J-LIS"  # the receiver of 附票本人確認情報 (the 附票都道府県サーバ/全国サーバ behind the CS)
 
@@ -84,12 +87,11 @@ def _fuhyo_items_changed(event: ChangeEvent) -> bool:
 
 def _resident_notices(event: ChangeEvent) -> list[NoticePlan]:
     person = event.payload.get("person", {})
-    change = event.payload.get("change", {})
     plans: list[NoticePlan] = []
     if event.kind == ChangeEvent.Kind.RESIDENT_ENTERED and event.reason == MOVE_IN:
         previous = event.resident.previous_municipality_id if event.resident_id else None
         if _is_elsewhere(previous):
-            plans.append(NoticePlan(NoticeKind.MOVE_IN, previous, {"person": person, "change": change}))
+            plans.append(NoticePlan(NoticeKind.MOVE_IN, previous, payloads.move_in_payload(event.payload)))
     honseki = person.get("honseki_municipality")
     notify = {honseki} if _is_elsewhere(honseki) else set()
     before_honseki = (event.payload.get("before") or {}).get("honseki_municipality")
@@ -97,31 +99,30 @@ def _resident_notices(event: ChangeEvent) -> list[NoticePlan]:
         notify.add(before_honseki)  # the old 本籍地 learns that the person's 本籍 is no longer there
     if notify and _fuhyo_items_changed(event):
         for receiver in sorted(notify):
-            plans.append(
-                NoticePlan(
-                    NoticeKind.FUHYO_ITEMS,
-                    receiver,
-                    {"person": person, "change": change, "before": event.payload.get("before")},
-                )
-            )
+            plans.append(NoticePlan(NoticeKind.FUHYO_ITEMS, receiver, payloads.fuhyo_items_payload(event.payload)))
     return plans
 
 
 def _fuhyo_notices(event: ChangeEvent) -> list[NoticePlan]:
-    return [NoticePlan(NoticeKind.JLIS_FUHYO, JLIS, dict(event.payload))]
+    return [NoticePlan(NoticeKind.JLIS_FUHYO, JLIS, payloads.jlis_fuhyo_payload(event.payload))]
 
 
 def _filing_notices(event: ChangeEvent) -> list[NoticePlan]:
     plans: list[NoticePlan] = []
-    header = {k: event.payload.get(k) for k in ("kind", "filed_on", "accepted_on", "received_at")}
     for person in event.payload.get("persons", []):
         changes = person.get("juminhyo_changes") or {}
         address = person.get("address_municipality")
         if changes and not person.get("resident_in_ward") and _is_elsewhere(address):
-            plans.append(NoticePlan(NoticeKind.JUMINHYO_ITEMS, address, {"filing": header, "person": person}))
+            plans.append(
+                NoticePlan(NoticeKind.JUMINHYO_ITEMS, address, payloads.juminhyo_items_payload(event.payload, person))
+            )
         new_honseki = changes.get("honseki_municipality")
         if person.get("fuhyo_left_ward") and _is_elsewhere(new_honseki):
-            plans.append(NoticePlan(NoticeKind.HONSEKI_TRANSFER, new_honseki, {"filing": header, "person": person}))
+            plans.append(
+                NoticePlan(
+                    NoticeKind.HONSEKI_TRANSFER, new_honseki, payloads.honseki_transfer_payload(event.payload, person)
+                )
+            )
     return plans
 
 

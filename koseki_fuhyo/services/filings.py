@@ -141,6 +141,8 @@ class _Person:
     removed: bool = False
     # The 附票 items of a person whose 本籍 left the ward: what the 本籍転属通知 carries to the new 本籍地.
     fuhyo_left_ward: dict[str, Any] | None = None
+    # The identity as the 届書 (or our registers) gave it before the filing changed anything: carried by the event.
+    filed_identity: dict[str, Any] = field(default_factory=dict)
 
     def identity(self) -> dict[str, Any]:
         source = self.entry or self.resident
@@ -220,6 +222,7 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
             entry = fuhyo.current_entry_for_code(resident.juminhyo_code, lock=True)
         person = _Person(spec=spec, entry=entry, resident=resident, row=None)  # type: ignore[arg-type]
         ident = person.identity()
+        person.filed_identity = ident
         address_municipality = (
             Municipality.objects.filter(code=spec.address_municipality).first() if spec.address_municipality else None
         )
@@ -259,6 +262,9 @@ def _finish(run: _Run) -> FilingResult:
                 "given_name": row.given_name,
                 "birth_date": row.birth_date.isoformat() if row.birth_date else None,
                 "sex": row.sex,
+                "surname_kana": p.filed_identity.get("surname_kana") or "",
+                "given_name_kana": p.filed_identity.get("given_name_kana") or "",
+                "address": row.address,
                 "address_municipality": row.address_municipality_id,
                 "resident_in_ward": p.resident is not None,
                 "juminhyo_changes": _jsonable(p.juminhyo_changes),

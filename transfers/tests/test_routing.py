@@ -130,7 +130,16 @@ def test_transfer_of_honseki_out_of_ward_sends_honseki_transfer_with_fuhyo_items
     plans = [plan for event in result.events for plan in route(event)]
     transfer = [p for p in plans if p.kind == NoticeKind.HONSEKI_TRANSFER]
     assert [p.receiver for p in transfer] == [OSAKA]
-    assert transfer[0].payload["person"]["fuhyo_left_ward"]["address"]["municipality"] == "131041"
+    payload = transfer[0].payload
+    # The person's 附票 items: the address in this ward, the new 本籍 (Osaka) and the old one (this ward).
+    assert payload["person"]["address_municipality"] == "131041"
+    assert payload["person"]["juminhyo_code"] == resident.juminhyo_code
+    assert (payload["person"]["honseki_municipality"], payload["new_honseki"]["municipality"]) == (OSAKA, OSAKA)
+    assert payload["old_honseki"] == {
+        "municipality": "131041",
+        "address": koseki.honseki_address,
+        "hittousha_name": "山田　太郎",
+    }
     # The resident lives here: her 住民票 changed in the same transaction (no 住民票記載事項通知); the new 本籍地 is
     # Osaka, which the 附票記載事項通知 of the 本籍 change tells too, and J-LIS learns the 附票 消除.
     assert sorted((p.kind, p.receiver) for p in plans) == sorted(
