@@ -4,6 +4,7 @@ as well as 西暦 (the access log's field)."""
 from django import forms
 
 from audit.forms import WarekiDateField
+from registry.models import Household
 
 from .models import InboundNotice, OutboundNotice
 from .routing import NoticeKind
@@ -85,10 +86,23 @@ class ResolveForm(forms.Form):
         help_text="修正済・対応不要のときは必須（確かめた内容、相手先との連絡など）",
     )
 
-    def __init__(self, *args, allowed=None, **kwargs) -> None:
+    # A 住民票記載事項通知 that enters a new person (出生 …) is confirmed into a 世帯 the clerk chooses.
+    household_number = forms.CharField(
+        label="記載する世帯の世帯番号",
+        max_length=10,
+        required=False,
+        help_text="住民票の記載を確定するとき（出生など、この区に住民票のない人）",
+    )
+    relationship = forms.CharField(label="世帯主との続柄", max_length=20, required=False, initial="子")
+
+    def __init__(self, *args, allowed=None, inbound: InboundNotice | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if allowed is not None:
             self.fields["action"].choices = [(a.key, a.label) for a in allowed]
+        self.asks_household = inbound is not None and inbound.kind == NoticeKind.JUMINHYO_ITEMS
+        if not self.asks_household:
+            del self.fields["household_number"]
+            del self.fields["relationship"]
 
     def clean(self):
         cleaned = super().clean()
@@ -96,7 +110,22 @@ class ResolveForm(forms.Form):
         cleaned["note"] = (cleaned.get("note") or "").strip()
         if action is not None and action.note_required and not cleaned["note"]:
             self.add_error("note", f"「{action.label}」には処理メモが必要です。")
+        cleaned["household"] = None
+        number = (cleaned.get("household_number") or "").strip()
+        if self.asks_household and action is not None and action.key == "confirm" and number:
+            cleaned["household"] = Household.objects.filter(number=number, dissolved_on__isnull=True).first()
+            if cleaned["household"] is None:
+                self.add_error("household_number", "この世帯番号の世帯（現存）がありません。")
         return cleaned
+
+    def options(self) -> dict:
+        """What the confirm of the kind needs besides the note (transfers.inbox.confirm's options)."""
+        if not (self.asks_household and self.cleaned_data["action"] == "confirm"):
+            return {}
+        options = {"relationship": self.cleaned_data.get("relationship") or "子"}
+        if self.cleaned_data.get("household") is not None:
+            options["household"] = self.cleaned_data["household"]
+        return options
 
     @property
     def chosen(self):

@@ -515,6 +515,57 @@ def test_send_honseki_check_writes_the_reply(client, madoguchi, person, in_kosek
     assert reverse("notices:outbound", args=[reply.pk]) in body
 
 
+def test_confirm_a_birth_into_the_household_the_clerk_chose(client, madoguchi):
+    from registry.models import Resident
+
+    mother = ResidentFactory(surname=SURNAME, given_name=GIVEN)
+    household = mother.household
+    payload = {
+        "filing": {"kind": "birth", "filed_on": "2026-11-20", "accepted_on": "2026-11-20"},
+        "person": {
+            "role": "subject",
+            "juminhyo_code": None,
+            "surname": SURNAME,
+            "given_name": "陽菜",
+            "surname_kana": "クリバヤシ",
+            "given_name_kana": "ヒナ",
+            "birth_date": "2026-11-15",
+            "sex": "2",
+            "address": household.address,
+            "changes": {
+                "entered": "birth",
+                "honseki_municipality": "131130",
+                "honseki_address": "宇田川町1番",
+                "hittousha_name": f"{SURNAME}　{GIVEN}",
+            },
+            "removed": False,
+        },
+    }
+    inbound = _inbound(kind=NoticeKind.JUMINHYO_ITEMS, payload=payload, problem="世帯を確認して確定してください。")
+    client.force_login(madoguchi)
+    url = reverse("notices:resolve", args=[inbound.pk])
+    detail = client.get(reverse("notices:inbound", args=[inbound.pk])).content.decode()
+    assert 'name="household_number"' in detail
+    unknown = client.post(url, {"action": "confirm", "household_number": "0000000000", "step": "confirm"})
+    assert "この世帯番号の世帯（現存）がありません。" in unknown.content.decode()
+    confirm = client.post(url, {"action": "confirm", "step": "confirm"})
+    missing = client.post(url, {"action": "confirm", "step": "commit", "token": _token(confirm)})
+    assert "記載する世帯を指定してください。" in missing.content.decode()  # from the service, beside the field
+    done = _resolve_with(client, inbound, {"action": "confirm", "household_number": household.number})
+    assert done.status_code == 302
+    child = Resident.objects.get(given_name="陽菜")
+    assert (child.household_id, child.relationship) == (household.pk, "子")
+    inbound.refresh_from_db()
+    assert (inbound.state, inbound.resolution, inbound.resident_id) == ("done", "confirmed", child.pk)
+
+
+def _resolve_with(client, inbound, data):
+    url = reverse("notices:resolve", args=[inbound.pk])
+    confirm = client.post(url, {**data, "step": "confirm"})
+    assert "記録する" in confirm.content.decode(), confirm.content.decode()
+    return client.post(url, {**data, "step": "commit", "token": _token(confirm)})
+
+
 def test_an_action_that_does_not_fit_is_refused(client, madoguchi):
     inbound = _inbound(kind=NoticeKind.HONSEKI_CHECK, payload={})
     client.force_login(madoguchi)

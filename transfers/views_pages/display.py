@@ -195,6 +195,11 @@ class CompareRow:
     differs: bool
 
 
+def _ours(difference: dict) -> Any:
+    """Our register's value: the 戸籍 side (附票記載事項通知) or the 住民票 side (住民票記載事項通知)."""
+    return difference["koseki"] if "koseki" in difference else difference.get("juminhyo")
+
+
 def compare_rows(inbound: InboundNotice) -> list[CompareRow]:
     """The notified items beside our register's values: every item of `differences` (which carries both), then the
     other items of the notified person, which agreed (or could not be compared when no record was found)."""
@@ -211,7 +216,7 @@ def compare_rows(inbound: InboundNotice) -> list[CompareRow]:
                 item,
                 label,
                 _text(difference.get("notified"), item),
-                _text(difference.get("koseki"), item),
+                _text(_ours(difference), item),
                 True,
             )
         )

@@ -109,7 +109,7 @@ def inbound_detail(request: HttpRequest, access, inbound_id: int) -> HttpRespons
             **context,
             "payload_rows": display.payload_rows(inbound.kind, inbound.schema_version, inbound.payload),
             "actions": allowed,
-            "form": ResolveForm(allowed=allowed) if allowed else None,
+            "form": ResolveForm(allowed=allowed, inbound=inbound) if allowed else None,
             "replies": list(inbound.replies.defer("payload").order_by("pk")),
         },
     )
@@ -123,10 +123,19 @@ def _step(request: HttpRequest) -> str:
     return request.POST.get("step", "confirm")
 
 
-def _apply(action: str, inbound: InboundNotice, actor, note: str):
+def _apply(form: ResolveForm, inbound: InboundNotice, actor):
     from .. import inbox  # the inbox service (issue 4); imported when used
 
-    return getattr(inbox, action)(inbound, actor, note)
+    return getattr(inbox, form.chosen.key)(inbound, actor, form.cleaned_data["note"], **form.options())
+
+
+def _apply_errors(form: ResolveForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            name = "household_number" if name == "household" else name
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 @personal_data_view(VIEW, RESOLVE, subject_kind="resident")
@@ -136,10 +145,11 @@ def resolve(request: HttpRequest, access, inbound_id: int) -> HttpResponse:
     context = _context(request, access, inbound)
     allowed = display.actions_for(inbound)
     if request.method == "POST":
-        form = ResolveForm(request.POST, allowed=allowed)
+        form = ResolveForm(request.POST, allowed=allowed, inbound=inbound)
     else:
         initial = request.GET.get("action", "")
-        form = ResolveForm(allowed=allowed, initial={"action": initial} if initial in {a.key for a in allowed} else {})
+        initial = {"action": initial} if initial in {a.key for a in allowed} else {}
+        form = ResolveForm(allowed=allowed, inbound=inbound, initial=initial)
     context["form"] = form
     if not allowed:
         context["blocked"] = NOT_WAITING.format(state=inbound.get_state_display())
@@ -157,10 +167,9 @@ def resolve(request: HttpRequest, access, inbound_id: int) -> HttpResponse:
         messages.warning(request, ALREADY_DONE)
         return redirect("notices:inbound", inbound_id=inbound.pk)
     try:
-        _apply(form.chosen.key, inbound, request.user, form.cleaned_data["note"])
+        _apply(form, inbound, request.user)
     except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error(None, message)
+        _apply_errors(form, exc)
         return render(request, "transfers/resolve_form.html", context)
     messages.success(request, f"受信通知 {context['short_id']} を「{form.chosen.label}」で処理しました。")
     return redirect("notices:inbound", inbound_id=inbound.pk)
