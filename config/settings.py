@@ -194,6 +194,16 @@ TRANSFERS_HTTP_TIMEOUT = env.float("TRANSFERS_HTTP_TIMEOUT", default=5.0)
 # The sweeper (Celery beat) runs this often (seconds); a notice unacknowledged this long is shown as overdue.
 TRANSFERS_SWEEP_INTERVAL = env.float("TRANSFERS_SWEEP_INTERVAL", default=5.0)
 TRANSFERS_OVERDUE_AFTER = env.int("TRANSFERS_OVERDUE_AFTER", default=600)
+# Circuit breaker per partner: after this many consecutive transport failures its notices are postponed (no attempt
+# counted) for TRANSFERS_BREAKER_PAUSE seconds, doubling up to TRANSFERS_BREAKER_PAUSE_MAX. The cap stays well under
+# a minute, so a partner that comes back is served again within 60 s.
+TRANSFERS_BREAKER_THRESHOLD = env.int("TRANSFERS_BREAKER_THRESHOLD", default=5)
+TRANSFERS_BREAKER_PAUSE = env.float("TRANSFERS_BREAKER_PAUSE", default=5.0)
+TRANSFERS_BREAKER_PAUSE_MAX = env.float("TRANSFERS_BREAKER_PAUSE_MAX", default=30.0)
+# A spool notice without an acknowledgement file for this long is written again (same message id).
+TRANSFERS_SPOOL_RESEND_AFTER = env.int("TRANSFERS_SPOOL_RESEND_AFTER", default=600)
+# One sweep queues at most this many notices per partner, so one partner's backlog cannot fill it.
+TRANSFERS_SWEEP_PER_PARTNER = env.int("TRANSFERS_SWEEP_PER_PARTNER", default=20)
 
 # --- Seeding and batch ------------------------------------------------------------------------------------------
 SEED_DEMO_RESIDENTS = env.int("SEED_DEMO_RESIDENTS", default=2_000)
