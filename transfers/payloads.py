@@ -176,6 +176,30 @@ def _titles(kind: str, version: int) -> dict[str, str]:
     return titles
 
 
+@cache
+def item_order(kind: str, version: int) -> dict[str, int]:
+    """The position of every item path ("person.surname") in the schema, in document order: screens show a
+    notice's items in this order whatever order the database returns the JSON keys in."""
+    root = schema(kind, version)
+    order: dict[str, int] = {}
+
+    def walk(node: dict[str, Any], prefix: str, depth: int = 0) -> None:
+        if depth > 8:
+            return
+        node = _resolve(node, root)
+        for branch in node.get("anyOf", []) + node.get("oneOf", []):
+            walk(branch, prefix, depth + 1)
+        for name, sub in node.get("properties", {}).items():
+            path = f"{prefix}.{name}" if prefix else name
+            order.setdefault(path, len(order))
+            walk(sub, path, depth + 1)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{prefix}[]", depth + 1)
+
+    walk(root, "")
+    return order
+
+
 def _path(parts) -> str:
     out = ""
     for part in parts:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.models import Municipality
+from common.wareki import to_wareki_with_seireki
 
 from ..models import InboundNotice, OutboundNotice, Partner
 from ..routing import JLIS, NoticeKind
@@ -135,14 +138,63 @@ def _titles(kind: str, version: int) -> dict[str, str]:
         return {}
 
 
+# Items whose value is a code: shown with its name (the code stays beside it, as clerks quote codes on the phone).
+MUNICIPALITY_ITEMS = frozenset({"honseki_municipality", "address_municipality", "municipality"})
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@functools.lru_cache(maxsize=1)
+def _code_labels() -> dict[str, dict[str, str]]:
+    from koseki_fuhyo.choices import FilingKind, FuhyoRecordKind
+    from registry.choices import ChangeClass, ChangeReason
+
+    return {
+        "reason": dict(ChangeReason.choices),
+        "change_class": dict(ChangeClass.choices),
+        "record_kind": dict(FuhyoRecordKind.choices),
+        "kind": dict(FilingKind.choices),
+        "role": {},
+    }
+
+
+def _municipality_name(code: str) -> str:
+    if code == JLIS:
+        return JLIS_NAME
+    municipality = Municipality.objects.filter(code=code).first()
+    return f"{municipality.full_name}（{code}）" if municipality else code
+
+
 def _text(value: Any, key: str) -> str:
+    """One value as a clerk reads it: dates in 和暦 with 西暦, codes with their names, 性別 in words."""
     if value is None or value == "":
         return "（なし）"
     if isinstance(value, bool):
         return "はい" if value else "いいえ"
     if key == "sex" and str(value) in SEX_LABELS:
         return SEX_LABELS[str(value)]
+    if isinstance(value, str):
+        if ISO_DATE.match(value):
+            try:
+                return to_wareki_with_seireki(dt.date.fromisoformat(value))
+            except ValueError:
+                return value
+        if key in MUNICIPALITY_ITEMS:
+            return _municipality_name(value)
+        label = _code_labels().get(key, {}).get(value)
+        if label:
+            return label
     return str(value)
+
+
+def item_rank(kind: str, version: int, path: str) -> int:
+    """Where an item stands in its schema (the order the notice documents it in); unknown items go last."""
+    try:
+        from .. import payloads
+
+        order = payloads.item_order(kind, version)
+    except Exception:  # noqa: BLE001 - unknown kind or version: keep the payload's own order
+        return 0
+    return order.get(path, len(order))
 
 
 def _short_label(labels: list[str]) -> str:
@@ -158,12 +210,17 @@ def payload_rows(kind: str, version: int, payload: Any) -> list[PayloadRow]:
     titles = _titles(kind, version)
     rows: list[PayloadRow] = []
 
+    def rank(path: str) -> int:
+        return item_rank(kind, version, path)
+
     def label_of(path: str, schema_path: str, key: str) -> str:
         return titles.get(schema_path) or FALLBACK_LABELS.get(key) or key
 
     def walk(value: Any, path: str, schema_path: str, labels: list[str], depth: int) -> None:
         if isinstance(value, dict):
-            for key, sub in value.items():
+            # JSONB keeps keys in its own order: show them in the order the schema documents them.
+            items = sorted(value.items(), key=lambda kv: rank(f"{schema_path}.{kv[0]}" if schema_path else kv[0]))
+            for key, sub in items:
                 sub_path = f"{path}.{key}" if path else str(key)
                 sub_schema = f"{schema_path}.{key}" if schema_path else str(key)
                 label = label_of(sub_path, sub_schema, str(key))
@@ -228,7 +285,8 @@ def compare_rows(inbound: InboundNotice) -> list[CompareRow]:
             label = titles.get(f"person.{item}") or FALLBACK_LABELS.get(item, item)
             text = _text(value, item)
             rows.append(CompareRow(item, label, text, "（一致）" if found else "（該当する記録なし）", False))
-    return rows
+    # The items in the order of the notice's schema (氏, 名, カナ, 生年月日 …), differing ones highlighted in place.
+    return sorted(rows, key=lambda row: item_rank(inbound.kind, inbound.schema_version, f"person.{row.item}"))
 
 
 @dataclass(frozen=True)
