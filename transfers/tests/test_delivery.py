@@ -315,6 +315,8 @@ def test_a_symbol_for_another_person_is_ignored(jlis_server):
 
 def test_a_failing_partner_is_paused_and_does_not_hold_up_another(settings, partner_server, other_server):
     settings.TRANSFERS_BREAKER_THRESHOLD = 2
+    settings.TRANSFERS_BREAKER_PAUSE = 10.0
+    settings.TRANSFERS_BREAKER_PAUSE_MAX = 300.0
     failing = partner_server.register()
     partner_server.mode = "unavailable"
     other_server.register()

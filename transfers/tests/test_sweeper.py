@@ -74,19 +74,23 @@ def test_broker_down_at_commit_the_clerk_succeeds_and_the_sweeper_delivers(
     assert partner_server.received == [str(notice.message_id)]
 
 
-def test_enqueue_against_an_unreachable_broker_does_not_raise(settings, caplog):
+def test_enqueue_against_an_unreachable_broker_does_not_raise(settings, caplog, monkeypatch):
     """A real broker URL nobody answers (a closed loopback port), not a stub."""
     from config.celery import app
 
-    old_url, old_pool = app.conf.broker_url, app._pool
-    app.conf.broker_url, app._pool = "redis://127.0.0.1:1/0", None
+    # Celery reads the CELERY_BROKER_URL environment variable before its own configuration (CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    # Both pools are cached by Celery: a connection made by an earlier test (to the CI's real Redis) must not be
+    # reused, or the message would simply be published.
+    old_url, old_pool, old_producers = app.conf.broker_url, app._pool, app.amqp._producer_pool
+    app.conf.broker_url, app._pool, app.amqp._producer_pool = "redis://127.0.0.1:1/0", None, None
     app.conf.broker_connection_timeout = 1
     try:
         assert tasks.enqueue([1, 2]) == 0
     finally:
         if app._pool is not None:
             app._pool.force_close_all()
-        app.conf.broker_url, app._pool = old_url, old_pool
+        app.conf.broker_url, app._pool, app.amqp._producer_pool = old_url, old_pool, old_producers
     assert "could not queue 2 notice(s)" in caplog.text
 
 
