@@ -41,8 +41,7 @@ class FuhyoEntryAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("=juminhyo_code", "surname_kana")
     raw_id_fields = ("koseki",)
-    # The 情報提供用個人識別符号 is never shown: only whether one is registered.
-    exclude = ("info_provision_code",)
+    # The 情報提供用個人識別符号 is never shown in clear: masked, from transfers.IdentifierSymbol.
     readonly_fields = ("masked_info_provision_code",)
     show_full_result_count = False
     inlines = [FuhyoAddressInline]

@@ -5,7 +5,7 @@ from auditlog.registry import auditlog
 from .models import FilingPerson, FuhyoAddress, FuhyoEntry, Koseki, KosekiFiling
 
 auditlog.register(Koseki)
-auditlog.register(FuhyoEntry, exclude_fields=["info_provision_code"])
+auditlog.register(FuhyoEntry)
 auditlog.register(FuhyoAddress)
 auditlog.register(KosekiFiling)
 auditlog.register(FilingPerson)

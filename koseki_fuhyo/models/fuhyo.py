@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.db import models
 
 from common.models import Municipality
@@ -24,7 +25,6 @@ class FuhyoEntry(models.Model):
     birth_date = models.DateField("生年月日")
     sex = models.CharField("性別", max_length=1, choices=Sex.choices)
     juminhyo_code = models.CharField("住民票コード", max_length=11, blank=True, validators=[validate_juminhyo_code])
-    info_provision_code = models.CharField("情報提供用個人識別符号", max_length=64, blank=True, editable=False)
 
     status = models.CharField("状態", max_length=10, choices=EntryStatus.choices, default=EntryStatus.CURRENT)
     access_restricted = models.BooleanField(
@@ -76,7 +76,11 @@ class FuhyoEntry(models.Model):
 
     @property
     def masked_info_provision_code(self) -> str:
-        return "＊＊＊＊（登録済）" if self.info_provision_code else "（未取得）"
+        """The 情報提供用個人識別符号 J-LIS issued for this person, masked (it is stored once, per 住民票コード, in
+        transfers.IdentifierSymbol; never shown in clear and never logged)."""
+        symbols = apps.get_model("transfers", "IdentifierSymbol").objects
+        symbol = symbols.filter(juminhyo_code=self.juminhyo_code).first() if self.juminhyo_code else None
+        return symbol.masked if symbol else "（未取得）"
 
     def current_address(self):
         return self.addresses.filter(is_current=True).select_related("municipality").first()

@@ -2,6 +2,7 @@
 person's address history; every person printed is checked, a restricted one is masked (the 筆頭者 too)."""
 
 import datetime as dt
+from uuid import uuid4
 
 import pytest
 from django.db import connection
@@ -15,6 +16,7 @@ from audit.tests.screens import entries_after, last_id, user_with
 from koseki_fuhyo.models import FuhyoAddress
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory, link_to_koseki
 from registry.tests.factories import ResidentFactory, elsewhere, ward
+from transfers.models import IdentifierSymbol
 
 pytestmark = pytest.mark.django_db
 SEARCH = reverse("koseki_fuhyo:search")
@@ -173,9 +175,12 @@ def test_granted_user_sees_the_restricted_person(koseki_client, family):
 
 def test_info_provision_code_is_never_shown(koseki_client, family):
     koseki, head_entry, _, _ = family
-    head_entry.info_provision_code = "SECRET-CODE-456"
-    head_entry.save()
-    assert "SECRET-CODE-456" not in koseki_client.get(page(koseki)).content.decode()
+    IdentifierSymbol.objects.create(
+        juminhyo_code=head_entry.juminhyo_code, symbol="SECRET-CODE-456", message_id=uuid4()
+    )
+    body = koseki_client.get(page(koseki)).content.decode()
+    assert "SECRET-CODE-456" not in body
+    assert "-456" in body  # the last four characters, masked before them
 
 
 def test_needs_the_koseki_permission(client, family):
