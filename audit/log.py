@@ -116,3 +116,38 @@ def record_transmission(
             **(details or {}),
         },
     )
+
+
+def record_account_event(
+    action: str,
+    *,
+    user=None,
+    username: str = "",
+    request: HttpRequest | None = None,
+    outcome: str = AuditLogEntry.Outcome.DONE,
+    details: dict[str, Any] | None = None,
+    subject_ids: list[int] | None = None,
+) -> AuditLogEntry:
+    """login / logout / login_failed / locked_out / idle_timeout / session_expired / otp_* / user_* (category
+    `account`). `user` is the actor (None for an anonymous attempt; `username` then holds what was typed); the
+    target of a supervisor's action goes into `subject_ids` (a user id) and `details` says what changed — never a
+    password, a TOTP secret or a code."""
+    ctx = current()
+    if user is not None and getattr(user, "pk", None) is None:
+        username = username or user.get_username()
+        user = None
+    return chain.append(
+        category=AuditLogEntry.Category.ACCOUNT,
+        action=action,
+        outcome=outcome,
+        user=user,
+        username=(user.get_username() if user is not None else username or "")[:150],
+        remote_addr=client_ip(request),
+        session_hash=session_hash(request),
+        request_id=getattr(request, "request_id", "") or (ctx.request_id if ctx else ""),
+        method=getattr(request, "method", "") or "",
+        path=(getattr(request, "path", "") or "")[:500],
+        subject_kind="user" if subject_ids else "",
+        subject_ids=sorted(set(subject_ids or [])),
+        conditions=details or {},
+    )

@@ -19,6 +19,8 @@ class AuditLogEntry(models.Model):
         ACCESS = "access", "アクセス"
         PERMISSION = "permission", "権限"
         TRANSMISSION = "transmission", "送受信"
+        ACCOUNT = "account", "アカウント"
+        OPERATION = "operation", "運用"
 
     class Outcome(models.TextChoices):
         SHOWN = "shown", "表示"
