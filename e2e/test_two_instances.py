@@ -17,17 +17,15 @@ c) A 転籍 in A (A is the 本籍地) to B reaches B as a 本籍転属通知 and
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
 
+from e2e import instances
 from registry.dummy.cross_ward import cross_ward_people
 from transfers.simulators.jlis import read_state
 
@@ -42,33 +40,15 @@ STOP_TIMEOUT = 45
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def databases(tmp_path):
     """(URL of A's database, URL of B's): SQLite files, or two scratch databases on the PostgreSQL server of
     DATABASE_URL, dropped afterwards."""
     main = os.environ.get("DATABASE_URL", "")
-    if not main.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'a.sqlite3'}", f"sqlite:///{tmp_path / 'b.sqlite3'}"
-        return
-    psycopg = pytest.importorskip("psycopg", reason="psycopg is needed for PostgreSQL")
-    parts = urlsplit(main)
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    names = [f"e2e_{side}_{uuid.uuid4().hex[:12]}" for side in ("a", "b")]
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield tuple(urlunsplit(parts._replace(path=f"/{name}")) for name in names)
-    finally:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            for name in names:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if instances.is_postgres(main):
+        pytest.importorskip("psycopg", reason="psycopg is needed for PostgreSQL")
+    with instances.scratch_databases(("a", "b"), tmp_path, main) as urls:
+        yield tuple(urls)
 
 
 @pytest.fixture
@@ -80,18 +60,9 @@ def brokers():
     if not main.startswith("redis://"):
         yield "filesystem://", "filesystem://"
         return
-    redis = pytest.importorskip("redis", reason="the redis client is needed for a Redis broker")
-    parts = urlsplit(main)
-    taken = parts.path.strip("/") or "0"
-    numbers = [n for n in range(1, 16) if str(n) != taken][:2]
-    urls = [urlunsplit(parts._replace(path=f"/{n}")) for n in numbers]
-    for url in urls:
-        redis.Redis.from_url(url).flushdb()
-    try:
+    pytest.importorskip("redis", reason="the redis client is needed for a Redis broker")
+    with instances.redis_databases(main, 2) as urls:
         yield tuple(urls)
-    finally:
-        for url in urls:
-            redis.Redis.from_url(url).flushdb()
 
 
 @pytest.fixture
@@ -100,7 +71,7 @@ def two_wards(tmp_path, databases, brokers):
     var = tmp_path / "var"
     var.mkdir()
     (tmp_path / "static").mkdir()
-    ports = {"port": _free_port(), "partner": _free_port(), "jlis": _free_port()}
+    ports = {"port": instances.free_port(), "partner": instances.free_port(), "jlis": instances.free_port()}
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_", "PARTNER_", "TRANSFERS_"))}
     base.pop("DATABASE_URL", None)
     base.update(
@@ -172,20 +143,8 @@ def two_wards(tmp_path, databases, brokers):
 
 def step(env: dict[str, str], code: str, output=None) -> dict:
     """Run `code` (a call into e2e.two_instances_steps) in the instance of `env`; its E2E-RESULT as a dict."""
-    script = f"from e2e.two_instances_steps import *\n{code}"
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "shell", "--no-imports", "-v", "0", "-c", script],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STEP_TIMEOUT,
-    )
-    context = f"{code}\n{result.stdout}\n{result.stderr}" + (f"\n--- run_all ---\n{output()[-8000:]}" if output else "")
-    assert result.returncode == 0, context
-    lines = [line for line in result.stdout.splitlines() if line.startswith("E2E-RESULT ")]
-    assert lines, context
-    return json.loads(lines[-1].removeprefix("E2E-RESULT "))
+    context = f"\n--- run_all ---\n{output()[-8000:]}" if output else ""
+    return instances.shell_step(env, "e2e.two_instances_steps", code, timeout=STEP_TIMEOUT, context=context)
 
 
 def test_notices_travel_between_two_wards_and_jlis(two_wards):
