@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    WEB_CONCURRENCY=3
+    WEB_CONCURRENCY=3 \
+    DJANGO_SETTINGS_MODULE=config.settings_production
 
 # A fixed, unprivileged user: files in named volumes keep one owner across rebuilds.
 RUN groupadd --system --gid 10001 ward \
@@ -30,9 +31,10 @@ COPY audit/ audit/
 COPY templates/ templates/
 COPY static/ static/
 
-# Static files are collected at build time (served by WhiteNoise). settings.py needs a secret to import; this one
-# exists only during this step and is refused at run time unless DJANGO_ALLOW_DEV_SECRET is set.
-RUN DJANGO_ALLOW_DEV_SECRET=true python manage.py collectstatic --noinput -v 0 \
+# Static files are collected at build time (served by WhiteNoise). The production settings refuse to start without
+# a real secret, so this one step uses the base settings (which collect the same files) with the built-in key, which
+# exists only during this step. Every process of the image runs with config.settings_production (README 「本番の設定」).
+RUN DJANGO_SETTINGS_MODULE=config.settings DJANGO_ALLOW_DEV_SECRET=true python manage.py collectstatic --noinput -v 0 \
  && mkdir -p /app/var \
  && chown ward:ward /app/var
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "guardian",
     "auditlog",
     "common",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (see Security / production)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -132,6 +134,24 @@ GUARDIAN_RAISE_403 = False
 # django-auditlog: every change-history row carries the request (or task, or command) id of the audit context.
 AUDITLOG_CID_GETTER = "common.context.current_request_id"
 ANONYMOUS_USER_NAME = None  # no anonymous object permissions: every access is by a named clerk
+
+# --- Security / production -------------------------------------------------------------------------------------
+# Content-Security-Policy (django-csp 4) on every response, in development too, so that a page that needs an inline
+# script or style breaks on the developer's machine and in the tests, not in production. No 'unsafe-inline' and no
+# 'unsafe-eval': scripts and styles come from static/ only (common/tests/test_no_inline.py scans the templates).
+# The production settings (HTTPS, secure cookies, HSTS, proxy header) are in config/settings_production.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 
 # --- Internationalisation ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
