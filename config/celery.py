@@ -43,6 +43,36 @@ app.conf.beat_schedule = {
         "task": "transfers.inbound_tasks.poll_spool_inboxes",
         "schedule": settings.TRANSFERS_SWEEP_INTERVAL,
     },
+    # --- The nightly batch (audit.batch.BatchCommand; each run leaves a run record, /audit/batch/) -------------
+    # The outbox once more, inline, with the report of failed and overdue notices (the sweeper above stays).
+    "nightly-send-pending-notifications": {
+        "task": "audit.tasks.run_batch_command",
+        "schedule": crontab(hour=1, minute=0),
+        "args": ("send_pending_notifications",),
+    },
+    # The day's chain head, signed and written outside the database; then the whole chain and every seal checked.
+    "nightly-seal-audit-chain": {
+        "task": "audit.tasks.run_batch_command",
+        "schedule": crontab(hour=0, minute=15),
+        "args": ("seal_audit_chain",),
+    },
+    "nightly-verify-audit-chain": {
+        "task": "audit.tasks.run_batch_command",
+        "schedule": crontab(hour=0, minute=45),
+        "args": ("verify_audit_chain",),
+    },
+    # 住民票 against 附票: differences become tasks for clerks (/residents/discrepancies/).
+    "nightly-reconcile-registers": {
+        "task": "audit.tasks.run_batch_command",
+        "schedule": crontab(hour=2, minute=45),
+        "args": ("reconcile_registers",),
+    },
+    # Retention rules (docs/retention.md), with an erasure record for what was removed.
+    "nightly-purge-expired": {
+        "task": "audit.tasks.run_batch_command",
+        "schedule": crontab(hour=4, minute=0),
+        "args": ("purge_expired",),
+    },
     # Heartbeat, so that an operator can see that worker and beat are alive (README: 動作確認).
     "heartbeat": {
         "task": "common.tasks.heartbeat",

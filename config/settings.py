@@ -228,6 +228,32 @@ TRANSFERS_SWEEP_PER_PARTNER = env.int("TRANSFERS_SWEEP_PER_PARTNER", default=20)
 # --- Seeding and batch ------------------------------------------------------------------------------------------
 SEED_DEMO_RESIDENTS = env.int("SEED_DEMO_RESIDENTS", default=2_000)
 
+# --- Retention and seals ----------------------------------------------------------------------------------------
+# The daily signed seals of the audit chain (seal_audit_chain): one JSON file per day, outside the database — put
+# it on a disk the database owner cannot write, and keep it in the backup (docs/database-roles.md).
+AUDIT_SEAL_DIR = Path(env.str("AUDIT_SEAL_DIR", default=str(VAR_DIR / "seals")))
+# purge_expired (docs/retention.md): 除票 and 除附票 are kept RETENTION_REMOVED_RECORD_YEARS after their removal
+# (住民基本台帳法施行令 34条: 150 years); the payload JSON of notices acknowledged / done is blanked (digest kept)
+# RETENTION_NOTICE_PAYLOAD_DAYS after that. Audit log entries are never deleted by the command (the chain is kept):
+# RETENTION_AUDIT_LOG_YEARS is read only to report what a rule would reach (empty: no rule).
+RETENTION_REMOVED_RECORD_YEARS = env.int("RETENTION_REMOVED_RECORD_YEARS", default=150)
+RETENTION_NOTICE_PAYLOAD_DAYS = env.int("RETENTION_NOTICE_PAYLOAD_DAYS", default=5 * 365)
+RETENTION_AUDIT_LOG_YEARS = env.int("RETENTION_AUDIT_LOG_YEARS", default=None)
+
+# --- Backup (backup, restore_check, jlis_bulk_export; README 「バックアップと復元の確認」) ---------------------------
+# Encrypted backup sets (0700 folders, 0600 files) go to BACKUP_DIR; the newest BACKUP_KEEP are kept. The key is
+# BACKUP_KEY (base64 of 32 random bytes) or a file BACKUP_KEY_FILE holding it — never inside BACKUP_DIR.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_KEY = env.str("BACKUP_KEY", default="")
+BACKUP_KEY_FILE = env.str("BACKUP_KEY_FILE", default="")
+# pg_dump / pg_restore of the server's major version: this directory, else /usr/lib/postgresql/<major>/bin, else PATH.
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
+# restore_check connects here to create and drop its scratch database (the role needs CREATEDB).
+BACKUP_MAINTENANCE_DB = env.str("BACKUP_MAINTENANCE_DB", default="postgres")
+# jlis_bulk_export writes its files here unless --output is given.
+JLIS_EXPORT_DIR = Path(env.str("JLIS_EXPORT_DIR", default=str(VAR_DIR / "exports" / "jlis")))
+
 # --- Logging: never personal data. Log ids, not names or addresses. --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -18,3 +18,5 @@ STORAGES = {
 # Serve static files from the finders; no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Seal files of the audit chain: never the developer's var/seals (a test database would not match them).
+AUDIT_SEAL_DIR = __import__("pathlib").Path(__import__("tempfile").mkdtemp(prefix="ward-test-seals-"))

@@ -3,10 +3,12 @@
 import datetime as dt
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from audit.batch import BatchExit
+from audit.models import BatchRun
 from registry import services
 from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
@@ -192,15 +194,73 @@ def test_command_limit(partner_server):
     assert OutboundNotice.objects.filter(state=State.ACKNOWLEDGED).count() == 1
 
 
-def test_command_exits_non_zero_when_something_failed(settings, partner_server, other_server):
+def test_command_exits_non_zero_when_something_failed(settings, capsys, partner_server, other_server):
     settings.TRANSFERS_MAX_ATTEMPTS = 1
     partner_server.register()
     other_server.register()
     other_server.mode = "unavailable"
     make_notice("131130")
     make_notice("131032")
-    with pytest.raises(CommandError, match="失敗 1 件") as caught:
+    with pytest.raises(BatchExit) as caught:
         call_command("send_pending_notifications")
-    assert caught.value.returncode == 1
-    assert "送信 1 件（受領確認 1 件）" in str(caught.value)
+    assert caught.value.code == 1
+    err = capsys.readouterr()
+    assert "送信 1 件（受領確認 1 件）" in err.err
+    assert "失敗 1 件" in err.err
     assert len(other_server.received) == 1  # attempted once in the run
+    # The report: the failed notice, per receiver, in the output and in the run record.
+    assert "送信失敗\t131032\t1" in err.out
+    run = BatchRun.objects.get(command="send_pending_notifications")
+    assert (run.status, run.exit_code) == (BatchRun.Status.FAILED, 1)
+    assert run.counts["failed"] == 1
+    assert run.counts["failed_notices"] == 1
+    assert run.counts["failed_notices:131032"] == 1
+    assert "131130" not in "".join(k for k in run.counts if k.startswith("failed_notices:"))
+
+
+def test_command_reports_overdue_and_failed_notices_per_receiver(settings, capsys):
+    """Nothing due: the run itself is fine, but a notice given up earlier still waits for a supervisor (exit 1),
+    and one sent long ago without an acknowledgement is reported as overdue."""
+    settings.TRANSFERS_OVERDUE_AFTER = 600
+    failed = make_notice("131130")
+    failed.state = State.FAILED
+    failed.save()
+    late = make_notice(JLIS, kind="jlis_fuhyo")
+    late.state = State.SENT
+    late.sent_at = timezone.now()
+    late.save()
+    OutboundNotice.objects.filter(pk=late.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
+    fresh = make_notice("131032")
+    fresh.state = State.SENT
+    fresh.sent_at = timezone.now()
+    fresh.save()
+    with pytest.raises(BatchExit) as caught:
+        call_command("send_pending_notifications")
+    assert caught.value.code == 1
+    output = capsys.readouterr()
+    assert "送信失敗\t131130\t1" in output.out
+    assert f"遅延\t{JLIS}\t1" in output.out
+    assert "131032" not in output.out  # sent a moment ago: not overdue
+    assert "再送待ちの送信失敗 1 件・遅延 1 件" in output.err
+    run = BatchRun.objects.get()
+    assert run.counts["overdue_notices"] == 1
+    assert run.counts[f"overdue_notices:{JLIS}"] == 1
+    # A dry run reports the same, sends nothing and ends well (it only says what it would do).
+    call_command("send_pending_notifications", "--dry-run")
+    output = capsys.readouterr()
+    assert "送信失敗\t131130\t1" in output.out
+    assert "【試行】送信対象 0 件（送信していません）／再送待ちの送信失敗 1 件・遅延 1 件" in output.out
+
+
+def test_command_without_problems_exits_zero(capsys):
+    call_command("send_pending_notifications")
+    out = capsys.readouterr().out
+    assert "再送待ちの送信失敗 0 件・遅延 0 件" in out
+    assert BatchRun.objects.get().status == BatchRun.Status.SUCCEEDED
+
+
+def test_beat_runs_the_command_nightly():
+    from config.celery import app
+
+    entries = [e for e in app.conf.beat_schedule.values() if e["task"] == "audit.tasks.run_batch_command"]
+    assert ("send_pending_notifications",) in [tuple(e.get("args", ())) for e in entries]

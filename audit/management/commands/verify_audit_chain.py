@@ -1,20 +1,35 @@
-"""Verify the audit log's hash chain: exit 0 when intact, 1 naming the first bad entry otherwise."""
+"""Verify the audit log: the hash chain from the first entry to the head, and every daily seal file against the
+database (audit/seals.py). Exit 0 when both hold; 1 naming the first bad entry or seal otherwise."""
 
-import sys
+from django.core.management.base import CommandParser
 
-from django.core.management.base import BaseCommand
-
+from audit import seals
+from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 from audit.chain import verify
 from audit.models import AuditLogEntry
 
 
-class Command(BaseCommand):
-    help = "監査ログのハッシュチェーンを検証する（改ざん・削除があれば最初の記録を示して終了コード1）"
+class Command(BatchCommand):
+    help = (
+        "監査ログのハッシュチェーンと日次封印を検証する（改ざん・削除があれば最初の記録または封印を示して終了コード1）"
+    )
 
-    def handle(self, *args, **options) -> None:
+    def add_batch_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--skip-seals", action="store_true", help="封印ファイルとの照合を行わない")
+
+    def run_batch(self, run: Run, **options) -> BatchOutcome:
+        total = AuditLogEntry.objects.count()
+        run.count("entries", total)
         problems = list(verify())
+        seal_count = 0
+        if not options["skip_seals"]:
+            seal_count = len(seals.seal_files())
+            run.count("seals", seal_count)
+            problems += list(run.progress(seals.verify_seals(), total=seal_count or None, desc="封印の照合"))
+        run.count("problems", len(problems))
+        for problem in problems:
+            self.stderr.write(self.style.ERROR(str(problem)))
+        checked = f"監査ログ {total} 件・封印 {seal_count} 件"
         if problems:
-            for problem in problems:
-                self.stderr.write(self.style.ERROR(str(problem)))
-            sys.exit(1)
-        self.stdout.write(self.style.SUCCESS(f"監査ログ {AuditLogEntry.objects.count()} 件: チェーンは完全です"))
+            return BatchOutcome(f"{checked}: 改ざんまたは削除があります（{len(problems)} 件）", PROBLEMS)
+        return BatchOutcome(f"{checked}: チェーンは完全です", OK)

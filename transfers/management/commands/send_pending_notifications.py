@@ -1,43 +1,69 @@
-"""The nightly batch of the outbox: deliver everything that is due now, inline, and say how it went.
+"""The nightly batch of the outbox: deliver everything that is due now, inline, and say how it went — then report the
+notices that need a person: those given up (送信失敗, waiting for a supervisor's 再送) and those still unacknowledged
+long after they were written (遅延), counted per receiver (codes only, never personal data).
 
-Exits non-zero when any delivery attempt failed (retried later, or given up), so that the batch scheduler shows it.
+Exit code 1 when a delivery attempt of this run failed (retried later, or given up) or when failed notices wait for
+a supervisor, so that the batch scheduler and the run records show it; 0 otherwise.
 """
 
 from collections import Counter
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandParser
+from django.db.models import Count
+from django.utils import timezone
 
-from common.context import audit_context
+from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 from transfers import delivery
 from transfers.delivery import Outcome
+from transfers.models import OutboundNotice
+from transfers.views_pages.display import UNACKNOWLEDGED, overdue_after
 
 PROGRESS = (Outcome.ACKNOWLEDGED, Outcome.SENT, Outcome.RETRIED, Outcome.FAILED)
 
 
-class Command(BaseCommand):
-    help = "送信待ちの通知をすべて送信する（夜間バッチ）。失敗があれば 0 以外で終了する"
+def attention_by_receiver() -> tuple[dict[str, int], dict[str, int]]:
+    """(failed, overdue) notices per receiver: failed ones wait for a 再送; overdue ones are unacknowledged
+    TRANSFERS_OVERDUE_AFTER after they were written (the outbox page marks the same ones)."""
+    cutoff = timezone.now() - overdue_after()
 
-    def add_arguments(self, parser) -> None:
+    def per_receiver(queryset) -> dict[str, int]:
+        rows = queryset.values("receiver").annotate(n=Count("id")).order_by("receiver")
+        return {row["receiver"]: row["n"] for row in rows}
+
+    failed = per_receiver(OutboundNotice.objects.filter(state=OutboundNotice.State.FAILED))
+    overdue = per_receiver(OutboundNotice.objects.filter(state__in=UNACKNOWLEDGED, created_at__lte=cutoff))
+    return failed, overdue
+
+
+class Command(BatchCommand):
+    help = (
+        "送信待ちの通知をすべて送信し、送信失敗と遅延の通知を相手ごとに報告する（夜間バッチ）。"
+        "送信に失敗した、または再送待ちの失敗があれば終了コード1"
+    )
+    supports_dry_run = True
+
+    def add_batch_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--limit", type=int, default=0, help="送信する通知の上限（既定: すべて）")
-        parser.add_argument("--dry-run", action="store_true", help="送信せず、送信対象の件数だけ表示する")
 
-    def handle(self, *args, **options) -> None:
-        limit = max(options["limit"], 0)
-        with audit_context(None, "command:send_pending_notifications"):
-            if options["dry_run"]:
-                self._dry_run()
-                return
-            counts = self._deliver(limit)
-        summary = (
+    def run_batch(self, run: Run, **options) -> BatchOutcome:
+        if run.dry_run:
+            return self._dry_run(run)
+        counts = self._deliver(run, max(options["limit"], 0))
+        for outcome, n in counts.items():
+            run.count(outcome, n)
+        delivered = (
             f"送信 {counts[Outcome.SENT] + counts[Outcome.ACKNOWLEDGED]} 件"
             f"（受領確認 {counts[Outcome.ACKNOWLEDGED]} 件）・再試行 {counts[Outcome.RETRIED]} 件"
             f"・失敗 {counts[Outcome.FAILED]} 件・休止中の相手 {counts[Outcome.PAUSED]} 件"
         )
-        if counts[Outcome.RETRIED] or counts[Outcome.FAILED]:
-            raise CommandError(f"送信できなかった通知があります: {summary}")
-        self.stdout.write(self.style.SUCCESS(summary))
+        failed, overdue = self._report(run)
+        summary = f"{delivered}／再送待ちの送信失敗 {sum(failed.values())} 件・遅延 {sum(overdue.values())} 件"
+        problems = counts[Outcome.RETRIED] or counts[Outcome.FAILED] or failed
+        if problems:
+            summary = f"送信できなかった通知があります: {summary}"
+        return BatchOutcome(summary, PROBLEMS if problems else OK)
 
-    def _deliver(self, limit: int) -> Counter[str]:
+    def _deliver(self, run: Run, limit: int) -> Counter[str]:
         """Rounds of due notices until nothing moves. A notice that waited for an older one about the same person
         becomes due in a later round, once that one is acknowledged; a notice is attempted once per run (a failed
         one waits for its backoff and the next sweep, not for this batch to hammer its partner)."""
@@ -50,7 +76,7 @@ class Command(BaseCommand):
             size = min(budget, 500)
             ids = [i for i in delivery.due_notice_ids(limit=size, per_partner=size) if i not in attempted]
             moved = False
-            for notice_id in ids[:budget]:
+            for notice_id in run.progress(ids[:budget], total=len(ids[:budget]), desc="送信"):
                 outcome = delivery.deliver(notice_id)
                 counts[outcome] += 1
                 if outcome in PROGRESS:
@@ -59,8 +85,23 @@ class Command(BaseCommand):
             if not moved:
                 return counts
 
-    def _dry_run(self) -> None:
+    def _report(self, run: Run) -> tuple[dict[str, int], dict[str, int]]:
+        """The notices that need a person, per receiver, on stdout and in the run's counts."""
+        failed, overdue = attention_by_receiver()
+        for label, key, per_receiver in (("送信失敗", "failed_notices", failed), ("遅延", "overdue_notices", overdue)):
+            run.count(key, sum(per_receiver.values()))
+            for receiver, n in per_receiver.items():
+                self.stdout.write(f"{label}\t{receiver}\t{n}")
+                run.count(f"{key}:{receiver}", n)
+        return failed, overdue
+
+    def _dry_run(self, run: Run) -> BatchOutcome:
         due = delivery.count_due()
         for (receiver, kind), count in sorted(due.items()):
             self.stdout.write(f"{receiver}\t{kind}\t{count}")
-        self.stdout.write(f"送信対象 {sum(due.values())} 件（--dry-run: 送信していません）")
+        run.count("due", sum(due.values()))
+        failed, overdue = self._report(run)
+        return BatchOutcome(
+            f"送信対象 {sum(due.values())} 件（送信していません）／再送待ちの送信失敗 {sum(failed.values())} 件"
+            f"・遅延 {sum(overdue.values())} 件"
+        )
