@@ -6,10 +6,11 @@ to run any number of times: it creates what is missing and removes permissions a
 
 Roles mostly *view*. The only other permissions are the entry screens': `registry.add_residentchange`
 (異動入力: 窓口担当, 監督者), `koseki_fuhyo.add_kosekifiling` (戸籍届出の受付: 戸籍担当, 監督者),
-`transfers.resolve_inboundnotice` (受信通知の処理: 窓口担当, 戸籍担当, 監督者) and `transfers.resend_outboundnotice`
-(送信通知の再送指示: 監督者); the registers and the outbox still change only through the services those screens
-call. No role may change or delete a row directly. The operator is the one role with `is_staff`, so that the Django
-admin opens for it — read-only, since it holds no add/change/delete permission.
+`transfers.resolve_inboundnotice` (受信通知の処理: 窓口担当, 戸籍担当, 監督者), `transfers.resend_outboundnotice`
+(送信通知の再送指示: 監督者) and `audit.export_records` (暗号化ZIPでの書き出し: 監督者); the registers and the outbox
+still change only through the services those screens call. No role may change or delete a row directly. The
+operator is the one role with `is_staff`, so that the Django admin opens for it — read-only, since it holds no
+add/change/delete permission.
 """
 
 from collections.abc import Iterable
@@ -60,6 +61,7 @@ ADD_KOSEKI_FILING = "koseki_fuhyo.add_kosekifiling"  # 戸籍届出の受付 (ko
 MANAGE_RESTRICTION = "audit.manage_restriction"  # 閲覧制限・個別許可 (audit:restrictions)
 RESOLVE_INBOUND = "transfers.resolve_inboundnotice"  # 受信通知の処理 (notices:resolve)
 RESEND_OUTBOUND = "transfers.resend_outboundnotice"  # 送信通知の再送指示 (notices:resend)
+EXPORT_RECORDS = "audit.export_records"  # 暗号化ZIPでの書き出し、管理簿に記録 (audit:export_*)
 # The notices both clerks work with: the outbox (what their changes sent) and the inbox (what waits for them).
 NOTICE_MODELS = ("transfers.outboundnotice", "transfers.inboundnotice")
 
@@ -84,10 +86,17 @@ SUPERVISOR = Role(
     key="supervisor",
     group_name="監督者",
     description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付、閲覧制限と個別許可の管理、"
-    "受信通知の処理と送信通知の再送指示",
+    "受信通知の処理と送信通知の再送指示、暗号化ZIPでの書き出し（管理簿に記録）",
     view_apps=REGISTER_APPS,
     view_models=("auditlog.logentry",),
-    entry_permissions=(ADD_RESIDENT_CHANGE, ADD_KOSEKI_FILING, MANAGE_RESTRICTION, RESOLVE_INBOUND, RESEND_OUTBOUND),
+    entry_permissions=(
+        ADD_RESIDENT_CHANGE,
+        ADD_KOSEKI_FILING,
+        MANAGE_RESTRICTION,
+        RESOLVE_INBOUND,
+        RESEND_OUTBOUND,
+        EXPORT_RECORDS,
+    ),
 )
 OPERATOR = Role(
     key="operator",

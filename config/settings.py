@@ -254,6 +254,12 @@ BACKUP_MAINTENANCE_DB = env.str("BACKUP_MAINTENANCE_DB", default="postgres")
 # jlis_bulk_export writes its files here unless --output is given.
 JLIS_EXPORT_DIR = Path(env.str("JLIS_EXPORT_DIR", default=str(VAR_DIR / "exports" / "jlis")))
 
+# --- Exports (audit.exports: AES-encrypted ZIP files for hand-over, 管理簿) -------------------------------------
+# Files wait here (0700 folder, 0600 files) until they are downloaded once, or until purge_old_exports() removes
+# them EXPORT_KEEP_HOURS after they were written.
+EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "exports" / "handover")))
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+
 # --- Logging: never personal data. Log ids, not names or addresses. --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

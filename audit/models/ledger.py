@@ -37,6 +37,8 @@ class HandoverRecord(models.Model):
         verbose_name = "管理簿"
         verbose_name_plural = "管理簿"
         ordering = ["-created_at"]
+        # The supervisor's exports (audit.exports): personal data leaves the system, encrypted, and is recorded here.
+        permissions = [("export_records", "記録の書き出し（暗号化ZIP、管理簿に記録）")]
 
     def __str__(self) -> str:
         return f"管理簿 #{self.pk} {self.get_kind_display()}"

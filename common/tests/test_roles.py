@@ -60,6 +60,7 @@ ENTRY_PERMISSIONS = {
     "audit.manage_restriction",
     "transfers.resolve_inboundnotice",
     "transfers.resend_outboundnotice",
+    "audit.export_records",
 }
 
 
