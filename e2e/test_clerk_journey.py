@@ -60,6 +60,19 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def watch_csp(page) -> list[str]:
+    """Chromium's console reports of Content-Security-Policy violations on this page, collected as they happen; a
+    test asserts the list empty at its end (an inline script or style, or a script from elsewhere, was refused)."""
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return violations
+
+
 def _login(page, base: str, username: str) -> None:
     page.goto(f"{base}/login/")
     page.get_by_label("職員ID").fill(username)
@@ -90,6 +103,7 @@ def test_clerk_moves_a_resident_and_the_supervisor_sees_the_access(
 
     page = browser.new_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
     page.set_default_timeout(20_000)
+    csp_violations = watch_csp(page)
     base = live_server.url
 
     # 1. Log in and search by kana typed in hiragana.
@@ -136,3 +150,4 @@ def test_clerk_moves_a_resident_and_the_supervisor_sees_the_access(
         ]
     )
     assert len(list(seen)) >= 3  # search results, the 住民票 page, the 転居 screens
+    assert csp_violations == []

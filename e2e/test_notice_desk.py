@@ -19,7 +19,7 @@ from transfers.envelope import Identity
 from transfers.models import InboundNotice, OutboundNotice
 from transfers.tests.inbound_support import SHIBUYA, fuhyo_items, koseki_person, person, register, sealed, ward_fixture
 
-from .test_clerk_journey import PASSWORD, _login, _shot, browser  # noqa: F401 - fixtures and helpers shared
+from .test_clerk_journey import PASSWORD, _login, _shot, browser, watch_csp  # noqa: F401 - fixtures and helpers shared
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ward = ward_fixture  # this ward's keys in a tmp dir
@@ -65,6 +65,7 @@ def test_clerk_answers_a_mismatch_and_supervisor_resends_a_failed_notice(
 
     page = browser.new_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
     page.set_default_timeout(20_000)
+    csp_violations = watch_csp(page)
     base = live_server.url
 
     # 1. The 戸籍 clerk finds the waiting notice and sees the values side by side.
@@ -110,3 +111,4 @@ def test_clerk_answers_a_mismatch_and_supervisor_resends_a_failed_notice(
     assert failed.resent_count == 1
     resent = AuditLogEntry.objects.filter(category="transmission", action="resent", username="boss1")
     assert [e.conditions["message_id"] for e in resent] == [str(failed.message_id)]
+    assert csp_violations == []
