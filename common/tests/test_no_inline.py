@@ -79,7 +79,9 @@ def script_findings(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _project_apps() -> list[Path]:
-    return [Path(app.path) for app in apps.get_app_configs() if Path(app.path).is_relative_to(BASE)]
+    """The apps of this repository (not Django's or a package's, even when the virtualenv is inside it)."""
+    paths = [Path(app.path) for app in apps.get_app_configs()]
+    return [p for p in paths if p.is_relative_to(BASE) and "site-packages" not in p.parts]
 
 
 def template_files() -> list[Path]:
@@ -160,6 +162,7 @@ def test_the_scan_covers_the_templates_and_the_code():
     assert {"templates/base.html", "templates/registration/login.html"} <= templates
     assert any(str(f.relative_to(BASE)) == "static/js/app.js" for f in static_files())
     assert any(f.name == "views.py" for f in python_files())
+    assert not any("site-packages" in f.parts for f in [*template_files(), *python_files(), *static_files()])
 
 
 def test_no_inline_scripts_handlers_or_styles_in_templates():
