@@ -24,6 +24,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("受信通知", "notices:inbox", "transfers.view_inboundnotice", "u"),
     MenuItem("アクセスログ", "audit:log", "audit.view_auditlogentry", "l"),
     MenuItem("閲覧制限・個別許可", "audit:restrictions", "audit.manage_restriction", "r"),
+    MenuItem("アカウント", "accounts:home", None, ""),
     MenuItem("運用管理", "admin:index", None, ""),
 )
 

@@ -61,6 +61,7 @@ ADD_KOSEKI_FILING = "koseki_fuhyo.add_kosekifiling"  # 戸籍届出の受付 (ko
 MANAGE_RESTRICTION = "audit.manage_restriction"  # 閲覧制限・個別許可 (audit:restrictions)
 RESOLVE_INBOUND = "transfers.resolve_inboundnotice"  # 受信通知の処理 (notices:resolve)
 RESEND_OUTBOUND = "transfers.resend_outboundnotice"  # 送信通知の再送指示 (notices:resend)
+MANAGE_USERS = "accounts.manage_users"  # 職員アカウントの管理 (accounts:users)
 EXPORT_RECORDS = "audit.export_records"  # 暗号化ZIPでの書き出し、管理簿に記録 (audit:export_*)
 # The notices both clerks work with: the outbox (what their changes sent) and the inbox (what waits for them).
 NOTICE_MODELS = ("transfers.outboundnotice", "transfers.inboundnotice")
@@ -86,7 +87,7 @@ SUPERVISOR = Role(
     key="supervisor",
     group_name="監督者",
     description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付、閲覧制限と個別許可の管理、"
-    "受信通知の処理と送信通知の再送指示、暗号化ZIPでの書き出し（管理簿に記録）",
+    "受信通知の処理と送信通知の再送指示、暗号化ZIPでの書き出し（管理簿に記録）、職員アカウントの管理",
     view_apps=REGISTER_APPS,
     view_models=("auditlog.logentry",),
     entry_permissions=(
@@ -96,6 +97,7 @@ SUPERVISOR = Role(
         RESOLVE_INBOUND,
         RESEND_OUTBOUND,
         EXPORT_RECORDS,
+        MANAGE_USERS,
     ),
 )
 OPERATOR = Role(

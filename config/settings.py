@@ -49,6 +49,11 @@ INSTALLED_APPS = [
     "koseki_fuhyo",
     "transfers",
     "audit",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -60,11 +65,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): second factor passed in this session
     "common.middleware.AuditContextMiddleware",
     "audit.middleware.AdminAccessLogMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",  # idle timeout, absolute lifetime (see Accounts)
+    "accounts.middleware.AccountGateMiddleware",  # second factor and forced password change before any page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a lockout into the login page with the lockout message
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,6 +112,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",  # django-axes: refuses a locked-out username before the password is checked
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -152,6 +162,31 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+
+# --- Accounts (accounts app; README 「アカウントとログイン」) -------------------------------------------------------
+# Lockout (django-axes): ACCOUNT_LOCKOUT_FAILURES failed logins for one 職員ID (existing or not) within
+# ACCOUNT_LOCKOUT_MINUTES lock that ID for the same number of minutes (a cool-off; a supervisor may lift it earlier).
+ACCOUNT_LOCKOUT_FAILURES = env.int("ACCOUNT_LOCKOUT_FAILURES", default=5)
+ACCOUNT_LOCKOUT_MINUTES = env.int("ACCOUNT_LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = ACCOUNT_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = ACCOUNT_LOCKOUT_MINUTES / 60  # hours (a number, as django-axes reads it)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # attempts while locked do not extend the lock
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # the audit chain is the log of logins
+AXES_ENABLE_ADMIN = False  # lockouts are shown and lifted on /accounts/users/
+AXES_VERBOSE = False
+# axes.W006 asks for the client address in the lockout key; the rule here is per account (a username is locked from
+# every address), which no rotation of address, user agent or cookie gets around.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Sessions: ended after ACCOUNT_IDLE_TIMEOUT seconds without a request, and ACCOUNT_SESSION_MAX_AGE seconds after the
+# login however active (absolute, not sliding). Disabling a user ends all their sessions at once.
+ACCOUNT_IDLE_TIMEOUT = env.int("ACCOUNT_IDLE_TIMEOUT", default=15 * 60)
+ACCOUNT_SESSION_MAX_AGE = env.int("ACCOUNT_SESSION_MAX_AGE", default=SESSION_COOKIE_AGE)
+# Members of these groups must pass a TOTP second factor in every session before any page opens (empty: nobody).
+ACCOUNT_REQUIRE_TOTP_FOR = tuple(g for g in env.list("ACCOUNT_REQUIRE_TOTP_FOR", default=["監督者", "運用担当"]) if g)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="住基・附票")
 
 # --- Internationalisation ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "ja"

@@ -18,5 +18,8 @@ STORAGES = {
 # Serve static files from the finders; no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The second factor is required of 監督者 and 運用担当 in production; the suite's many supervisor personas log in
+# without one. accounts/tests turn it back on (override_settings) where they test its enforcement.
+ACCOUNT_REQUIRE_TOTP_FOR = ()
 # Seal files of the audit chain: never the developer's var/seals (a test database would not match them).
 AUDIT_SEAL_DIR = __import__("pathlib").Path(__import__("tempfile").mkdtemp(prefix="ward-test-seals-"))

@@ -18,6 +18,7 @@ urlpatterns = [
     path("koseki/", include("koseki_fuhyo.urls")),
     path("filings/", include("koseki_fuhyo.filing_urls")),
     path("audit/", include("audit.urls")),
+    path("accounts/", include("accounts.urls")),
     path("notices/", include("transfers.urls_pages")),
     path("transfers/", include("transfers.urls")),
     path("admin/", admin.site.urls),

@@ -18,10 +18,10 @@ def test_login_logout_and_failed_login_are_logged(client):
     client.post(reverse("logout"))
     entries = entries_after(mark)
     assert [(e.category, e.action, e.outcome, e.username) for e in entries] == [
-        ("access", "login_failed", "denied", "madoguchi"),
-        ("access", "login_failed", "denied", "nosuchuser"),
-        ("access", "login", "done", "madoguchi"),
-        ("access", "logout", "done", "madoguchi"),
+        ("account", "login_failed", "denied", "madoguchi"),
+        ("account", "login_failed", "denied", "nosuchuser"),
+        ("account", "login", "done", "madoguchi"),
+        ("account", "logout", "done", "madoguchi"),
     ]
     assert entries[0].user is None
     assert entries[2].user == user

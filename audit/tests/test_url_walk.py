@@ -59,6 +59,18 @@ NO_PERSONAL_DATA = {
     "home": "the start page: the menu of screens the user may open, no record",
     "registry_changes:menu": "the list of 異動 kinds; each kind's screen is gated",
     "koseki_filings:menu": "the list of 届出 kinds; each kind's screen is gated",
+    # Staff accounts (accounts app): the user's own password and second factor, and the supervisor's management of
+    # staff accounts (accounts.manage_users) — staff ids, names and roles, no resident's data. Every change there
+    # writes its own `account` entry.
+    "accounts:home": "the user's own account page: id, second-factor state, links",
+    "accounts:password_change": "the user's own password change",
+    "accounts:otp": "the user's own authenticator enrolment (QR code of their own secret)",
+    "accounts:otp_verify": "the second step of the login: a code",
+    "accounts:users": "staff accounts and locked ids (accounts.manage_users)",
+    "accounts:user_create": "creates a staff account (accounts.manage_users)",
+    "accounts:user_detail": "one staff account (accounts.manage_users)",
+    "accounts:user_action": "one action on a staff account through a 確認 page (accounts.manage_users)",
+    "accounts:lock_lift": "lifts the lock of a staff id (accounts.manage_users)",
 }
 
 # Gated views whose answer to a permitted user is a redirect, not a page, with the reason.

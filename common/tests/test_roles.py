@@ -61,6 +61,7 @@ ENTRY_PERMISSIONS = {
     "transfers.resolve_inboundnotice",
     "transfers.resend_outboundnotice",
     "audit.export_records",
+    "accounts.manage_users",
 }
 
 

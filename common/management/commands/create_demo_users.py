@@ -1,5 +1,11 @@
-"""Create the demo accounts of `make run`: one per role, with known passwords, for dummy data only."""
+"""Create the demo accounts of `make run`: one per role, with known passwords, for dummy data only.
 
+The demo accounts are ready to use: no forced change of the initial password, and the roles that need a second
+factor (監督者, 運用担当: ACCOUNT_REQUIRE_TOTP_FOR) get an authenticator with a known secret, printed with the logins
+(add it to any TOTP app, or `oathtool --totp -b SECRET`). Set ACCOUNT_REQUIRE_TOTP_FOR= (empty) in .env to skip the
+second factor in a demo altogether."""
+
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -9,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from accounts import totp
+from accounts.models import AccountState
 from common.context import audit_context
 from common.roles import KOSEKI_CLERK, OPERATOR, RESIDENT_CLERK, SUPERVISOR, Role, assign_role, ensure_roles
 
@@ -29,6 +37,31 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("supervisor", "kantoku-demo-8642", "監督", SUPERVISOR),
     DemoUser("operator", "unyou-demo-9753", "運用", OPERATOR),
 )
+
+
+def demo_totp_key(username: str) -> str:
+    """The demo authenticator's secret (20 bytes, hex as django-otp stores it): derived from the name, public."""
+    return hashlib.sha256(f"demo-totp:{username}".encode()).hexdigest()[:40]
+
+
+def _ensure_demo_factor(user, demo: DemoUser) -> bool:
+    """No pending password change; a confirmed TOTP device with the known secret for the roles that need one.
+    Returns whether anything changed."""
+    changed = False
+    state, _ = AccountState.objects.get_or_create(user=user)
+    if state.must_change_password:
+        state.must_change_password = False
+        state.save(update_fields=["must_change_password"])
+        changed = True
+    if demo.role.group_name not in settings.ACCOUNT_REQUIRE_TOTP_FOR:
+        return changed
+    key = demo_totp_key(demo.username)
+    devices = list(totp.TOTPDevice.objects.filter(user=user))
+    if [(d.key, d.confirmed) for d in devices] != [(key, True)]:
+        totp.TOTPDevice.objects.filter(user=user).delete()
+        totp.TOTPDevice.objects.create(user=user, name=totp.DEVICE_NAME, key=key, confirmed=True)
+        changed = True
+    return changed
 
 
 class Command(BaseCommand):
@@ -71,6 +104,7 @@ class Command(BaseCommand):
                     user.save(update_fields=["password", "is_active"])
                     changed = True
                 assign_role(user, demo.role, groups)
+                changed = _ensure_demo_factor(user, demo) or changed
                 state = "作成" if created else ("更新" if changed else "既存")
                 rows.append((demo, state))
 
@@ -83,3 +117,14 @@ class Command(BaseCommand):
                 f"  username={demo.username:<{width}}  password={demo.password:<{pw_width}}  "
                 f"role={demo.role.group_name} ({demo.role.key}){staff}  [{state}]"
             )
+        devices = {
+            device.user.username: device
+            for device in totp.TOTPDevice.objects.filter(
+                user__username__in=[demo.username for demo in DEMO_USERS], confirmed=True
+            ).select_related("user")
+        }
+        if devices:
+            self.stdout.write("二段階認証（監督者・運用担当）: 認証アプリに次の秘密鍵を登録するか、QR 用の URI を使う")
+            for username, device in sorted(devices.items()):
+                secret = totp.secret_base32(device).replace(" ", "")
+                self.stdout.write(f"  username={username:<{width}}  totp_secret={secret}  uri={device.config_url}")
