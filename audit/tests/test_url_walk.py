@@ -273,6 +273,25 @@ class World:
         )
         self.restricted.refresh_from_db()
         self.outbound_notice, self.inbound_notice = self._notices()
+        self.batch_records = self._batch_records()
+
+    def _batch_records(self) -> dict[str, Any]:
+        """The nightly batch's records: a purge run with its erasure record, and a 住民票・附票 不一致 task."""
+        from audit.models import BatchRun, ErasureRecord
+        from registry.models import RegisterDiscrepancy
+
+        run = BatchRun.objects.create(command="purge_expired", source="command", status="succeeded", exit_code=0)
+        erasure = ErasureRecord.objects.create(
+            run=run, target="通知の内容", rule="5年", cutoff=dt.date(2021, 11, 25), count=1, digest="0" * 64
+        )
+        discrepancy = RegisterDiscrepancy.objects.create(
+            juminhyo_code=self.resident.juminhyo_code,
+            resident=self.resident,
+            fuhyo_entry=self.fuhyo_entry,
+            differences=["名（カナ）が附票と一致しません"],
+            found_on=dt.date(2026, 11, 25),
+        )
+        return {"batch_run": run, "erasure": erasure, "discrepancy": discrepancy}
 
     def _notices(self):
         """A notice sent about the resident and one received about them (waiting for a clerk)."""
@@ -328,6 +347,7 @@ class World:
             "change_event": ChangeEvent.objects.order_by("pk").first(),
             "outbound_notice": self.outbound_notice,
             "inbound_notice": self.inbound_notice,
+            **self.batch_records,
         }
         return {name: obj for name, obj in found.items() if obj is not None}
 
@@ -362,6 +382,9 @@ ARGUMENT_OBJECTS: dict[str, tuple[str, ...]] = {
     "grant_id": ("grant",),
     "notice_id": ("outbound_notice",),
     "inbound_id": ("inbound_notice",),
+    "discrepancy_id": ("discrepancy",),
+    "run_id": ("batch_run",),
+    "erasure_id": ("erasure",),
 }
 # Words in a URL's name or namespace that tell what its `pk` is.
 NAME_HINTS = (
