@@ -1,8 +1,9 @@
-"""URLs of the supervisor's screens: the access log and 閲覧制限・個別許可. Every view is gated."""
+"""URLs of the supervisor's screens: the access log, 閲覧制限・個別許可, the exports and the 管理簿. Every view is
+gated."""
 
 from django.urls import path
 
-from .views import log, restrictions
+from .views import exports, ledger, log, restrictions
 
 app_name = "audit"
 
@@ -17,4 +18,10 @@ urlpatterns = [
     path("restrictions/<int:restriction_id>/grant/", restrictions.grant, name="grant"),
     path("grants/", restrictions.grant_list, name="grants"),
     path("grants/<int:grant_id>/revoke/", restrictions.revoke, name="revoke"),
+    path("exports/audit-log/", exports.audit_log_export, name="export_audit_log"),
+    path("exports/records/", exports.records_export, name="export_records"),
+    path("exports/<int:handover_id>/download/", exports.download, name="export_download"),
+    path("ledger/", ledger.ledger_list, name="ledger"),
+    path("ledger/print/", ledger.ledger_print, name="ledger_print"),
+    path("ledger/<int:handover_id>/", ledger.ledger_detail, name="ledger_entry"),
 ]

@@ -24,6 +24,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("受信通知", "notices:inbox", "transfers.view_inboundnotice", "u"),
     MenuItem("アクセスログ", "audit:log", "audit.view_auditlogentry", "l"),
     MenuItem("閲覧制限・個別許可", "audit:restrictions", "audit.manage_restriction", "r"),
+    MenuItem("管理簿", "audit:ledger", "audit.view_handoverrecord", ""),
     MenuItem("住民票・附票の不一致", "registry:discrepancies", "registry.view_registerdiscrepancy", ""),
     MenuItem("バッチの実行記録", "audit:batch_runs", "audit.view_batchrun", ""),
     MenuItem("消去の記録", "audit:erasures", "audit.view_erasurerecord", ""),

@@ -273,6 +273,7 @@ class World:
         )
         self.restricted.refresh_from_db()
         self.outbound_notice, self.inbound_notice = self._notices()
+        self.handover = self._handover()
         self.batch_records = self._batch_records()
 
     def _batch_records(self) -> dict[str, Any]:
@@ -292,6 +293,21 @@ class World:
             found_on=dt.date(2026, 11, 25),
         )
         return {"batch_run": run, "erasure": erasure, "discrepancy": discrepancy}
+
+    def _handover(self):
+        """A 管理簿 entry of a records export by the supervisor (its file is not on disk: the download page says so)."""
+        from audit.models import HandoverRecord
+
+        return HandoverRecord.objects.create(
+            kind=HandoverRecord.Kind.RECORDS_CSV,
+            handler=self.supervisor,
+            handler_name=self.supervisor.username,
+            purpose="URL walk",
+            content="住民票の記載事項（住民票コード 1件の指定、現存）",
+            row_count=1,
+            file_name="records-csv-20261125-120000-0a1b2c3d.zip",
+            file_digest="0" * 64,
+        )
 
     def _notices(self):
         """A notice sent about the resident and one received about them (waiting for a clerk)."""
@@ -347,6 +363,7 @@ class World:
             "change_event": ChangeEvent.objects.order_by("pk").first(),
             "outbound_notice": self.outbound_notice,
             "inbound_notice": self.inbound_notice,
+            "handover": self.handover,
             **self.batch_records,
         }
         return {name: obj for name, obj in found.items() if obj is not None}
@@ -382,6 +399,7 @@ ARGUMENT_OBJECTS: dict[str, tuple[str, ...]] = {
     "grant_id": ("grant",),
     "notice_id": ("outbound_notice",),
     "inbound_id": ("inbound_notice",),
+    "handover_id": ("handover",),
     "discrepancy_id": ("discrepancy",),
     "run_id": ("batch_run",),
     "erasure_id": ("erasure",),
