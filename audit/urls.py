@@ -4,6 +4,8 @@ gated."""
 from django.urls import path
 
 from .views import exports, ledger, log, restrictions
+from .views.batch import batch_run_list
+from .views.erasure import erasure_list, erasure_report
 
 app_name = "audit"
 
@@ -18,6 +20,9 @@ urlpatterns = [
     path("restrictions/<int:restriction_id>/grant/", restrictions.grant, name="grant"),
     path("grants/", restrictions.grant_list, name="grants"),
     path("grants/<int:grant_id>/revoke/", restrictions.revoke, name="revoke"),
+    path("batch/", batch_run_list, name="batch_runs"),
+    path("erasures/", erasure_list, name="erasures"),
+    path("erasures/<int:run_id>/report/", erasure_report, name="erasure_report"),
     path("exports/audit-log/", exports.audit_log_export, name="export_audit_log"),
     path("exports/records/", exports.records_export, name="export_records"),
     path("exports/<int:handover_id>/download/", exports.download, name="export_download"),

@@ -1,6 +1,8 @@
-"""No QuerySet.update() or bulk_* on a model with change history (django-auditlog), outside the bulk loader:
-those bypass the history, so a change would leave no trace. The bulk loader (registry/dummy/) is the one exception:
-it builds a dummy ward from nothing."""
+"""No QuerySet.update(), delete() or bulk_* on a model with change history (django-auditlog), outside the bulk
+loader: those bypass the history (and the models' own refusal to delete), so a change would leave no trace. The bulk
+loader (registry/dummy/) builds a dummy ward from nothing. The retention purge (audit/purge.py) is the one other
+exception: it deletes 除票 and 除附票 past their 150 years, together with their change history, and writes an erasure
+record in the same transaction — the record is its trace."""
 
 import ast
 from pathlib import Path
@@ -10,7 +12,9 @@ from django.conf import settings
 
 APPS = ("common", "registry", "koseki_fuhyo", "transfers", "audit", "config")
 BULK_LOADER = ("registry/dummy/", "registry/management/commands/seed_dummy.py")
-WRITES = {"update", "bulk_create", "bulk_update"}
+# The retention purge: the only deletions of register rows, each with its ErasureRecord (docs/retention.md).
+PURGE_SERVICE = ("audit/purge.py",)
+WRITES = {"update", "delete", "bulk_create", "bulk_update"}
 
 
 def _audited_names() -> set[str]:
@@ -22,7 +26,7 @@ def _sources():
     for app in APPS:
         for path in (root / app).rglob("*.py"):
             rel = path.relative_to(root).as_posix()
-            if "/tests/" in rel or "/migrations/" in rel or rel.startswith(BULK_LOADER):
+            if "/tests/" in rel or "/migrations/" in rel or rel.startswith(BULK_LOADER + PURGE_SERVICE):
                 continue
             yield rel, path.read_text(encoding="utf-8")
 
@@ -56,6 +60,7 @@ def test_the_check_catches_a_bulk_write():
         (1, "Resident.objects…update()")
     ]
     assert offending_calls("Resident.objects.bulk_create([])", audited) == [(1, "Resident.objects…bulk_create()")]
+    assert offending_calls("Resident.objects.filter(pk=1).delete()", audited) == [(1, "Resident.objects…delete()")]
     assert offending_calls("EditLock.objects.filter(pk=1).update(x=1)", audited) == []
 
 

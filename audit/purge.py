@@ -1,0 +1,277 @@
+"""The retention rules (docs/retention.md), applied by `purge_expired`. The one place that deletes register rows.
+
+Each rule removes only what it names, and writes an `ErasureRecord` (what, which rule, cutoff, how many, SHA-256
+over the ids and digests removed) in the same transaction as the removal: a purge without its record cannot commit,
+and a record without its purge cannot exist. A dry run counts and writes nothing.
+
+- 除票 (住民票 removed more than RETENTION_REMOVED_RECORD_YEARS ago, 150 by law) with their 異動履歴, their object
+  permissions and their change history (django-auditlog rows, which hold the same personal data);
+- 除附票 (the 附票 of a 戸籍 closed more than that long ago): the 附票 rows and their addresses, and the 戸籍 frame;
+- notification payloads (the JSON of outbound notices acknowledged, and inbound notices applied or done, more than
+  RETENTION_NOTICE_PAYLOAD_DAYS ago) are blanked to {}; the stored digest stays, so that the audit chain's
+  transmission entries still identify what was sent;
+- access logs: never deleted here (the hash chain is kept whole; see docs/retention.md). With
+  RETENTION_AUDIT_LOG_YEARS set, the run only reports how many entries such a rule would reach.
+
+A record that something else still points to (a change event, a notice, a 閲覧制限, a 届出) is kept and counted as
+`kept_referenced`, with its id in the run's output, for a supervisor to look at: retention never breaks the links
+that make the other records understandable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditlog.context import disable_auditlog
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from .models import AuditLogEntry, BatchRun, ErasureRecord
+
+CHUNK = 1_000
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def digest_of(lines: Iterable[str]) -> str:
+    """SHA-256 over the sorted lines ("label:id" or "label:id:digest"), one per line: the same removal always has
+    the same digest, and a list kept elsewhere can be checked against it."""
+    sha = hashlib.sha256()
+    for line in sorted(lines):
+        sha.update(line.encode("utf-8") + b"\n")
+    return sha.hexdigest()
+
+
+@dataclass
+class RuleOutcome:
+    target: str
+    rule: str
+    cutoff: dt.date
+    count: int = 0
+    digest: str = ""
+    kept_referenced: list[int] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    erasure: ErasureRecord | None = None
+
+
+def _record(run: BatchRun, outcome: RuleOutcome, lines: list[str]) -> None:
+    outcome.digest = digest_of(lines)
+    outcome.erasure = ErasureRecord.objects.create(
+        run=run,
+        target=outcome.target,
+        rule=outcome.rule,
+        cutoff=outcome.cutoff,
+        count=outcome.count,
+        digest=outcome.digest,
+        details={**outcome.details, "kept_referenced": len(outcome.kept_referenced)},
+    )
+
+
+def _ids_in_chunks(queryset: models.QuerySet) -> Iterable[list[int]]:
+    last = 0
+    while True:
+        ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:CHUNK])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def _forget_history(model: type[models.Model], ids: list[int]) -> int:
+    """The change history of removed rows holds the same personal data: it goes with them."""
+    if not ids:
+        return 0
+    content_type = ContentType.objects.get_for_model(model)
+    deleted, _ = LogEntry.objects.filter(content_type=content_type, object_pk__in=[str(i) for i in ids]).delete()
+    return deleted
+
+
+def _purge_each(
+    run: BatchRun,
+    outcome: RuleOutcome,
+    candidates: models.QuerySet,
+    remove_one: Callable[[int], list[str]],
+    *,
+    dry_run: bool,
+) -> RuleOutcome:
+    """Remove candidate by candidate (a savepoint each: one still referenced is kept, the others go), then write
+    the erasure record — all in one transaction."""
+    if dry_run:
+        outcome.count = candidates.count()
+        return outcome
+    lines: list[str] = []
+    with transaction.atomic(), disable_auditlog():
+        for ids in _ids_in_chunks(candidates):
+            for pk in ids:
+                try:
+                    with transaction.atomic():
+                        lines += remove_one(pk)
+                except ProtectedError:
+                    outcome.kept_referenced.append(pk)
+                    continue
+                outcome.count += 1
+        if outcome.count:
+            _record(run, outcome, lines)
+    return outcome
+
+
+# --- 除票 ----------------------------------------------------------------------------------------------------------
+
+
+def purge_removed_residents(run: BatchRun, *, today: dt.date, dry_run: bool = False) -> RuleOutcome:
+    from registry.choices import ResidentStatus
+    from registry.models import Resident, ResidentChange
+    from registry.models.permissions import ResidentGroupObjectPermission, ResidentUserObjectPermission
+
+    years = settings.RETENTION_REMOVED_RECORD_YEARS
+    cutoff = years_before(today, years)
+    outcome = RuleOutcome("住民票の除票", f"消除から{years}年（住民基本台帳法施行令34条）", cutoff)
+    candidates = Resident.objects.filter(status=ResidentStatus.REMOVED, removed_on__lt=cutoff)
+
+    def remove_one(pk: int) -> list[str]:
+        change_ids = list(ResidentChange.objects.filter(resident_id=pk).values_list("pk", flat=True))
+        ResidentChange.objects.filter(pk__in=change_ids).delete()
+        ResidentUserObjectPermission.objects.filter(content_object_id=pk).delete()
+        ResidentGroupObjectPermission.objects.filter(content_object_id=pk).delete()
+        Resident.objects.filter(pk=pk).delete()  # the model's delete() refuses; the queryset's is this service's
+        _forget_history(ResidentChange, change_ids)
+        _forget_history(Resident, [pk])
+        return [f"registry.resident:{pk}", *(f"registry.residentchange:{c}" for c in change_ids)]
+
+    return _purge_each(run, outcome, candidates, remove_one, dry_run=dry_run)
+
+
+# --- 除附票 --------------------------------------------------------------------------------------------------------
+
+
+def purge_closed_fuhyo(run: BatchRun, *, today: dt.date, dry_run: bool = False) -> RuleOutcome:
+    from koseki_fuhyo.choices import KosekiStatus
+    from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki
+    from koseki_fuhyo.models.permissions import FuhyoEntryGroupObjectPermission, FuhyoEntryUserObjectPermission
+
+    years = settings.RETENTION_REMOVED_RECORD_YEARS
+    cutoff = years_before(today, years)
+    outcome = RuleOutcome("戸籍の附票の除票（除附票）", f"除籍から{years}年（住民基本台帳法施行令34条）", cutoff)
+    candidates = Koseki.objects.filter(status=KosekiStatus.CLOSED, closed_on__lt=cutoff)
+
+    def remove_one(pk: int) -> list[str]:
+        entry_ids = list(FuhyoEntry.objects.filter(koseki_id=pk).values_list("pk", flat=True))
+        address_ids = list(FuhyoAddress.objects.filter(entry_id__in=entry_ids).values_list("pk", flat=True))
+        FuhyoAddress.objects.filter(pk__in=address_ids).delete()
+        FuhyoEntryUserObjectPermission.objects.filter(content_object_id__in=entry_ids).delete()
+        FuhyoEntryGroupObjectPermission.objects.filter(content_object_id__in=entry_ids).delete()
+        FuhyoEntry.objects.filter(pk__in=entry_ids).delete()
+        Koseki.objects.filter(pk=pk).delete()
+        _forget_history(FuhyoAddress, address_ids)
+        _forget_history(FuhyoEntry, entry_ids)
+        _forget_history(Koseki, [pk])
+        return [
+            f"koseki_fuhyo.koseki:{pk}",
+            *(f"koseki_fuhyo.fuhyoentry:{e}" for e in entry_ids),
+            *(f"koseki_fuhyo.fuhyoaddress:{a}" for a in address_ids),
+        ]
+
+    return _purge_each(run, outcome, candidates, remove_one, dry_run=dry_run)
+
+
+# --- Notification payloads ---------------------------------------------------------------------------------------
+
+
+def _payload_digest(payload: Any) -> str:
+    from transfers.delivery import payload_digest
+
+    return payload_digest(payload)
+
+
+def purge_notice_payloads(run: BatchRun, *, now: dt.datetime, dry_run: bool = False) -> RuleOutcome:
+    from transfers.models import InboundNotice, OutboundNotice
+
+    days = settings.RETENTION_NOTICE_PAYLOAD_DAYS
+    before = now - dt.timedelta(days=days)
+    outcome = RuleOutcome(
+        "通知の内容（受領確認済・処理済の通知）", f"受領確認・受信から{days}日（内容のハッシュは保存）", before.date()
+    )
+    outbound = OutboundNotice.objects.filter(
+        state=OutboundNotice.State.ACKNOWLEDGED, acknowledged_at__lt=before
+    ).exclude(payload={})
+    inbound = InboundNotice.objects.filter(
+        state__in=[InboundNotice.State.APPLIED, InboundNotice.State.DONE], received_at__lt=before
+    ).exclude(payload={})
+    if dry_run:
+        outcome.count = outbound.count() + inbound.count()
+        outcome.details = {"outbound": outbound.count(), "inbound": inbound.count()}
+        return outcome
+    lines: list[str] = []
+    per_kind = {"outbound": 0, "inbound": 0}
+    with transaction.atomic():
+        for label, queryset in (("outbound", outbound), ("inbound", inbound)):
+            model = queryset.model
+            for ids in _ids_in_chunks(queryset):
+                for pk, payload, digest in model.objects.filter(pk__in=ids).values_list(
+                    "pk", "payload", "payload_digest"
+                ):
+                    digest = digest or _payload_digest(payload)
+                    lines.append(f"{model._meta.label_lower}:{pk}:{digest}")
+                    # Not audited (no change history to bypass): keep the digest, blank the rest.
+                    model.objects.filter(pk=pk).update(payload={}, payload_digest=digest)
+                    per_kind[label] += 1
+        outcome.count = len(lines)
+        outcome.details = per_kind
+        if outcome.count:
+            _record(run, outcome, lines)
+    return outcome
+
+
+# --- Access logs (reported, never deleted) -----------------------------------------------------------------------
+
+
+def audit_log_reach(*, today: dt.date) -> tuple[dt.date, int] | None:
+    """With RETENTION_AUDIT_LOG_YEARS set: the cutoff and how many entries lie before it. Nothing is deleted."""
+    years = settings.RETENTION_AUDIT_LOG_YEARS
+    if not years:
+        return None
+    cutoff = years_before(today, years)
+    start = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
+    return cutoff, AuditLogEntry.objects.filter(occurred_at__lt=start).count()
+
+
+# --- Export files ------------------------------------------------------------------------------------------------
+
+
+def export_purger() -> Callable[[], int] | None:
+    """`audit.exports.purge_old_exports` when the exports module provides it."""
+    for name in ("audit.exports", "audit.exports.storage"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        purger = getattr(module, "purge_old_exports", None)
+        if callable(purger):
+            return purger
+    return None
+
+
+def report_lines(outcome: RuleOutcome) -> list[str]:
+    """For the command's output: counts and ids only."""
+    lines = [f"{outcome.target}\t{outcome.cutoff.isoformat()} より前\t{outcome.count} 件"]
+    if outcome.kept_referenced:
+        shown = ", ".join(str(i) for i in outcome.kept_referenced[:20])
+        more = " ほか" if len(outcome.kept_referenced) > 20 else ""
+        lines.append(f"  参照が残るため保存: {len(outcome.kept_referenced)} 件（ID {shown}{more}）")
+    if outcome.digest:
+        lines.append(f"  SHA-256 {outcome.digest}")
+    return lines
