@@ -6,13 +6,14 @@ keyset pagination on the primary key (`before=<id>`), never with OFFSET and neve
 """
 
 import datetime as dt
+import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from koseki_fuhyo.models import FuhyoEntry
@@ -37,6 +38,10 @@ FUHYO_KIND_RE = r"(koseki|fuhyo)"
 ADMIN_KIND_PREFIX = "admin:"
 ADMIN_RESIDENT_KIND = "admin:registry.resident"
 ADMIN_FUHYO_KIND = "admin:koseki_fuhyo.fuhyoentry"
+# Entries whose subject ids are persons' records: accesses and permission events. Subject kinds that name other
+# things (users, 管理簿 rows, flags) never match a person.
+PERSON_CATEGORIES = (AuditLogEntry.Category.ACCESS, AuditLogEntry.Category.PERMISSION)
+NON_PERSON_KINDS = ("user", "handover", "analysis_flag", "batch_run")
 
 
 # --- Night and holiday -----------------------------------------------------------------------------------------
@@ -169,7 +174,8 @@ def person_q(person: PersonRecords) -> Q:
         q |= _contains_id(r.pk for r in person.residents) & resident_kinds
     if person.fuhyo_entries:
         q |= _contains_id(e.pk for e in person.fuhyo_entries) & fuhyo_kinds
-    return q
+    # Account and operation entries name users and 管理簿 rows in their subject ids, not persons.
+    return q & Q(category__in=PERSON_CATEGORIES) & ~Q(subject_kind__in=NON_PERSON_KINDS)
 
 
 def filtered_log(flt: LogFilter) -> QuerySet:
@@ -262,64 +268,211 @@ def grants(*, state: str = "", juminhyo_code: str = "", resident_ids: Iterable[i
 MASS_VIEW_WINDOW = dt.timedelta(hours=1)
 MASS_VIEW_THRESHOLD = 200  # persons named on pages within one hour; a day at the counter stays well below
 ITERATOR_CHUNK = 5_000  # rows fetched per round trip while scanning a period
+LOGIN_FAILED_ACTIONS = ("login_failed",)
 
 
 @dataclass
-class UserAnomalies:
+class ClerkDay:
+    """One clerk's access entries over a period (normally one day), as the analysis counts them."""
+
     username: str
-    off_hours: int = 0
+    accesses: int = 0
+    after_hours: int = 0  # outside office hours on a working day
+    closed_day: int = 0  # on a Saturday, Sunday, national holiday or 12/29–1/3
     denied: int = 0
-    login_failed: int = 0
-    person_views: int = 0
-    peak_per_hour: int = 0
-    mass_view_episodes: int = 0
-
-    @property
-    def flagged(self) -> bool:
-        return bool(self.off_hours or self.denied or self.login_failed or self.mass_view_episodes)
+    person_views: int = 0  # persons named on shown pages (a person named twice counts twice)
+    distinct_persons: int = 0
+    peak_per_hour: int = 0  # most persons named within any sliding hour
+    peak_hour_start: dt.datetime | None = None
+    mass_view_episodes: int = 0  # times the sliding hour went over the threshold
+    after_hours_times: list[dt.datetime] = field(default_factory=list)  # first and last, for the flag's details
 
 
-def anomaly_report(
-    start: dt.datetime, end: dt.datetime, *, threshold: int = MASS_VIEW_THRESHOLD
-) -> list[UserAnomalies]:
-    """Per user, for [start, end): access at night or on holidays, denied attempts, failed logins, and 大量閲覧
-    (more than `threshold` persons named on pages within any sliding hour). One scan of the period in time order."""
-    by_user: dict[str, UserAnomalies] = {}
+def clerk_days(start: dt.datetime, end: dt.datetime, *, threshold: int = MASS_VIEW_THRESHOLD) -> list[ClerkDay]:
+    """Per clerk (職員ID), for [start, end): accesses, those outside office hours or on closed days, denied ones, and
+    persons named (in total, distinct, and the peak of any sliding hour with the times it went over `threshold`).
+    One scan of the period's access entries in id (= time) order over the (category, occurred_at) index; failed
+    logins are not accesses (see `failed_logins`)."""
+    from .office_hours import is_after_hours, is_closed_day
+
+    by_user: dict[str, ClerkDay] = {}
+    persons: dict[str, set[tuple[bool, int]]] = defaultdict(set)
     windows: dict[str, deque[tuple[dt.datetime, int]]] = defaultdict(deque)
     window_sums: dict[str, int] = defaultdict(int)
+    closed: dict[dt.date, bool] = {}
     rows = (
         AuditLogEntry.objects.filter(
             occurred_at__gte=start, occurred_at__lt=end, category=AuditLogEntry.Category.ACCESS
         )
+        .exclude(action__in=LOGIN_FAILED_ACTIONS)
+        .exclude(username="")
         .order_by("pk")
-        .values_list("username", "occurred_at", "action", "outcome", "subject_ids")
+        .values_list("username", "occurred_at", "outcome", "subject_kind", "subject_ids")
         .iterator(chunk_size=ITERATOR_CHUNK)
     )
-    for username, occurred_at, action, outcome, subject_ids in rows:
-        key = username or "（不明）"
-        stats = by_user.get(key) or by_user.setdefault(key, UserAnomalies(key))
-        if action == "login_failed":
-            stats.login_failed += 1
-            continue
-        if is_night(occurred_at) or is_holiday(occurred_at):
-            stats.off_hours += 1
+    for username, occurred_at, outcome, subject_kind, subject_ids in rows:
+        stats = by_user.get(username) or by_user.setdefault(username, ClerkDay(username))
+        stats.accesses += 1
+        day = timezone.localdate(occurred_at)
+        if day not in closed:
+            closed[day] = is_closed_day(day)
+        if closed[day]:
+            stats.closed_day += 1
+        elif is_after_hours(occurred_at):
+            stats.after_hours += 1
+            times = stats.after_hours_times
+            stats.after_hours_times = [times[0] if times else occurred_at, occurred_at]
         if outcome == AuditLogEntry.Outcome.DENIED:
             stats.denied += 1
         if outcome != AuditLogEntry.Outcome.SHOWN or not subject_ids:
             continue
         shown = len(subject_ids)
         stats.person_views += shown
-        window = windows[key]
+        fuhyo = bool(re.search(FUHYO_KIND_RE, subject_kind or ""))
+        persons[username].update((fuhyo, int(pk)) for pk in subject_ids)
+        window = windows[username]
         while window and window[0][0] <= occurred_at - MASS_VIEW_WINDOW:
-            window_sums[key] -= window.popleft()[1]
-        before = window_sums[key]
+            window_sums[username] -= window.popleft()[1]
+        before = window_sums[username]
         window.append((occurred_at, shown))
-        window_sums[key] += shown
-        stats.peak_per_hour = max(stats.peak_per_hour, window_sums[key])
-        if before <= threshold < window_sums[key]:
+        window_sums[username] += shown
+        if window_sums[username] > stats.peak_per_hour:
+            stats.peak_per_hour = window_sums[username]
+            stats.peak_hour_start = window[0][0]
+        if before <= threshold < window_sums[username]:
             stats.mass_view_episodes += 1
+    for username, seen in persons.items():
+        by_user[username].distinct_persons = len(seen)
     return sorted(by_user.values(), key=lambda s: s.username)
 
 
-def iter_flagged(report: Iterable[UserAnomalies]) -> Iterator[UserAnomalies]:
-    return (row for row in report if row.flagged)
+def failed_logins(start: dt.datetime, end: dt.datetime) -> dict[str, dict[str, int]]:
+    """Per typed 職員ID: failed logins and lockouts in [start, end). Read from both places they are written: the
+    `account` category (accounts app) and the older `access` entries of audit/signals.py."""
+    rows = (
+        AuditLogEntry.objects.filter(
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+            category__in=(AuditLogEntry.Category.ACCESS, AuditLogEntry.Category.ACCOUNT),
+            action__in=(*LOGIN_FAILED_ACTIONS, "locked_out"),
+        )
+        .values_list("username", "action")
+        .iterator(chunk_size=ITERATOR_CHUNK)
+    )
+    found: dict[str, dict[str, int]] = defaultdict(lambda: {"failed": 0, "locked_out": 0})
+    for username, action in rows:
+        found[username or "（空欄）"]["locked_out" if action == "locked_out" else "failed"] += 1
+    return dict(found)
+
+
+def grant_uses(start: dt.datetime, end: dt.datetime) -> QuerySet:
+    """支援措置 etc.: each opening of a restricted person's record under a 個別許可 (permission entries `use`)."""
+    return AuditLogEntry.objects.filter(
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        category=AuditLogEntry.Category.PERMISSION,
+        action="use",
+    ).order_by("pk")
+
+
+# --- Charts: counts per day ------------------------------------------------------------------------------------------
+
+
+def _clerk_accesses(start: dt.datetime, end: dt.datetime) -> QuerySet:
+    return (
+        AuditLogEntry.objects.filter(
+            occurred_at__gte=start, occurred_at__lt=end, category=AuditLogEntry.Category.ACCESS
+        )
+        .exclude(action__in=LOGIN_FAILED_ACTIONS)
+        .exclude(username="")
+    )
+
+
+def _per_day(qs: QuerySet, *group: str) -> Iterator[tuple]:
+    rows = qs.annotate(day=TruncDate("occurred_at")).values(*group, "day").annotate(n=Count("pk")).order_by()
+    for row in rows:
+        yield (*(row[g] for g in group), row["day"], row["n"])
+
+
+def after_hours_q() -> Q:
+    """Outside office hours by the clock (ward time), as a database filter; closed days are handled per day."""
+    from .office_hours import office_hours
+
+    opening, closing = office_hours()
+    return (
+        Q(occurred_at__hour__lt=opening.hour)
+        | Q(occurred_at__hour=opening.hour, occurred_at__minute__lt=opening.minute)
+        | Q(occurred_at__hour__gt=closing.hour)
+        | Q(occurred_at__hour=closing.hour, occurred_at__minute__gte=closing.minute)
+    )
+
+
+def accesses_by_clerk_and_day(first: dt.date, last: dt.date) -> dict[tuple[str, dt.date], int]:
+    start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
+    return {(user, day): n for user, day, n in _per_day(_clerk_accesses(start, end), "username")}
+
+
+def access_pattern_by_day(first: dt.date, last: dt.date) -> dict[str, dict[dt.date, int]]:
+    """Per day: accesses outside office hours on working days, accesses on closed days, denied accesses."""
+    from .office_hours import is_closed_day
+
+    start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
+    accesses = _clerk_accesses(start, end)
+    totals = dict(_per_day(accesses))
+    outside = dict(_per_day(accesses.filter(after_hours_q())))
+    denied = dict(_per_day(accesses.filter(outcome=AuditLogEntry.Outcome.DENIED)))
+    result: dict[str, dict[dt.date, int]] = {"after_hours": {}, "holiday": {}, "denied": denied}
+    for day, n in totals.items():
+        if is_closed_day(day):
+            result["holiday"][day] = n
+        elif outside.get(day):
+            result["after_hours"][day] = outside[day]
+    return result
+
+
+def transmission_problems_by_day(first: dt.date, last: dt.date) -> dict[str, dict[dt.date, int]]:
+    """Per day: notices that failed for good (`failed`) and failed attempts that will be retried (`retried`)."""
+    start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
+    qs = AuditLogEntry.objects.filter(
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        category=AuditLogEntry.Category.TRANSMISSION,
+        action__in=("failed", "retried"),
+    )
+    result: dict[str, dict[dt.date, int]] = {"failed": {}, "retried": {}}
+    for action, day, n in _per_day(qs, "action"):
+        result[action][day] = n
+    return result
+
+
+def notice_backlog() -> dict[str, int]:
+    """Notices not acknowledged now, per state (pending, sending, sent, failed)."""
+    from transfers.models import OutboundNotice
+
+    states = ("pending", "sending", "sent", "failed")
+    counts = dict(
+        OutboundNotice.objects.filter(state__in=states).values_list("state").annotate(n=Count("pk")).order_by()
+    )
+    return {state: counts.get(state, 0) for state in states}
+
+
+def notice_backlog_by_day(first: dt.date, last: dt.date) -> dict[dt.date, int]:
+    """Notices written but not acknowledged at the end of each day (failed ones included): the queue a partner's
+    outage builds up. Reads only notices still open at the start of the period."""
+    from transfers.models import OutboundNotice
+
+    start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
+    rows = (
+        OutboundNotice.objects.filter(created_at__lt=end)
+        .filter(Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gte=start))
+        .values_list("created_at", "acknowledged_at")
+        .iterator(chunk_size=ITERATOR_CHUNK)
+    )
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    ends = [_day_start(day + dt.timedelta(days=1)) for day in days]
+    result = dict.fromkeys(days, 0)
+    for created_at, acknowledged_at in rows:
+        for day, day_end in zip(days, ends, strict=True):
+            if created_at < day_end and (acknowledged_at is None or acknowledged_at >= day_end):
+                result[day] += 1
+    return result

@@ -1,15 +1,13 @@
-"""Periodic audit work (scheduled by Celery beat, see config/celery.py): expiring grants and the access-log
-analysis the ward council paper asks for."""
+"""Periodic audit work (scheduled by Celery beat, see config/celery.py): expiring grants, and the nightly batch
+commands (analyze_access_logs and the others) through run_batch_command."""
 
-import datetime as dt
 import logging
 
 from celery import shared_task
-from django.utils import timezone
 
 from common.context import audit_context
 
-from . import restrictions, selectors
+from . import restrictions
 
 logger = logging.getLogger(__name__)
 
@@ -21,34 +19,6 @@ def revoke_expired_grants() -> int:
         count = restrictions.revoke_expired()
     logger.info("expired grants revoked: %d", count)
     return count
-
-
-def previous_day_bounds(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
-    """[yesterday 0:00, today 0:00) in the ward's time."""
-    today = timezone.localdate(now or timezone.now())
-    start = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=1), dt.time.min))
-    return start, start + dt.timedelta(days=1)
-
-
-@shared_task(name="audit.tasks.report_access_anomalies", ignore_result=True)
-def report_access_anomalies(threshold: int = selectors.MASS_VIEW_THRESHOLD) -> int:
-    """Nightly: the previous day's anomalies per user, logged by 職員ID only (no personal data). Returns the number
-    of users flagged."""
-    start, end = previous_day_bounds()
-    with audit_context(None, "task:report_access_anomalies"):
-        flagged = list(selectors.iter_flagged(selectors.anomaly_report(start, end, threshold=threshold)))
-    for row in flagged:
-        logger.warning(
-            "access anomaly %s: off_hours=%d denied=%d login_failed=%d peak_per_hour=%d mass_view=%d",
-            row.username,
-            row.off_hours,
-            row.denied,
-            row.login_failed,
-            row.peak_per_hour,
-            row.mass_view_episodes,
-        )
-    logger.info("access anomaly report %s–%s: %d user(s) flagged", start.date(), end.date(), len(flagged))
-    return len(flagged)
 
 
 @shared_task(name="audit.tasks.run_batch_command", acks_late=True, ignore_result=True)

@@ -23,6 +23,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("通知（送受信）", "notices:outbox", "transfers.view_outboundnotice", "o"),
     MenuItem("受信通知", "notices:inbox", "transfers.view_inboundnotice", "u"),
     MenuItem("アクセスログ", "audit:log", "audit.view_auditlogentry", "l"),
+    MenuItem("監査", "audit:review", "audit.view_auditlogentry", "a"),
     MenuItem("閲覧制限・個別許可", "audit:restrictions", "audit.manage_restriction", "r"),
     MenuItem("管理簿", "audit:ledger", "audit.view_handoverrecord", ""),
     MenuItem("住民票・附票の不一致", "registry:discrepancies", "registry.view_registerdiscrepancy", ""),

@@ -61,6 +61,7 @@ ADD_KOSEKI_FILING = "koseki_fuhyo.add_kosekifiling"  # 戸籍届出の受付 (ko
 MANAGE_RESTRICTION = "audit.manage_restriction"  # 閲覧制限・個別許可 (audit:restrictions)
 RESOLVE_INBOUND = "transfers.resolve_inboundnotice"  # 受信通知の処理 (notices:resolve)
 RESEND_OUTBOUND = "transfers.resend_outboundnotice"  # 送信通知の再送指示 (notices:resend)
+REVIEW_FLAGS = "audit.review_analysisflag"  # 分析で見つかった事項の確認 (audit:flag_review)
 MANAGE_USERS = "accounts.manage_users"  # 職員アカウントの管理 (accounts:users)
 EXPORT_RECORDS = "audit.export_records"  # 暗号化ZIPでの書き出し、管理簿に記録 (audit:export_*)
 # The notices both clerks work with: the outbox (what their changes sent) and the inbox (what waits for them).
@@ -96,6 +97,7 @@ SUPERVISOR = Role(
         MANAGE_RESTRICTION,
         RESOLVE_INBOUND,
         RESEND_OUTBOUND,
+        REVIEW_FLAGS,
         EXPORT_RECORDS,
         MANAGE_USERS,
     ),

@@ -24,10 +24,12 @@ app.conf.beat_schedule = {
         "task": "audit.tasks.revoke_expired_grants",
         "schedule": crontab(hour=0, minute=5),
     },
-    # The periodic analysis of the access log the ward paper asks for (night/holiday, denied, mass viewing).
-    "nightly-access-anomaly-report": {
-        "task": "audit.tasks.report_access_anomalies",
+    # The periodic analysis the ward paper asks for (mass lookups, after hours and holidays, denials, grant use,
+    # failed logins, overdue and failed notices): yesterday's flags for the supervisors' page /audit/flags/.
+    "nightly-analyze-access-logs": {
+        "task": "audit.tasks.run_batch_command",
         "schedule": crontab(hour=3, minute=15),
+        "args": ["analyze_access_logs"],
     },
     # The outbox: queue what is due (lost queueing, retries, dead workers' leases); read the spool partners' acks.
     "transfers-sweep-outbox": {

@@ -295,6 +295,18 @@ JLIS_EXPORT_DIR = Path(env.str("JLIS_EXPORT_DIR", default=str(VAR_DIR / "exports
 EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "exports" / "handover")))
 EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
 
+# --- Audit analysis (analyze_access_logs, /audit/flags/, /audit/charts/; docs/audit-review.md) -------------------
+# Office hours on working days ("HH:MM-HH:MM", ward time). Accesses outside them are flagged after_hours; any access
+# on a closed day (Saturday, Sunday, a national holiday by jpholiday, 12/29-1/3) is flagged holiday.
+AUDIT_OFFICE_HOURS = env.str("AUDIT_OFFICE_HOURS", default="08:30-17:15")
+# Mass lookups: more persons named on pages within one hour than this (--threshold), or more distinct persons in
+# one day than AUDIT_MASS_LOOKUP_PER_DAY.
+AUDIT_MASS_LOOKUP_PER_HOUR = env.int("AUDIT_MASS_LOOKUP_PER_HOUR", default=200)
+AUDIT_MASS_LOOKUP_PER_DAY = env.int("AUDIT_MASS_LOOKUP_PER_DAY", default=1_000)
+# Denied accesses by one clerk in one day, and failed logins for one typed 職員ID in one day, that make a flag.
+AUDIT_REPEATED_DENIALS = env.int("AUDIT_REPEATED_DENIALS", default=3)
+AUDIT_FAILED_LOGINS = env.int("AUDIT_FAILED_LOGINS", default=3)
+
 # --- Logging: never personal data. Log ids, not names or addresses. --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

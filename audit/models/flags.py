@@ -48,6 +48,7 @@ class AnalysisFlag(models.Model):
         indexes = [
             models.Index(fields=["reviewed_at", "-analysed_on"], name="flag_review_queue"),
         ]
+        permissions = [("review_analysisflag", "分析で見つかった事項の確認（コメントつき）")]
 
     def __str__(self) -> str:
         return f"{self.analysed_on} {self.get_kind_display()} {self.username}"

@@ -56,6 +56,10 @@ class AuditLogEntry(models.Model):
             models.Index(fields=["user", "-occurred_at"], name="audit_user_time_idx"),
             models.Index(fields=["-occurred_at"], name="audit_time_idx"),
             models.Index(fields=["category", "-occurred_at"], name="audit_category_time_idx"),
+            # The review's filters by screen/operation and by typed 職員ID (failed logins have no user); more on
+            # PostgreSQL only in migration 0007 (docs/audit-review.md).
+            models.Index(fields=["action", "-occurred_at"], name="audit_action_time_idx"),
+            models.Index(fields=["username", "-occurred_at"], name="audit_username_time_idx"),
         ]
 
     def __str__(self) -> str:

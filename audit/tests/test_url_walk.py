@@ -273,6 +273,14 @@ class World:
         )
         self.restricted.refresh_from_db()
         self.outbound_notice, self.inbound_notice = self._notices()
+        self.analysis_flag = self._analysis_flag()
+
+    def _analysis_flag(self):
+        from audit.models import AnalysisFlag
+
+        return AnalysisFlag.objects.create(
+            analysed_on=dt.date(2026, 11, 25), kind="after_hours", username="walk-clerk", count=2
+        )
         self.handover = self._handover()
         self.batch_records = self._batch_records()
 
@@ -363,6 +371,7 @@ class World:
             "change_event": ChangeEvent.objects.order_by("pk").first(),
             "outbound_notice": self.outbound_notice,
             "inbound_notice": self.inbound_notice,
+            "analysis_flag": self.analysis_flag,
             "handover": self.handover,
             **self.batch_records,
         }
@@ -399,6 +408,7 @@ ARGUMENT_OBJECTS: dict[str, tuple[str, ...]] = {
     "grant_id": ("grant",),
     "notice_id": ("outbound_notice",),
     "inbound_id": ("inbound_notice",),
+    "flag_id": ("analysis_flag",),
     "handover_id": ("handover",),
     "discrepancy_id": ("discrepancy",),
     "run_id": ("batch_run",),

@@ -60,6 +60,7 @@ ENTRY_PERMISSIONS = {
     "audit.manage_restriction",
     "transfers.resolve_inboundnotice",
     "transfers.resend_outboundnotice",
+    "audit.review_analysisflag",
     "audit.export_records",
     "accounts.manage_users",
 }

@@ -1,0 +1,91 @@
+"""分析で見つかった事項: the flags of analyze_access_logs, filtered by day, kind, clerk and review state, and the
+supervisor's review of one flag (a required comment, a 確認 page, one `flag_reviewed` entry in the chain)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .. import flag_review
+from ..forms_review import FlagFilterForm, FlagReviewForm
+from ..gate import personal_data_view
+from ..models import AnalysisFlag
+from . import once
+
+VIEW_FLAGS = "audit.view_analysisflag"
+REVIEW_FLAGS = "audit.review_analysisflag"
+PAGE_SIZE = 100
+ALREADY_DONE = "この確認はすでに記録されています（二重送信）。"
+
+
+@personal_data_view(VIEW_FLAGS, subject_kind="analysis_flag")
+def flag_list(request: HttpRequest, access) -> HttpResponse:
+    form = FlagFilterForm(request.GET or None)
+    before = request.GET.get("before", "")
+    before_id = int(before) if before.isdigit() else None
+    flags: list[AnalysisFlag] = []
+    more = False
+    if form.is_bound:
+        access.conditions = {k: v for k, v in request.GET.items() if v}
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        qs = AnalysisFlag.objects.select_related("reviewed_by")
+        state = data.get("state") or "open"
+        if state == "open":
+            qs = qs.filter(reviewed_at__isnull=True)
+        elif state == "reviewed":
+            qs = qs.filter(reviewed_at__isnull=False)
+        if data.get("analysed_on"):
+            qs = qs.filter(analysed_on=data["analysed_on"])
+        if data.get("kind"):
+            qs = qs.filter(kind=data["kind"])
+        if data.get("username"):
+            qs = qs.filter(username=data["username"].strip())
+        if before_id:
+            qs = qs.filter(pk__lt=before_id)
+        flags = list(qs.order_by("-pk")[: PAGE_SIZE + 1])
+        more = len(flags) > PAGE_SIZE
+        flags = flags[:PAGE_SIZE]
+    next_query = None
+    if more:
+        query = request.GET.copy()
+        query["before"] = flags[-1].pk
+        next_query = query.urlencode()
+    return render(
+        request,
+        "audit/flags_list.html",
+        {"form": form, "flags": flags, "next_query": next_query, "paged": bool(before_id)},
+    )
+
+
+def _step(request: HttpRequest) -> str:
+    if request.method != "POST":
+        return "form"
+    return "back" if "back" in request.POST else request.POST.get("step", "confirm")
+
+
+@personal_data_view(VIEW_FLAGS, REVIEW_FLAGS, subject_kind="analysis_flag")
+@require_http_methods(["GET", "POST"])
+def flag_review_view(request: HttpRequest, access, flag_id: int) -> HttpResponse:
+    flag = get_object_or_404(AnalysisFlag.objects.select_related("reviewed_by"), pk=flag_id)
+    access.conditions = {"flag_id": flag.pk}
+    form = FlagReviewForm(request.POST if request.method == "POST" else None)
+    context = {"flag": flag, "form": form}
+    step = _step(request)
+    if flag.reviewed_at is not None:
+        return render(request, "audit/flags_review.html", {**context, "blocked": "この事項は確認済みです。"})
+    if step in ("form", "back") or not form.is_valid():
+        return render(request, "audit/flags_review.html", context)
+    if step != "commit":
+        return render(request, "audit/flags_confirm.html", {**context, "token": once.issue(request)})
+    if not once.consume(request, request.POST.get("token", "")):
+        messages.warning(request, ALREADY_DONE)
+        return redirect("audit:flags")
+    try:
+        flag_review.mark_reviewed(flag, actor=request.user, comment=form.cleaned_data["comment"], request=request)
+    except ValidationError as exc:
+        form.add_error(None, exc.messages)
+        return render(request, "audit/flags_review.html", context)
+    messages.success(request, f"事項 #{flag.pk} を確認済みにしました。")
+    return redirect("audit:flags")
