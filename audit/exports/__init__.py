@@ -1,6 +1,6 @@
 """Exports for hand-over (監督者): a CSV inside an AES-256 encrypted ZIP, its password shown once, a 管理簿 entry.
 
-Decisions (README 「書き出しと管理簿」 says the same for the supervisor):
+Decisions (docs/exports.md says the same for the supervisor and the operator):
 
 - **Container**: ZIP with WinZip AES-256 encryption (pyzipper, pinned in requirements.txt), one CSV entry, deflated,
   ZIP64 always on (a stream's size is not known beforehand). 7-Zip, WinZip, Lhaplus and macOS' Archive Utility open
@@ -21,3 +21,7 @@ Decisions (README 「書き出しと管理簿」 says the same for the superviso
 - **Ledger**: each export writes one `HandoverRecord` (管理簿) and one `operation` entry in the audit chain, in the
   same transaction as the gate's access entry (subject ids of the exported persons for a records export).
 """
+
+from .storage import purge_old_exports
+
+__all__ = ["purge_old_exports"]

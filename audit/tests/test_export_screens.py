@@ -212,6 +212,13 @@ def test_records_by_search_conditions(client_as, people):
     assert done.status_code == 200
 
 
+def test_records_by_name_find_the_ivs_name_typed_without_its_selector(client_as, people, export_dir):
+    _, done = _export_records(client_as, name="葛城")
+    record = HandoverRecord.objects.get()
+    rows = _csv(export_dir / record.file_name, _password(done))
+    assert sorted(row[1] for row in rows[1:]) == [f"{KATSURAGI_IVS}城　一郎", f"{KATSURAGI_IVS}城　花子"]
+
+
 def test_the_download_is_the_file_once_and_only_for_its_maker(client_as, people, export_dir):
     _, done = _export_records(client_as, codes=_codes(people["head"]))
     record = HandoverRecord.objects.get()
