@@ -75,6 +75,24 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=4, minute=0),
         "args": ("purge_expired",),
     },
+    # Encrypted backup of the database and the seals (after the seal and the purge), rotated; then restored into a
+    # scratch database and compared with its manifest (README: バックアップと復元の確認).
+    "nightly-backup": {
+        "task": "audit.tasks.run_batch_command",
+        "schedule": crontab(hour=4, minute=30),
+        "args": ("backup",),
+    },
+    "nightly-restore-check": {
+        "task": "audit.tasks.run_batch_command",
+        "schedule": crontab(hour=5, minute=30),
+        "args": ("restore_check",),
+    },
+    # The whole 附票本人確認情報 for J-LIS's monthly re-sync, encrypted for J-LIS, with its 管理簿 entry.
+    "monthly-jlis-bulk-export": {
+        "task": "audit.tasks.run_batch_command",
+        "schedule": crontab(day_of_month=1, hour=5, minute=0),
+        "args": ("jlis_bulk_export",),
+    },
     # Heartbeat, so that an operator can see that worker and beat are alive (README: 動作確認).
     "heartbeat": {
         "task": "common.tasks.heartbeat",
