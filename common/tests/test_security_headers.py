@@ -167,6 +167,14 @@ def test_error_pages_carry_the_policy(client):
     assert _problems("404", client.get("/no-such-page/")) == []
 
 
+def test_the_csrf_failure_page_is_ours_and_clean():
+    """Django's own CSRF failure page holds a <style> block; templates/403_csrf.html replaces it."""
+    response = Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "送信を受け付けませんでした" in response.content.decode()
+    assert _problems("403 csrf", response) == []
+
+
 def test_the_admin_carries_the_policy_and_no_inline_code():
     superuser = get_user_model().objects.create_superuser("csp-admin", password=PASSWORD)
     client = _client(superuser)
