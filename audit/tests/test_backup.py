@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import stat
+import tarfile
 
 import pytest
 from django.core.management import call_command
@@ -169,6 +170,12 @@ def test_decrypt_to_gives_a_dump_pg_restore_reads(backups, tmp_path):
     assert code == 0, err
     assert target.read_bytes().startswith(b"PGDMP")
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+    seals = tmp_path / "restore" / "seals.tar"
+    code, out, err = run("restore_check", "--decrypt-to", str(seals), "--part", "seals")
+    assert code == 0, err
+    with tarfile.open(seals) as tar:
+        assert sorted(tar.getnames()) == ["seals/2026/2026-11-24.json", "seals/2026/2026-11-25.json"]
 
 
 @postgresql_only

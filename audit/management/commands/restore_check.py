@@ -3,8 +3,8 @@ into a scratch database it creates and drops, and compares every table's row cou
 manifest. Exit code 0: the backup restores and matches; 1: it does not (damaged, tampered with, cut short,
 different); 2: the check could not run. The live database's drift since the dump is reported, never a failure.
 
-`--decrypt-to FILE` only decrypts the dump (checked chunk by chunk) into FILE (0600) for a restore by hand with
-pg_restore (README: バックアップと復元の確認)."""
+`--decrypt-to FILE [--part database|seals]` only decrypts the dump (or the seals' tar), checked chunk by chunk, into
+FILE (0600) for a restore by hand with pg_restore (README: バックアップと復元の確認)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.db import connection
 
 from audit.batch import CRASHED, PROBLEMS, BatchCommand, BatchOutcome, Run
 from audit.ops import pg
-from audit.ops.backup import DUMP_FILE, SET_NAME, backup_dir, master_key, private_file
+from audit.ops.backup import DUMP_FILE, SEALS_FILE, SET_NAME, backup_dir, master_key, private_file
 from audit.ops.pg import OpsError
 from audit.ops.restore import BackupInvalid, check_restore, decrypted, load_manifest, newest_set
 
@@ -28,6 +28,12 @@ class Command(BatchCommand):
         parser.add_argument("--dir", help="バックアップの置き場所（既定 BACKUP_DIR）")
         parser.add_argument("--set", dest="set_name", help="確認するバックアップの名前（既定は最新）")
         parser.add_argument("--decrypt-to", help="復号したダンプをこのファイルに書くだけ（手作業の復元用）")
+        parser.add_argument(
+            "--part",
+            choices=("database", "seals"),
+            default="database",
+            help="--decrypt-to で書くもの: database（pg_dump のダンプ）か seals（封印ファイルの tar）",
+        )
 
     def run_batch(self, run: Run, **options: Any) -> BatchOutcome:
         directory = backup_dir(options.get("dir"))
@@ -35,7 +41,8 @@ class Command(BatchCommand):
             master = master_key(directory)
             path = self._set(directory, options.get("set_name"))
             if options.get("decrypt_to"):
-                return self._decrypt(path, master, Path(options["decrypt_to"]), run)
+                part = SEALS_FILE if options.get("part") == "seals" else DUMP_FILE
+                return self._decrypt(path, part, master, Path(options["decrypt_to"]), run)
             if not pg.is_postgresql(connection.settings_dict):
                 return BatchOutcome("復元の確認は PostgreSQL だけに対応しています。", CRASHED)
             report = check_restore(pg.target_from(connection.settings_dict), path, master, progress=run.progress)
@@ -71,15 +78,19 @@ class Command(BatchCommand):
         return directory / name
 
     @staticmethod
-    def _decrypt(path: Path, master: bytes, out: Path, run: Run) -> BatchOutcome:
+    def _decrypt(path: Path, part: str, master: bytes, out: Path, run: Run) -> BatchOutcome:
         manifest = load_manifest(path, master)
+        if part not in manifest["files"]:
+            raise OpsError(f"{path.name} に {part} はありません。")
         if out.exists():
             raise OpsError(f"{out} はすでにあります。")
         try:
             with private_file(out) as handle:
-                for chunk in run.progress(decrypted(path / DUMP_FILE, master, manifest["files"][DUMP_FILE])):
+                for chunk in run.progress(decrypted(path / part, master, manifest["files"][part])):
                     handle.write(chunk)
         except BaseException:
             out.unlink(missing_ok=True)
             raise
+        if part == SEALS_FILE:
+            return BatchOutcome(f"{path.name} の封印ファイルを {out} に復号しました（tar で展開できます）。")
         return BatchOutcome(f"{path.name} のダンプを {out} に復号しました（pg_restore で復元できます）。")
