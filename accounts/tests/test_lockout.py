@@ -136,5 +136,9 @@ def test_a_supervisor_sees_and_lifts_a_lock(client, clock, supervisor):
     assert done.status_code == 302
     assert current_locks() == []
     entry = entries_after(mark, category="account").pop()
-    assert (entry.action, entry.user, entry.conditions["target_username"]) == ("lockout_lifted", supervisor, "madoguchi")
+    assert (entry.action, entry.user, entry.conditions["target_username"]) == (
+        "lockout_lifted",
+        supervisor,
+        "madoguchi",
+    )
     assert login(client, "madoguchi", PASSWORD).status_code == 302
