@@ -27,7 +27,8 @@ def test_a_supervisor_without_a_device_is_sent_to_enrolment(client, totp_enforce
     page = client.get(reverse("accounts:otp"))
     html = page.content.decode()
     assert page.status_code == 200
-    assert "<svg" in html and "<path" in html  # the QR code, drawn on the server
+    assert "<svg" in html
+    assert "<path" in html
     device = TOTPDevice.objects.get(user=supervisor, confirmed=False)
     assert totp.secret_base32(device) in html
 

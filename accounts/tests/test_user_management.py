@@ -71,7 +71,8 @@ def test_create_shows_the_password_once_and_the_user_must_change_it(boss, superv
         reverse("accounts:password_change"),
         {"old_password": password, "new_password1": "short1", "new_password2": "short1"},
     )
-    assert weak.status_code == 200 and "12" in weak.content.decode()
+    assert weak.status_code == 200
+    assert "12" in weak.content.decode()
     mark = last_id()
     changed = client.post(
         reverse("accounts:password_change"),
@@ -137,7 +138,8 @@ def test_password_reset_forces_a_change_and_ends_sessions(boss, staff_clerk, cli
     assert done.status_code == 200
     password = done.context["password"]
     staff_clerk.refresh_from_db()
-    assert staff_clerk.check_password(password) and not staff_clerk.check_password(PASSWORD)
+    assert staff_clerk.check_password(password)
+    assert not staff_clerk.check_password(PASSWORD)
     assert AccountState.objects.get(user=staff_clerk).must_change_password
     assert client.get(reverse("home"))["Location"].startswith(reverse("login"))
     [entry] = _account_entries(mark)
@@ -162,12 +164,14 @@ def test_no_action_on_oneself_or_on_a_superuser(boss, supervisor):
         assert response.status_code == 302
     supervisor.refresh_from_db()
     admin.refresh_from_db()
-    assert supervisor.is_active and admin.check_password("a-real-admin-password-1")
+    assert supervisor.is_active
+    assert admin.check_password("a-real-admin-password-1")
     assert _account_entries(mark) == []
 
 
 def test_the_list_shows_accounts_and_their_state(boss, staff_clerk):
     make_user("kyushoku", is_active=False)
     page = boss.get(reverse("accounts:users")).content.decode()
-    assert "madoguchi" in page and "窓口担当" in page
+    assert "madoguchi" in page
+    assert "窓口担当" in page
     assert "利用停止" in page
