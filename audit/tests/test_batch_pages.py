@@ -84,3 +84,22 @@ def test_a_run_of_a_real_command_appears():
     text = client.get(reverse("audit:batch_runs")).content.decode()
     assert "verify_audit_chain" in text
     assert BatchRun.objects.count() == 1
+
+
+def test_every_batch_command_beat_runs_exists_and_is_a_batch_command():
+    from django.core.management import get_commands, load_command_class
+
+    from audit.batch import BatchCommand
+    from config.celery import app
+
+    names = [
+        entry["args"][0]
+        for entry in app.conf.beat_schedule.values()
+        if entry["task"] == "audit.tasks.run_batch_command"
+    ]
+    assert {"send_pending_notifications", "seal_audit_chain", "verify_audit_chain", "reconcile_registers"} <= set(names)
+    assert "purge_expired" in names
+    commands = get_commands()
+    for name in names:
+        assert name in commands, name
+        assert isinstance(load_command_class(commands[name], name), BatchCommand), name

@@ -27,6 +27,12 @@ pytestmark = pytest.mark.django_db
 LONG_AGO = dt.date(1870, 3, 1)
 
 
+@pytest.fixture(autouse=True)
+def _export_dir(settings, tmp_path):
+    """The exports' own purge runs too: never over the developer's var/exports."""
+    settings.EXPORT_DIR = tmp_path / "exports"
+
+
 def _run(*args: str) -> tuple[int, str]:
     out, err = StringIO(), StringIO()
     try:
@@ -214,6 +220,23 @@ def test_an_access_log_period_is_reported_but_nothing_is_deleted(settings):
     assert run.counts["audit_log_past_period"] == 1
     assert AuditLogEntry.objects.filter(pk__in=[old.pk, recent.pk]).count() == 2
     assert "消去しない" in run.summary
+
+
+def test_old_export_files_are_removed_by_the_exports_purger(settings):
+    import os
+
+    folder = settings.EXPORT_DIR
+    folder.mkdir(parents=True)
+    old, new = folder / "old.zip", folder / "new.zip"
+    old.write_bytes(b"x")
+    new.write_bytes(b"x")
+    two_days_ago = timezone.now().timestamp() - 48 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    _run("--dry-run")
+    assert old.exists()
+    _run()
+    assert (old.exists(), new.exists()) == (False, True)
+    assert BatchRun.objects.filter(dry_run=False).get().counts["export_files"] == 1
 
 
 def test_old_export_files_are_handed_to_the_exports_purger(monkeypatch):
