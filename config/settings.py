@@ -218,7 +218,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # Publishing must fail at once when Redis is down (kombu would otherwise keep reconnecting for seconds while
+        # the clerk waits): the notice is already in the outbox and the sweeper delivers it once Redis is back.
+        # The worker's own reconnection is governed by broker_connection_retry / _max_retries, not by this option.
+        "max_retries": 0,
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -263,6 +269,24 @@ TRANSFERS_SWEEP_PER_PARTNER = env.int("TRANSFERS_SWEEP_PER_PARTNER", default=20)
 # --- Seeding and batch ------------------------------------------------------------------------------------------
 SEED_DEMO_RESIDENTS = env.int("SEED_DEMO_RESIDENTS", default=2_000)
 
+# --- Exports (audit.exports: AES-encrypted ZIP files for hand-over, 管理簿) -------------------------------------
+# Files wait here (0700 folder, 0600 files) until they are downloaded once, or until purge_old_exports() removes
+# them EXPORT_KEEP_HOURS after they were written.
+EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "exports" / "handover")))
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+
+# --- Audit analysis (analyze_access_logs, /audit/flags/, /audit/charts/; docs/audit-review.md) -------------------
+# Office hours on working days ("HH:MM-HH:MM", ward time). Accesses outside them are flagged after_hours; any access
+# on a closed day (Saturday, Sunday, a national holiday by jpholiday, 12/29-1/3) is flagged holiday.
+AUDIT_OFFICE_HOURS = env.str("AUDIT_OFFICE_HOURS", default="08:30-17:15")
+# Mass lookups: more persons named on pages within one hour than this (--threshold), or more distinct persons in
+# one day than AUDIT_MASS_LOOKUP_PER_DAY.
+AUDIT_MASS_LOOKUP_PER_HOUR = env.int("AUDIT_MASS_LOOKUP_PER_HOUR", default=200)
+AUDIT_MASS_LOOKUP_PER_DAY = env.int("AUDIT_MASS_LOOKUP_PER_DAY", default=1_000)
+# Denied accesses by one clerk in one day, and failed logins for one typed 職員ID in one day, that make a flag.
+AUDIT_REPEATED_DENIALS = env.int("AUDIT_REPEATED_DENIALS", default=3)
+AUDIT_FAILED_LOGINS = env.int("AUDIT_FAILED_LOGINS", default=3)
+
 # --- Retention and seals ----------------------------------------------------------------------------------------
 # The daily signed seals of the audit chain (seal_audit_chain): one JSON file per day, outside the database — put
 # it on a disk the database owner cannot write, and keep it in the backup (docs/database-roles.md).
@@ -288,24 +312,6 @@ BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 BACKUP_MAINTENANCE_DB = env.str("BACKUP_MAINTENANCE_DB", default="postgres")
 # jlis_bulk_export writes its files here unless --output is given.
 JLIS_EXPORT_DIR = Path(env.str("JLIS_EXPORT_DIR", default=str(VAR_DIR / "exports" / "jlis")))
-
-# --- Exports (audit.exports: AES-encrypted ZIP files for hand-over, 管理簿) -------------------------------------
-# Files wait here (0700 folder, 0600 files) until they are downloaded once, or until purge_old_exports() removes
-# them EXPORT_KEEP_HOURS after they were written.
-EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "exports" / "handover")))
-EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
-
-# --- Audit analysis (analyze_access_logs, /audit/flags/, /audit/charts/; docs/audit-review.md) -------------------
-# Office hours on working days ("HH:MM-HH:MM", ward time). Accesses outside them are flagged after_hours; any access
-# on a closed day (Saturday, Sunday, a national holiday by jpholiday, 12/29-1/3) is flagged holiday.
-AUDIT_OFFICE_HOURS = env.str("AUDIT_OFFICE_HOURS", default="08:30-17:15")
-# Mass lookups: more persons named on pages within one hour than this (--threshold), or more distinct persons in
-# one day than AUDIT_MASS_LOOKUP_PER_DAY.
-AUDIT_MASS_LOOKUP_PER_HOUR = env.int("AUDIT_MASS_LOOKUP_PER_HOUR", default=200)
-AUDIT_MASS_LOOKUP_PER_DAY = env.int("AUDIT_MASS_LOOKUP_PER_DAY", default=1_000)
-# Denied accesses by one clerk in one day, and failed logins for one typed 職員ID in one day, that make a flag.
-AUDIT_REPEATED_DENIALS = env.int("AUDIT_REPEATED_DENIALS", default=3)
-AUDIT_FAILED_LOGINS = env.int("AUDIT_FAILED_LOGINS", default=3)
 
 # --- Logging: never personal data. Log ids, not names or addresses. --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
