@@ -36,6 +36,7 @@ def office_hours() -> tuple[dt.time, dt.time]:
     return _parse_hours(settings.AUDIT_OFFICE_HOURS)
 
 
+@functools.lru_cache(maxsize=4096)
 def closed_reason(day: dt.date) -> str:
     """Why the office is closed on `day` (「土曜日」「勤労感謝の日」「年末年始」), or "" on a working day."""
     holiday = jpholiday.is_holiday_name(day)
@@ -52,13 +53,16 @@ def is_closed_day(day: dt.date) -> bool:
     return bool(closed_reason(day))
 
 
+def outside_office_clock(local_time: dt.time) -> bool:
+    """The clock alone: before opening or from closing on (whatever the day)."""
+    start, end = office_hours()
+    return not (start <= local_time < end)
+
+
 def is_after_hours(moment: dt.datetime) -> bool:
     """Outside office hours on a working day (closed days are `is_closed_day`, not this)."""
     local = timezone.localtime(moment)
-    if is_closed_day(local.date()):
-        return False
-    start, end = office_hours()
-    return not (start <= local.time() < end)
+    return not is_closed_day(local.date()) and outside_office_clock(local.time())
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -293,13 +293,15 @@ def clerk_days(start: dt.datetime, end: dt.datetime, *, threshold: int = MASS_VI
     persons named (in total, distinct, and the peak of any sliding hour with the times it went over `threshold`).
     One scan of the period's access entries in id (= time) order over the (category, occurred_at) index; failed
     logins are not accesses (see `failed_logins`)."""
-    from .office_hours import is_after_hours, is_closed_day
+    from .office_hours import is_closed_day, outside_office_clock
 
     by_user: dict[str, ClerkDay] = {}
     persons: dict[str, set[tuple[bool, int]]] = defaultdict(set)
     windows: dict[str, deque[tuple[dt.datetime, int]]] = defaultdict(deque)
     window_sums: dict[str, int] = defaultdict(int)
     closed: dict[dt.date, bool] = {}
+    fuhyo_kinds: dict[str, bool] = {}
+    ward_tz = timezone.get_current_timezone()
     rows = (
         AuditLogEntry.objects.filter(
             occurred_at__gte=start, occurred_at__lt=end, category=AuditLogEntry.Category.ACCESS
@@ -313,12 +315,13 @@ def clerk_days(start: dt.datetime, end: dt.datetime, *, threshold: int = MASS_VI
     for username, occurred_at, outcome, subject_kind, subject_ids in rows:
         stats = by_user.get(username) or by_user.setdefault(username, ClerkDay(username))
         stats.accesses += 1
-        day = timezone.localdate(occurred_at)
+        local = occurred_at.astimezone(ward_tz)
+        day = local.date()
         if day not in closed:
             closed[day] = is_closed_day(day)
         if closed[day]:
             stats.closed_day += 1
-        elif is_after_hours(occurred_at):
+        elif outside_office_clock(local.time()):
             stats.after_hours += 1
             times = stats.after_hours_times
             stats.after_hours_times = [times[0] if times else occurred_at, occurred_at]
@@ -328,7 +331,9 @@ def clerk_days(start: dt.datetime, end: dt.datetime, *, threshold: int = MASS_VI
             continue
         shown = len(subject_ids)
         stats.person_views += shown
-        fuhyo = bool(re.search(FUHYO_KIND_RE, subject_kind or ""))
+        fuhyo = fuhyo_kinds.get(subject_kind)
+        if fuhyo is None:
+            fuhyo = fuhyo_kinds[subject_kind] = bool(re.search(FUHYO_KIND_RE, subject_kind or ""))
         persons[username].update((fuhyo, int(pk)) for pk in subject_ids)
         window = windows[username]
         while window and window[0][0] <= occurred_at - MASS_VIEW_WINDOW:
