@@ -3,7 +3,7 @@ gated."""
 
 from django.urls import path
 
-from .views import exports, ledger, log, restrictions
+from .views import charts, exports, flags, ledger, log, restrictions, review
 from .views.batch import batch_run_list
 from .views.erasure import erasure_list, erasure_report
 
@@ -13,6 +13,10 @@ urlpatterns = [
     path("log/", log.entry_list, name="log"),
     path("log/<int:log_entry_id>/", log.entry_detail, name="log_entry"),
     path("log/verify/", log.verify_chain, name="verify_chain"),
+    path("review/", review.review_list, name="review"),
+    path("charts/", charts.chart_page, name="charts"),
+    path("flags/", flags.flag_list, name="flags"),
+    path("flags/<int:flag_id>/review/", flags.flag_review_view, name="flag_review"),
     path("restrictions/", restrictions.restriction_list, name="restrictions"),
     path("restrictions/new/", restrictions.restrict, name="restrict"),
     path("restrictions/<int:restriction_id>/", restrictions.restriction_detail, name="restriction"),
