@@ -25,10 +25,10 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("アクセスログ", "audit:log", "audit.view_auditlogentry", "l"),
     MenuItem("監査", "audit:review", "audit.view_auditlogentry", "a"),
     MenuItem("閲覧制限・個別許可", "audit:restrictions", "audit.manage_restriction", "r"),
-    MenuItem("管理簿", "audit:ledger", "audit.view_handoverrecord", ""),
     MenuItem("住民票・附票の不一致", "registry:discrepancies", "registry.view_registerdiscrepancy", ""),
     MenuItem("バッチの実行記録", "audit:batch_runs", "audit.view_batchrun", ""),
     MenuItem("消去の記録", "audit:erasures", "audit.view_erasurerecord", ""),
+    MenuItem("管理簿", "audit:ledger", "audit.view_handoverrecord", ""),
     MenuItem("アカウント", "accounts:home", None, ""),
     MenuItem("運用管理", "admin:index", None, ""),
 )

@@ -273,6 +273,8 @@ class World:
         )
         self.restricted.refresh_from_db()
         self.outbound_notice, self.inbound_notice = self._notices()
+        self.batch_records = self._batch_records()
+        self.handover = self._handover()
         self.analysis_flag = self._analysis_flag()
 
     def _analysis_flag(self):
@@ -281,8 +283,21 @@ class World:
         return AnalysisFlag.objects.create(
             analysed_on=dt.date(2026, 11, 25), kind="after_hours", username="walk-clerk", count=2
         )
-        self.handover = self._handover()
-        self.batch_records = self._batch_records()
+
+    def _handover(self):
+        """A 管理簿 entry of a records export by the supervisor (its file is not on disk: the download page says so)."""
+        from audit.models import HandoverRecord
+
+        return HandoverRecord.objects.create(
+            kind=HandoverRecord.Kind.RECORDS_CSV,
+            handler=self.supervisor,
+            handler_name=self.supervisor.username,
+            purpose="URL walk",
+            content="住民票の記載事項（住民票コード 1件の指定、現存）",
+            row_count=1,
+            file_name="records-csv-20261125-120000-0a1b2c3d.zip",
+            file_digest="0" * 64,
+        )
 
     def _batch_records(self) -> dict[str, Any]:
         """The nightly batch's records: a purge run with its erasure record, and a 住民票・附票 不一致 task."""
@@ -301,21 +316,6 @@ class World:
             found_on=dt.date(2026, 11, 25),
         )
         return {"batch_run": run, "erasure": erasure, "discrepancy": discrepancy}
-
-    def _handover(self):
-        """A 管理簿 entry of a records export by the supervisor (its file is not on disk: the download page says so)."""
-        from audit.models import HandoverRecord
-
-        return HandoverRecord.objects.create(
-            kind=HandoverRecord.Kind.RECORDS_CSV,
-            handler=self.supervisor,
-            handler_name=self.supervisor.username,
-            purpose="URL walk",
-            content="住民票の記載事項（住民票コード 1件の指定、現存）",
-            row_count=1,
-            file_name="records-csv-20261125-120000-0a1b2c3d.zip",
-            file_digest="0" * 64,
-        )
 
     def _notices(self):
         """A notice sent about the resident and one received about them (waiting for a clerk)."""
@@ -371,9 +371,9 @@ class World:
             "change_event": ChangeEvent.objects.order_by("pk").first(),
             "outbound_notice": self.outbound_notice,
             "inbound_notice": self.inbound_notice,
-            "analysis_flag": self.analysis_flag,
-            "handover": self.handover,
             **self.batch_records,
+            "handover": self.handover,
+            "analysis_flag": self.analysis_flag,
         }
         return {name: obj for name, obj in found.items() if obj is not None}
 
@@ -408,11 +408,11 @@ ARGUMENT_OBJECTS: dict[str, tuple[str, ...]] = {
     "grant_id": ("grant",),
     "notice_id": ("outbound_notice",),
     "inbound_id": ("inbound_notice",),
-    "flag_id": ("analysis_flag",),
-    "handover_id": ("handover",),
     "discrepancy_id": ("discrepancy",),
     "run_id": ("batch_run",),
     "erasure_id": ("erasure",),
+    "handover_id": ("handover",),
+    "flag_id": ("analysis_flag",),
 }
 # Words in a URL's name or namespace that tell what its `pk` is.
 NAME_HINTS = (
