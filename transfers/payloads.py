@@ -152,10 +152,10 @@ def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _titles(kind: str, version: int) -> dict[str, str]:
-    """Japanese names of the items by path ("person.birth_date", "differences[].item"), from the schema titles."""
+def _items(kind: str, version: int) -> tuple[tuple[str, str], ...]:
+    """Every item of the schema as (path, title), in document order: "person.birth_date", "differences[].item"."""
     root = schema(kind, version)
-    titles: dict[str, str] = {}
+    items: dict[str, str] = {}
 
     def walk(node: dict[str, Any], prefix: str, depth: int = 0) -> None:
         if depth > 8:
@@ -165,39 +165,28 @@ def _titles(kind: str, version: int) -> dict[str, str]:
             walk(branch, prefix, depth + 1)
         for name, sub in node.get("properties", {}).items():
             path = f"{prefix}.{name}" if prefix else name
-            title = sub.get("title") or _resolve(sub, root).get("title")
-            if title:
-                titles.setdefault(path, title)
+            title = sub.get("title") or _resolve(sub, root).get("title") or ""
+            if not items.get(path):
+                items[path] = title
             walk(sub, path, depth + 1)
         if isinstance(node.get("items"), dict):
             walk(node["items"], f"{prefix}[]", depth + 1)
 
     walk(root, "")
-    return titles
+    return tuple(items.items())
+
+
+@cache
+def _titles(kind: str, version: int) -> dict[str, str]:
+    """Japanese names of the items by path, from the schema titles (items without a title are left out)."""
+    return {path: title for path, title in _items(kind, version) if title}
 
 
 @cache
 def item_order(kind: str, version: int) -> dict[str, int]:
     """The position of every item path ("person.surname") in the schema, in document order: screens show a
     notice's items in this order whatever order the database returns the JSON keys in."""
-    root = schema(kind, version)
-    order: dict[str, int] = {}
-
-    def walk(node: dict[str, Any], prefix: str, depth: int = 0) -> None:
-        if depth > 8:
-            return
-        node = _resolve(node, root)
-        for branch in node.get("anyOf", []) + node.get("oneOf", []):
-            walk(branch, prefix, depth + 1)
-        for name, sub in node.get("properties", {}).items():
-            path = f"{prefix}.{name}" if prefix else name
-            order.setdefault(path, len(order))
-            walk(sub, path, depth + 1)
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], f"{prefix}[]", depth + 1)
-
-    walk(root, "")
-    return order
+    return {path: position for position, (path, _title) in enumerate(_items(kind, version))}
 
 
 def _path(parts) -> str:
