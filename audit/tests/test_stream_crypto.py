@@ -29,7 +29,8 @@ def unseal(blob: bytes, key: bytes = KEY) -> bytes:
 def test_what_goes_in_comes_out_whatever_its_size(size):
     data = os.urandom(size)
     blob = seal(data)
-    assert data not in blob or size == 0
+    if size >= 8:  # a shorter random string can turn up in the header or the ciphertext by chance
+        assert data not in blob
     assert unseal(blob) == data
 
 
