@@ -8,6 +8,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from common.paging import page_queries
+
 from .. import chain, selectors
 from ..forms import LogFilterForm
 from ..gate import gate_of, personal_data_view
@@ -78,16 +80,8 @@ def entry_list(request: HttpRequest, access) -> HttpResponse:
             access.show(flt.person.residents)
         page = selectors.log_page(flt, before=before_id)
         page.rows = [_row(e) for e in page.entries]
-    next_query = None
-    if page is not None and page.next_before:
-        query = request.GET.copy()
-        query["before"] = page.next_before
-        next_query = query.urlencode()
-    first_query = None
-    if before_id:
-        query = request.GET.copy()
-        query.pop("before", None)
-        first_query = query.urlencode()
+    cursor = {"before": page.next_before} if page is not None and page.next_before else None
+    next_query, first_query = page_queries(request, cursor, ["before"], on_later_page=bool(before_id))
     return render(
         request,
         "audit/log_list.html",

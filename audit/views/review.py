@@ -5,6 +5,8 @@ with the filters typed and the persons asked about."""
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from common.paging import page_queries
+
 from .. import review
 from ..forms_review import ReviewFilterForm
 from ..gate import personal_data_view
@@ -34,16 +36,10 @@ def review_list(request: HttpRequest, access) -> HttpResponse:
             if flt.person.fuhyo_entries:
                 access.conditions["fuhyo_entry_ids"] = [e.pk for e in flt.person.fuhyo_entries]
         page = review.page(flt, audit_before=audit_before, change_before=change_before)
-    next_query = first_query = None
-    if page is not None and page.has_next:
-        query = request.GET.copy()
-        query["ab"], query["cb"] = page.next_audit, page.next_change
-        next_query = query.urlencode()
-    if audit_before or change_before:
-        query = request.GET.copy()
-        query.pop("ab", None)
-        query.pop("cb", None)
-        first_query = query.urlencode()
+    cursor = {"ab": page.next_audit, "cb": page.next_change} if page is not None and page.has_next else None
+    next_query, first_query = page_queries(
+        request, cursor, ["ab", "cb"], on_later_page=bool(audit_before or change_before)
+    )
     return render(
         request,
         "audit/review.html",

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit.gate import personal_data_view
 from audit.views import once
+from common.paging import page_queries
 
 from ..forms import InboxFilterForm, ResolveForm
 from ..models import InboundNotice
@@ -53,15 +54,8 @@ def inbound_list(request: HttpRequest, access) -> HttpResponse:
             }
             for n in page.rows
         ]
-    next_query = first_query = None
-    if page is not None and page.next_key:
-        query = request.GET.copy()
-        query["after"] = page.next_key
-        next_query = query.urlencode()
-    if after:
-        query = request.GET.copy()
-        query.pop("after", None)
-        first_query = query.urlencode()
+    cursor = {"after": page.next_key} if page is not None and page.next_key else None
+    next_query, first_query = page_queries(request, cursor, ["after"], on_later_page=bool(after))
     return render(
         request,
         "transfers/inbox_list.html",
