@@ -21,7 +21,7 @@ class AuditLogEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditChainHead)
 class AuditChainHeadAdmin(ReadOnlyAdmin):
-    list_display = ("id", "last_entry_id", "last_hash")
+    list_display = ("id", "lane", "last_entry_id", "last_hash")
 
 
 @admin.register(AccessRestriction)

@@ -2,11 +2,14 @@
 
 import hashlib
 import json
+import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import GENESIS_HASH, AuditChainHead, AuditLogEntry
@@ -48,17 +51,50 @@ def _values(entry: AuditLogEntry) -> dict[str, Any]:
     return values
 
 
+def lane_count() -> int:
+    return max(1, int(getattr(settings, "AUDIT_CHAIN_LANES", 1)))
+
+
+def _preferred_lane(lanes: int) -> int:
+    """Where this thread tries first: the lane it used last on this connection (it may still hold that lane's lock
+    in an enclosing transaction, and its own lock is never skipped), else one spread by process and thread."""
+    previous = getattr(connection, "_audit_chain_lane", None)
+    if previous is not None and previous < lanes:
+        return previous
+    return (os.getpid() * 31 + threading.get_ident()) % lanes
+
+
+def _lock_head(lanes: int) -> AuditChainHead:
+    """Lock the end of a lane that no other transaction holds (SKIP LOCKED), trying the preferred lane first; when
+    every lane is busy, wait for the preferred one. A transaction waits only while it holds no lane itself (its own
+    lock is never skipped), so two appenders never wait for each other's lanes."""
+    first = _preferred_lane(lanes)
+    if lanes > 1 and connection.features.has_select_for_update_skip_locked:
+        for step in range(lanes):
+            lane = (first + step) % lanes
+            head = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=lane + 1).first()
+            if head is not None:
+                return head
+            if not AuditChainHead.objects.filter(pk=lane + 1).exists():  # a lane added by settings: make its end
+                return AuditChainHead.objects.select_for_update().get_or_create(pk=lane + 1)[0]
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=first + 1)
+    return head
+
+
 def append(**fields: Any) -> AuditLogEntry:
-    """Append one entry. Runs in its own transaction (or savepoint), holding the chain head's row lock."""
+    """Append one entry to a free lane of the chain. Runs in its own transaction (or savepoint), holding that lane's
+    end locked until the enclosing transaction ends: entries of one lane chain one after another, in id order."""
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        entry = AuditLogEntry(occurred_at=timezone.now(), **fields)
+        head = _lock_head(lane_count())
+        lane = head.pk - 1
+        entry = AuditLogEntry(occurred_at=timezone.now(), lane=lane, **fields)
         entry.prev_hash = head.last_hash
         entry.entry_hash = content_hash(_values(entry))
         entry.save()
         head.last_entry_id = entry.pk
         head.last_hash = entry.entry_hash
         head.save(update_fields=["last_entry_id", "last_hash"])
+    connection._audit_chain_lane = lane
     return entry
 
 
@@ -73,26 +109,31 @@ class ChainProblem:
 
 
 def verify() -> Iterator[ChainProblem]:
-    """Walk the chain in id order; yield the first break found (and stop there: later rows cannot be trusted)."""
-    expected_prev = GENESIS_HASH
+    """Walk the entries once in id order, following each lane's chain; yield the first break found (and stop
+    there: later rows cannot be trusted), then compare each lane's end with its last entry."""
+    expected_prev: dict[int, str] = {}
+    last_ids: dict[int, int] = {}
     last_id = 0
-    count = 0
     while True:
         chunk = list(AuditLogEntry.objects.filter(pk__gt=last_id).order_by("pk")[:VERIFY_CHUNK])
         if not chunk:
             break
         for entry in chunk:
-            count += 1
-            if entry.prev_hash != expected_prev:
+            if entry.prev_hash != expected_prev.get(entry.lane, GENESIS_HASH):
                 yield ChainProblem(entry.pk, "前の記録とつながっていません（前の記録が削除または改ざんされています）")
                 return
             if content_hash(_values(entry)) != entry.entry_hash:
                 yield ChainProblem(entry.pk, "内容がハッシュと一致しません（この記録が改ざんされています）")
                 return
-            expected_prev = entry.entry_hash
+            expected_prev[entry.lane] = entry.entry_hash
+            last_ids[entry.lane] = entry.pk
             last_id = entry.pk
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_hash != expected_prev or head.last_entry_id != last_id):
-        yield ChainProblem(head.last_entry_id or None, "末尾の記録が削除されています（末尾の記録と一致しません）")
-    elif head is None and count:
-        yield ChainProblem(None, "チェーンの末尾情報がありません")
+    heads = {head.pk - 1: head for head in AuditChainHead.objects.all()}
+    for lane in sorted(set(heads) | set(last_ids)):
+        head = heads.get(lane)
+        if head is None:
+            yield ChainProblem(None, f"チェーンの末尾情報がありません（系列 {lane}）")
+            return
+        if head.last_hash != expected_prev.get(lane, GENESIS_HASH) or head.last_entry_id != last_ids.get(lane, 0):
+            yield ChainProblem(head.last_entry_id or None, "末尾の記録が削除されています（末尾の記録と一致しません）")
+            return

@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .chain import ChainProblem
-from .models import GENESIS_HASH, AuditLogEntry, ChainSeal
+from .models import GENESIS_HASH, AuditChainHead, AuditLogEntry, ChainSeal
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the end of every lane of the chain is sealed too (1: one chain, read as before)
 FILE_PREFIX = "audit-seal-"
 
 
@@ -51,16 +51,17 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 @dataclass(frozen=True)
 class Head:
-    """The chain head at the end of a day: the last entry written before midnight, and how many entries lie up
-    to it (entry ids only grow: `chain.append` holds the head's row lock)."""
+    """The chain at the end of a day: the last entry written before midnight, how many entries lie up to it, and
+    the last entry of every lane (audit/chain.py), so that rewriting and re-hashing any one lane is caught."""
 
     day: dt.date
     last_entry_id: int
     last_hash: str
     entry_count: int
+    lanes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def statement(self) -> dict[str, Any]:
-        """What is signed: no personal data, only ids, a hash and a count."""
+        """What is signed: no personal data, only ids, hashes and a count."""
         return {
             "format": FORMAT_VERSION,
             "ward": settings.WARD_LG_CODE,
@@ -68,19 +69,33 @@ class Head:
             "last_entry_id": self.last_entry_id,
             "last_hash": self.last_hash,
             "entry_count": self.entry_count,
+            "lanes": self.lanes,
         }
 
 
+def _lane_ends(before: dt.datetime) -> dict[str, dict[str, Any]]:
+    """The last entry of each lane written before `before` (lanes without one are left out)."""
+    ends: dict[str, dict[str, Any]] = {}
+    lanes = set(AuditChainHead.objects.values_list("pk", flat=True))
+    for lane in sorted(pk - 1 for pk in lanes):
+        last = (
+            AuditLogEntry.objects.filter(lane=lane, occurred_at__lt=before)
+            .order_by("-pk")
+            .values_list("pk", "entry_hash")
+            .first()
+        )
+        if last is not None:
+            ends[str(lane)] = {"last_entry_id": last[0], "last_hash": last[1]}
+    return ends
+
+
 def head_at(day: dt.date) -> Head:
-    last = (
-        AuditLogEntry.objects.filter(occurred_at__lt=end_of_day(day))
-        .order_by("-pk")
-        .values_list("pk", "entry_hash")
-        .first()
-    )
+    before = end_of_day(day)
+    last = AuditLogEntry.objects.filter(occurred_at__lt=before).order_by("-pk").values_list("pk", "entry_hash").first()
     if last is None:
-        return Head(day, 0, GENESIS_HASH, 0)
-    return Head(day, last[0], last[1], AuditLogEntry.objects.filter(pk__lte=last[0]).count())
+        return Head(day, 0, GENESIS_HASH, 0, {})
+    count = AuditLogEntry.objects.filter(pk__lte=last[0]).count()
+    return Head(day, last[0], last[1], count, _lane_ends(before))
 
 
 def _canonical(statement: dict[str, Any]) -> bytes:
@@ -106,6 +121,10 @@ def seal_document(head: Head) -> bytes:
     public = base64.b64encode(key.public_key().public_bytes_raw()).decode("ascii")
     document = {"seal": statement, "signature": signature, "algorithm": "Ed25519", "public_key": public}
     return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def _row_key(row: ChainSeal) -> tuple[int, str, int, dict[str, Any]]:
+    return (row.last_entry_id, row.last_hash, row.entry_count, row.lanes or {})
 
 
 class SealConflict(Exception):
@@ -149,11 +168,12 @@ def seal_day(day: dt.date, *, dry_run: bool = False) -> SealResult:
     path = seal_path(day)
     content = seal_document(head)
     existing_row = ChainSeal.objects.filter(sealed_on=day).first()
-    if existing_row is not None and (
-        existing_row.last_entry_id,
-        existing_row.last_hash,
-        existing_row.entry_count,
-    ) != (head.last_entry_id, head.last_hash, head.entry_count):
+    if existing_row is not None and _row_key(existing_row) != (
+        head.last_entry_id,
+        head.last_hash,
+        head.entry_count,
+        head.lanes,
+    ):
         raise SealConflict(f"{day} の封印（データベース）が現在のチェーンと一致しません。")
     if path.exists():
         if path.read_bytes() != content:
@@ -171,6 +191,7 @@ def seal_day(day: dt.date, *, dry_run: bool = False) -> SealResult:
                 last_entry_id=head.last_entry_id,
                 last_hash=head.last_hash,
                 entry_count=head.entry_count,
+                lanes=head.lanes,
                 signature=json.loads(content)["signature"],
                 file_path=str(path),
             )
@@ -237,10 +258,11 @@ def verify_seals() -> Iterator[ChainProblem]:
             yield ChainProblem(None, f"{day} の封印の署名がこの区の鍵と一致しません（封印ファイルの改ざん）")
             continue
         row = rows.get(day)
-        if row is not None and (row.last_entry_id, row.last_hash, row.entry_count) != (
+        if row is not None and _row_key(row) != (
             seal.statement["last_entry_id"],
             seal.statement["last_hash"],
             seal.statement["entry_count"],
+            seal.statement.get("lanes", {}),
         ):
             yield ChainProblem(None, f"{day} の封印の記録（データベース）が封印ファイルと一致しません")
         checked.append(seal)
@@ -264,6 +286,7 @@ def _against_chain(seals: list[SealFile]) -> Iterator[ChainProblem]:
             if stored != last_hash:
                 yield ChainProblem(last_id, f"{day} の封印のハッシュと一致しません（封印後に書き換えられています）")
                 continue
+        yield from _lanes_against_chain(day, seal.statement.get("lanes", {}))
         counted += AuditLogEntry.objects.filter(pk__gt=counted_up_to, pk__lte=last_id).count()
         counted_up_to = max(counted_up_to, last_id)
         if counted != seal.statement["entry_count"]:
@@ -271,3 +294,14 @@ def _against_chain(seals: list[SealFile]) -> Iterator[ChainProblem]:
                 last_id or None,
                 f"{day} の封印までの件数が一致しません（封印 {seal.statement['entry_count']} 件、現在 {counted} 件）",
             )
+
+
+def _lanes_against_chain(day: str, lanes: dict[str, dict[str, Any]]) -> Iterator[ChainProblem]:
+    """Each lane's sealed last entry still exists, still carries its hash and is still in that lane."""
+    for lane, end in sorted(lanes.items(), key=lambda item: int(item[0])):
+        stored = AuditLogEntry.objects.filter(pk=end["last_entry_id"]).values_list("entry_hash", "lane").first()
+        if stored is None:
+            yield ChainProblem(end["last_entry_id"], f"{day} の封印が示す記録（系列 {lane}）が削除されています")
+        elif stored != (end["last_hash"], int(lane)):
+            message = f"{day} の封印のハッシュと一致しません（系列 {lane}、封印後に書き換えられています）"
+            yield ChainProblem(end["last_entry_id"], message)

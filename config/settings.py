@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (see Security / production)
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "common.db_outage.DatabaseOutageMiddleware",  # database unreachable: 503 page, not a traceback (README)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -290,6 +291,9 @@ AUDIT_FAILED_LOGINS = env.int("AUDIT_FAILED_LOGINS", default=3)
 # --- Retention and seals ----------------------------------------------------------------------------------------
 # The daily signed seals of the audit chain (seal_audit_chain): one JSON file per day, outside the database — put
 # it on a disk the database owner cannot write, and keep it in the backup (docs/database-roles.md).
+# Lanes of the audit hash chain: an entry is appended to a lane whose end is not locked by another transaction, so
+# that up to this many requests write their access-log entries at the same time (audit/chain.py). 1 = one chain.
+AUDIT_CHAIN_LANES = env.int("AUDIT_CHAIN_LANES", default=8)
 AUDIT_SEAL_DIR = Path(env.str("AUDIT_SEAL_DIR", default=str(VAR_DIR / "seals")))
 # purge_expired (docs/retention.md): 除票 and 除附票 are kept RETENTION_REMOVED_RECORD_YEARS after their removal
 # (住民基本台帳法施行令 34条: 150 years); the payload JSON of notices acknowledged / done is blanked (digest kept)
@@ -312,6 +316,18 @@ BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 BACKUP_MAINTENANCE_DB = env.str("BACKUP_MAINTENANCE_DB", default="postgres")
 # jlis_bulk_export writes its files here unless --output is given.
 JLIS_EXPORT_DIR = Path(env.str("JLIS_EXPORT_DIR", default=str(VAR_DIR / "exports" / "jlis")))
+
+# --- Benchmarks only (bench/web_bench.py) ---------------------------------------------------------------------
+# BENCH_ENDPOINTS mounts config/urls_bench.py (a bare view returning a constant, the reference of the web benchmark).
+# AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK makes audit.log.record_access write nothing, to measure what the access log
+# costs; it is refused unless BENCH_ENDPOINTS is on too. config/settings_production.py refuses both: neither can be
+# switched on in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK = env.bool("AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK", default=False)
+if AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK and not BENCH_ENDPOINTS:
+    raise environ.ImproperlyConfigured(
+        "AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK is for benchmarks only: it needs BENCH_ENDPOINTS=true."
+    )
 
 # --- Logging: never personal data. Log ids, not names or addresses. --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -69,6 +69,12 @@ class ChainSeal(models.Model):
     last_entry_id = models.BigIntegerField("最終ID")
     last_hash = models.CharField("最終ハッシュ", max_length=64)
     entry_count = models.PositiveBigIntegerField("件数")
+    lanes = models.JSONField(
+        "系列ごとの末尾",
+        default=dict,
+        blank=True,
+        help_text="系列番号 → その日の最後の記録の ID とハッシュ（形式 2 以降）",
+    )
     signature = models.CharField("署名（Ed25519, base64）", max_length=100)
     file_path = models.CharField("封印ファイル", max_length=500)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)

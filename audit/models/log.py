@@ -45,7 +45,13 @@ class AuditLogEntry(models.Model):
     subject_kind = models.CharField("対象の種類", max_length=40, blank=True)
     subject_ids = models.JSONField("対象の記録ID", default=list, blank=True)
     conditions = models.JSONField("検索条件・内容", default=dict, blank=True)
-    prev_hash = models.CharField("前のハッシュ", max_length=64)
+    lane = models.PositiveSmallIntegerField(
+        "系列",
+        default=0,
+        db_default=0,
+        help_text="チェーンの系列（同時に書く要求が一つの鍵を待たないよう、末尾を複数に分けている）",
+    )
+    prev_hash = models.CharField("前のハッシュ（同じ系列の前の記録）", max_length=64)
     entry_hash = models.CharField("ハッシュ", max_length=64, unique=True)
 
     class Meta:
@@ -75,11 +81,17 @@ class AuditLogEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The end of the chain (one row): locked while an entry is appended, so that entries chain one after another,
-    and compared with the last entry so that removing the newest rows is found too."""
+    """The end of one lane of the chain (the row with pk = lane + 1): locked while an entry is appended to that
+    lane, so that its entries chain one after another, and compared with the lane's last entry so that removing the
+    newest rows is found too. Several lanes let concurrent requests append without waiting for one another
+    (audit/chain.py); entries written before lanes existed are lane 0."""
 
     last_entry_id = models.BigIntegerField("最終ID", default=0)
     last_hash = models.CharField("最終ハッシュ", max_length=64, default=GENESIS_HASH)
+
+    @property
+    def lane(self) -> int:
+        return self.pk - 1
 
     class Meta:
         verbose_name = "監査ログの末尾"

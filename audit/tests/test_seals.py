@@ -71,12 +71,13 @@ def test_a_day_is_sealed_in_a_signed_file_and_a_row(seal_dir, tomorrow, ward_ide
     path = seal_dir / f"audit-seal-{REAL_TODAY.isoformat()}.json"
     document = json.loads(path.read_text())
     assert document["seal"] == {
-        "format": 1,
+        "format": 2,
         "ward": "131041",
         "sealed_on": REAL_TODAY.isoformat(),
         "last_entry_id": entries[-1].pk,
         "last_hash": entries[-1].entry_hash,
         "entry_count": 3,
+        "lanes": {str(entries[-1].lane): {"last_entry_id": entries[-1].pk, "last_hash": entries[-1].entry_hash}},
     }
     # The signature is the ward's: it verifies with the ward's public key over the canonical statement.
     signed = json.dumps(document["seal"], sort_keys=True, separators=(",", ":")).encode()
@@ -162,20 +163,30 @@ def _superuser_sql(statements: list[tuple[str, list]]) -> None:
 
 
 def _recompute_whole_chain() -> None:
-    """Rehash every entry from the first, and move the head: the chain alone is consistent again."""
-    prev = "0" * 64
+    """Rehash every entry of every lane from the first, and move each lane's end: the chain alone is consistent
+    again."""
+    prev: dict[int, str] = {}
+    last: dict[int, int] = {}
     statements = []
     for entry in AuditLogEntry.objects.order_by("pk"):
         values = {name: getattr(entry, name) for name in chain.HASHED_FIELDS}
         values["occurred_at"] = entry.occurred_at.isoformat(timespec="microseconds")
-        values["prev_hash"] = prev
+        values["prev_hash"] = prev.get(entry.lane, "0" * 64)
         new_hash = chain.content_hash(values)
         statements.append(
-            ("UPDATE audit_auditlogentry SET prev_hash = %s, entry_hash = %s WHERE id = %s", [prev, new_hash, entry.pk])
+            (
+                "UPDATE audit_auditlogentry SET prev_hash = %s, entry_hash = %s WHERE id = %s",
+                [values["prev_hash"], new_hash, entry.pk],
+            )
         )
-        prev = new_hash
-    last = AuditLogEntry.objects.order_by("-pk").first()
-    statements.append(("UPDATE audit_auditchainhead SET last_hash = %s, last_entry_id = %s", [prev, last.pk]))
+        prev[entry.lane], last[entry.lane] = new_hash, entry.pk
+    for lane, last_hash in prev.items():
+        statements.append(
+            (
+                "UPDATE audit_auditchainhead SET last_hash = %s, last_entry_id = %s WHERE id = %s",
+                [last_hash, last[lane], lane + 1],
+            )
+        )
     _superuser_sql(statements)
 
 
@@ -253,6 +264,6 @@ def test_a_seal_signed_with_another_key_fails(seal_dir, tomorrow, settings):
 
 def test_verify_without_seals_checks_the_chain_only(seal_dir):
     _append(2)
-    AuditChainHead.objects.get()
+    assert AuditChainHead.objects.count() == 8  # one end for each lane (settings.AUDIT_CHAIN_LANES)
     assert _run("verify_audit_chain")[0] == 0
     assert _run("verify_audit_chain", "--skip-seals")[0] == 0
