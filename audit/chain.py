@@ -31,7 +31,7 @@ HASHED_FIELDS = (
     "conditions",
     "prev_hash",
 )
-VERIFY_CHUNK = 5_000
+VERIFY_CHUNK = 20_000
 
 
 def content_hash(values: dict[str, Any]) -> str:
@@ -110,24 +110,28 @@ class ChainProblem:
 
 def verify() -> Iterator[ChainProblem]:
     """Walk the entries once in id order, following each lane's chain; yield the first break found (and stop
-    there: later rows cannot be trusted), then compare each lane's end with its last entry."""
+    there: later rows cannot be trusted), then compare each lane's end with its last entry. Reads plain rows (not
+    model instances) in chunks of VERIFY_CHUNK: ten million entries take minutes, in constant memory."""
     expected_prev: dict[int, str] = {}
     last_ids: dict[int, int] = {}
     last_id = 0
+    columns = ("pk", "lane", "entry_hash", *HASHED_FIELDS)
     while True:
-        chunk = list(AuditLogEntry.objects.filter(pk__gt=last_id).order_by("pk")[:VERIFY_CHUNK])
+        chunk = list(AuditLogEntry.objects.filter(pk__gt=last_id).order_by("pk").values_list(*columns)[:VERIFY_CHUNK])
         if not chunk:
             break
-        for entry in chunk:
-            if entry.prev_hash != expected_prev.get(entry.lane, GENESIS_HASH):
-                yield ChainProblem(entry.pk, "前の記録とつながっていません（前の記録が削除または改ざんされています）")
+        for pk, lane, entry_hash, *hashed in chunk:
+            values = dict(zip(HASHED_FIELDS, hashed, strict=True))
+            if values["prev_hash"] != expected_prev.get(lane, GENESIS_HASH):
+                yield ChainProblem(pk, "前の記録とつながっていません（前の記録が削除または改ざんされています）")
                 return
-            if content_hash(_values(entry)) != entry.entry_hash:
-                yield ChainProblem(entry.pk, "内容がハッシュと一致しません（この記録が改ざんされています）")
+            values["occurred_at"] = values["occurred_at"].isoformat(timespec="microseconds")
+            if content_hash(values) != entry_hash:
+                yield ChainProblem(pk, "内容がハッシュと一致しません（この記録が改ざんされています）")
                 return
-            expected_prev[entry.lane] = entry.entry_hash
-            last_ids[entry.lane] = entry.pk
-            last_id = entry.pk
+            expected_prev[lane] = entry_hash
+            last_ids[lane] = pk
+            last_id = pk
     heads = {head.pk - 1: head for head in AuditChainHead.objects.all()}
     for lane in sorted(set(heads) | set(last_ids)):
         head = heads.get(lane)
