@@ -101,12 +101,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=0, help="default: the command's")
     parser.add_argument("--no-copy", action="store_true", help="bulk_create instead of COPY on PostgreSQL")
     parser.add_argument("--append", action="store_true")
+    parser.add_argument("--database-name", default="", help="with --scratch: the scratch database's name")
+    parser.add_argument("--json-out", default="", help="also write the result in the form of bench/result.py here")
     args = parser.parse_args()
     if not args.database_url:
         parser.error("--database-url (or DATABASE_URL) is required")
     scratch = None
     if args.scratch:
-        scratch = f"seedbench_{os.getpid()}"
+        scratch = args.database_name or f"seedbench_{os.getpid()}"
         _admin(args.database_url, f'CREATE DATABASE "{scratch}"')
         args.database_url = _with_database(args.database_url, scratch)
     try:
@@ -115,6 +117,24 @@ def main() -> None:
         if scratch and not args.keep:
             _admin(args.database_url, f'DROP DATABASE IF EXISTS "{scratch}"')
     print(json.dumps(result, ensure_ascii=False, indent=2))
+    if args.json_out:
+        contract(result).write(args.json_out)
+
+
+def contract(result: dict):
+    """The run in the form every benchmark reports (bench/result.py), for `make bench`."""
+    sys.path.insert(0, str(ROOT))
+    from bench.result import Result
+
+    n = result["residents"]
+    out = Result("seed", "ダミーデータの投入（seed_dummy）", parameters={"residents": n})
+    out.add_figure("投入の所要時間", result["wall_seconds"], "s", n)
+    out.add_figure("ピークメモリ（投入プロセス）", result["peak_rss_mb"], "MB", n)
+    out.add_figure("行数（全テーブル）", result["rows_total"], "rows", n)
+    out.add_figure("行／秒", result["rows_per_second"], "rows/s", n)
+    if n >= 1_000_000:
+        out.add_target("100 万人の投入時間", "≤ 120 s", result["wall_seconds"], "s", result["wall_seconds"] <= 120)
+    return out
 
 
 if __name__ == "__main__":
