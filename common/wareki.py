@@ -58,7 +58,7 @@ def to_wareki_with_seireki(date: dt.date | None) -> str:
 
 
 _WAREKI_RE = re.compile(
-    r"^(?P<era>令和|平成|昭和|大正|明治|[RHSTMrhstm令平昭大明])\s*(?P<y>\d{1,2}|元)\s*[年./\-]\s*(?P<m>\d{1,2})\s*"
+    r"^(?P<era>令和|平成|昭和|大正|明治|[RHSTMrhstm令平昭大明])\s*(?P<y>\d{1,4}|元)\s*[年./\-]\s*(?P<m>\d{1,2})\s*"
     r"[月./\-]\s*(?P<d>\d{1,2})\s*日?$"
 )
 _SEIREKI_RE = re.compile(r"^(?P<y>\d{4})\s*[年./\-]\s*(?P<m>\d{1,2})\s*[月./\-]\s*(?P<d>\d{1,2})\s*日?$")

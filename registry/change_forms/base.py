@@ -26,8 +26,21 @@ class MemberChoiceField(forms.ModelChoiceField):
         return person_label(obj)
 
 
+MAX_ID = 2**63 - 1  # the largest primary key; a larger number cannot name a row (and SQLite refuses to bind it)
+
+
 class MembersChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
+
+    def _check_values(self, value):
+        """Refuse what cannot be an id before asking the database (`id IN (10**30)` fails on SQLite)."""
+        for pk in value:
+            text = str(pk)
+            if not (text.isascii() and text.isdigit() and int(text) <= MAX_ID):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
 
     def label_from_instance(self, obj: Resident) -> str:
         return person_label(obj)

@@ -12,6 +12,7 @@ from audit.gate import personal_data_view
 from common.confirm import DisplaySpec, EntryFlow
 
 from .. import locks
+from ..change_forms.base import MAX_ID
 from ..choices import ResidentStatus
 from ..models import Household, Resident, ResidentChange, UsedSubmissionToken
 
@@ -150,7 +151,7 @@ class RegistryFlow(EntryFlow):
 
     def selected_ids(self) -> list[int] | None:
         raw = self.request.GET.getlist("resident")
-        ids = [int(v) for v in raw if v.isdigit()]
+        ids = [int(v) for v in raw if v.isascii() and v.isdigit() and int(v) <= MAX_ID]  # not "²", not 10**30
         return ids or None
 
     # --- locks ---------------------------------------------------------------------------------------------------
