@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -23,3 +24,6 @@ urlpatterns = [
     path("transfers/", include("transfers.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_ENDPOINTS:  # bench/web_bench.py only; config.settings_production refuses the setting
+    urlpatterns.append(path("bench/", include("config.urls_bench")))
