@@ -206,7 +206,7 @@ def read_header(raw: bytes) -> Header:
         raise EnvelopeRejected(EnvelopeRejected.TOO_LARGE, f"{len(raw)} バイト")
     try:
         envelope = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: `[` nested 100,000 deep
         raise EnvelopeRejected(EnvelopeRejected.MALFORMED, "JSON ではありません") from exc
     if not isinstance(envelope, dict) or envelope.get("v") != VERSION:
         raise EnvelopeRejected(EnvelopeRejected.MALFORMED, "版が違います")
@@ -270,7 +270,7 @@ def open_envelope(
         raise EnvelopeRejected(EnvelopeRejected.UNDECRYPTABLE, "", header) from exc
     try:
         body = json.loads(plaintext)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise EnvelopeRejected(EnvelopeRejected.BAD_PAYLOAD, "JSON ではありません", header) from exc
     if not isinstance(body, dict):
         raise EnvelopeRejected(EnvelopeRejected.BAD_PAYLOAD, "オブジェクトではありません", header)
