@@ -25,7 +25,7 @@ export DJANGO_ALLOW_DEV_SECRET ?= true
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test lint migrate seed demo-users static upgrade-check clean distclean
+.PHONY: help venv run test lint bench chaos migrate seed demo-users static upgrade-check clean distclean
 
 help:  ## この一覧を表示
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -97,6 +97,16 @@ test: venv var  ## manage.py check、移行漏れの検査、pytest（全件）
 lint: venv  ## ruff check と ruff format --check
 	"$(PY)" -m ruff check .
 	"$(PY)" -m ruff format --check .
+
+# --- Proof at scale (bench/README.md; PostgreSQL and Redis of the machine, scratch databases dropped afterwards) ----
+BENCH_PROFILE ?= full
+CHAOS_PROFILE ?= full
+
+bench: venv static  ## ベンチマーク一式（BENCH_PROFILE=full|quick）。bench/results/latest.md と latest.json に書く
+	"$(PY)" bench/suite.py --profile "$(BENCH_PROFILE)"
+
+chaos: venv static  ## 障害注入（CHAOS_PROFILE=full|ci）。bench/results/chaos-latest.md に書く
+	"$(PY)" bench/chaos/suite.py --profile "$(CHAOS_PROFILE)"
 
 upgrade-check: venv  ## 固定した依存パッケージの新しい版を一覧する（更新はしない。PyPI に問い合わせる）
 	"$(PY)" -m pip list --outdated
