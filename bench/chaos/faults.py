@@ -62,6 +62,7 @@ class ProxyCounts:
     refused: int = 0  # answered 503 by the proxy
     forwarded: int = 0  # passed on and answered by the upstream
     upstream_errors: int = 0  # passed on, but the upstream could not be reached (answered 502)
+    client_gone: int = 0  # the caller hung up before the answer was written
     statuses: dict[int, int] = field(default_factory=dict)  # the upstream's answers
 
 
@@ -103,15 +104,18 @@ class FaultProxy:
                 return
 
             def _answer(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
-                self.send_response(status)
-                for name, value in headers:
-                    if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(body)
                 self.close_connection = True
+                try:
+                    self.send_response(status)
+                    for name, value in headers:
+                        if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:  # the client went away (a worker killed mid-request): nothing to answer
+                    proxy._count("client_gone")
 
             def _relay(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

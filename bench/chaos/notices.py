@@ -657,7 +657,8 @@ def report(
     result.add_check(
         "C の前の代理は 503 を返した（それでも全件届いた: 上の確認）",
         counts.refused > 0 or counts.requests < world.args.c_every,
-        f"要求 {counts.requests}、503 {counts.refused}、転送 {counts.forwarded}、相手に届かず {counts.upstream_errors}",
+        f"要求 {counts.requests}、503 {counts.refused}、転送 {counts.forwarded}、"
+        f"相手に届かず {counts.upstream_errors}、呼び手が切断 {counts.client_gone}",
     )
     result.add_figure("変更（通知）", len(notices), "件", size=len(notices))
     for code in (B, C):
