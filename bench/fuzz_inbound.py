@@ -337,7 +337,7 @@ class Fuzzer:
         elif choice == 4:
             payload["change"]["reason"] = self.rng.choice([12345, None, ["move_in"]])
         elif choice == 5:
-            payload["person"]["juminhyo_code"] = self.rng.choice(["1" * 11, "abc", 12345678901, "1" * 1000])
+            payload["person"]["juminhyo_code"] = self.rng.choice(["1" * 10, "1" * 12, "abc", 12345678901, "1" * 1000])
         elif choice == 6:
             payload["person"]["surname"] = self.rng.choice([1, None, {}, []])
         elif choice == 7:  # a kind the ward never receives, or none at all
