@@ -6,7 +6,10 @@ from celery import Celery
 from celery.schedules import crontab
 from django.conf import settings
 
+from . import kombu_redis_fix
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+kombu_redis_fix.apply()  # a worker whose Redis restarts reconnects instead of exiting (config/kombu_redis_fix.py)
 
 app = Celery("ward")
 app.config_from_object("django.conf:settings", namespace="CELERY")
