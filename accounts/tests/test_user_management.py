@@ -47,6 +47,13 @@ def test_only_holders_of_the_permission_manage_users(client, staff_clerk):
         == 403
     )
     assert get_user_model().objects.get(pk=staff_clerk.pk).is_active
+    refused = AuditLogEntry.objects.filter(category="access", user=staff_clerk).order_by("pk")
+    assert [(e.action, e.outcome) for e in refused] == [
+        ("views.user_list", "denied"),
+        ("views.user_detail", "denied"),
+        ("views.user_action", "denied"),
+    ]
+    assert refused[1].subject_ids == [staff_clerk.pk]
 
 
 def test_create_shows_the_password_once_and_the_user_must_change_it(boss, supervisor, client):

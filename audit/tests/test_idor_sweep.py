@@ -127,7 +127,8 @@ def _expect_denied(route, answer, who: str, secrets) -> None:
     assert status in (403, 404) or login, f"{route.key} as {who}: not allowed, but answered {status}"
     body = answer.response.content.decode("utf-8", "replace")
     assert not _leaks(body, secrets), f"{route.key} as {who}: the refusal shows {_leaks(body, secrets)}"
-    if gate_of(route.callback) is not None:
+    staff_page_refused = route.key.startswith("accounts:") and status == 403  # accounts.views.manager_view
+    if gate_of(route.callback) is not None or staff_page_refused:
         access = entries_after(answer.mark, category=AuditLogEntry.Category.ACCESS)
         assert [e.outcome for e in access] in (["denied"], ["not_found"]), (
             f"{route.key} as {who}: expected one denied/not_found entry, got {[e.outcome for e in access]}"
