@@ -278,9 +278,20 @@ def main() -> int:
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results")
     parser.add_argument("--machine-note", default=os.environ.get("BENCH_MACHINE_NOTE", ""))
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        type=Path,
+        help="a result file of a benchmark run separately (its own time and machine are kept), added to the report",
+    )
     args = parser.parse_args()
     started = time.time()
     suite = Suite(args)
+    for path in args.include:
+        included = json.loads(path.read_text(encoding="utf-8"))
+        included.setdefault("step", f"included:{path.name}")
+        suite.results.append(included)
     try:
         suite.run()
     finally:
