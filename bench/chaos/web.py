@@ -472,6 +472,26 @@ def prepare_ward(clerks: int, households: int, honseki: str = "", readers: int =
     _emit({"households": chosen, "readers": read})
 
 
+def publish_timing(count: int, warmup: int = 5) -> None:
+    """Inside ward A: how long the publication after a commit takes (transfers.tasks._publish, as enqueue calls
+    it), `count` times after `warmup` untimed ones, for a notice id that does not exist (a no-op if a worker runs
+    it). Prints the times in ms and the errors by type."""
+    from transfers.tasks import _publish
+
+    times: list[float] = []
+    errors: Counter[str] = Counter()
+    for i in range(warmup + count):
+        started = time.perf_counter()
+        try:
+            _publish(0)
+        except Exception as exc:  # noqa: BLE001 - a broker that is down: what enqueue catches
+            if i >= warmup:
+                errors[type(exc).__name__] += 1
+        if i >= warmup:
+            times.append((time.perf_counter() - started) * 1000)
+    _emit({"ms": times, "errors": dict(errors)})
+
+
 def run_step(env: dict[str, str], code: str, timeout: float = 300.0) -> dict:
     from e2e import instances
 
@@ -710,6 +730,7 @@ def scenario_redis(args: argparse.Namespace, result, tmp: Path) -> None:
         check_committed(result, label, urls[0], journal.moves)
         check_access_log(result, label, urls[0], answers)
         check_audit_chain(result, label, env_a)
+        reference_publication(result, label, env_a, redis)
         result.add_note(
             f"A: 窓口 {args.clients} 人がそれぞれ自分の一人世帯（本籍は渋谷区）の転居を、入力→確認→記録→住民票の"
             f"画面で繰り返す。ハーネス専用の redis-server を SIGKILL（キューは失われる）し {args.outage:.0f} 秒後に空で"
@@ -720,6 +741,27 @@ def scenario_redis(args: argparse.Namespace, result, tmp: Path) -> None:
             "共有の機械では他の作業でも p95 が動くので、時間帯ごとの load average を併記する。停止の影響そのものは"
             "「すべての要求が成功」「投入の失敗はログに残るだけ」「記録（POST）の p95」で読む。"
         )
+
+
+def reference_publication(result, label: str, env: dict[str, str], redis) -> None:
+    """The cost the outage itself adds to a 記録: the publication after the commit with the broker up and with it
+    down, timed inside ward A once the load and the deliveries are over (no clerk is measured meanwhile)."""
+    count = 50
+    up = run_step(env, f"publish_timing({count})")
+    redis.kill()
+    try:
+        down = run_step(env, f"publish_timing({count})")
+    finally:
+        redis.start()
+    for name, measured in (("ブローカー稼働中", up), ("ブローカー停止中", down)):
+        ms = measured["ms"]
+        result.add_reference(f"{label}: 記録後の通知の投入（{name}）p50", round(percentile(ms, 50), 2), "ms", count)
+        result.add_reference(f"{label}: 記録後の通知の投入（{name}）p95", round(percentile(ms, 95), 2), "ms", count)
+    result.add_check(
+        f"{label}: ブローカー停止中の投入はすぐに失敗し、稼働中は成功する（参照の測定）",
+        not up["errors"] and sum(down["errors"].values()) == count,
+        f"broker up: errors {up['errors']}; broker down: errors {down['errors']}",
+    )
 
 
 class Loads:
