@@ -13,6 +13,7 @@ The steps, each a child process writing its result (bench/result.py) to bench/re
 3. export — `jlis_bulk_export` of the largest seeded ward (bench/batch_bench.py --skip-audit).
 4. notices — 1,000 and 10,000 changes at one ward, delivered to a partner instance (bench/notice_bench.py).
 5. batch — analyze_access_logs and verify_audit_chain over 10,000,000 audit entries (bench/batch_bench.py).
+6. fuzz — 10,000 generated hostile messages to the inbound endpoint of a real server (bench/fuzz_inbound.py).
 `--profile quick` runs the same steps at small sizes (a few minutes), to check that everything works.
 Each step's failure is recorded and the suite goes on; the exit status is 1 if a step failed or a check did not hold.
 """
@@ -41,6 +42,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "notices": [1_000, 10_000],
         "entries": 10_000_000,
         "web_duration": 30,
+        "fuzz_messages": 10_000,
         "timeout": 4 * 3600,
     },
     "quick": {
@@ -48,10 +50,11 @@ PROFILES: dict[str, dict[str, Any]] = {
         "notices": [100, 300],
         "entries": 200_000,
         "web_duration": 8,
+        "fuzz_messages": 500,
         "timeout": 1800,
     },
 }
-STEPS = ("seed", "web", "export", "notices", "batch")
+STEPS = ("seed", "web", "export", "notices", "batch", "fuzz")
 
 
 def _with_database(url: str, name: str) -> str:
