@@ -61,7 +61,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from bench.chaos.faults import RedisServer
+    from bench.chaos.pgcluster import Cluster
+    from bench.result import Result
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 if str(BASE_DIR) not in sys.path:
@@ -526,7 +532,7 @@ def sql(url: str, query: str, params: tuple = ()) -> list[tuple]:
 # --- Checks shared by the two scenarios ---------------------------------------------------------------------------
 
 
-def check_committed(result, label: str, url: str, moves: Sequence[Move]) -> None:
+def check_committed(result: Result, label: str, url: str, moves: Sequence[Move]) -> None:
     """Every 転居 answered 302 is in the database: a 転居 history row with that request's id and the address."""
     ids = [m.request_id for m in moves]
     rows = sql(
@@ -545,7 +551,7 @@ def check_committed(result, label: str, url: str, moves: Sequence[Move]) -> None
     result.add_check(f"{label}: 記録と答えた転居はすべてデータベースにある", bool(moves) and not missing, detail)
 
 
-def check_access_log(result, label: str, url: str, answers: Sequence[Answer]) -> None:
+def check_access_log(result: Result, label: str, url: str, answers: Sequence[Answer]) -> None:
     """Every page answered 200 (and every other gated request answered 2xx/3xx) has its access-log entry."""
     gated = [a for a in answers if a.kind in GATED_KINDS and a.answered and a.request_id]
     ids = [a.request_id for a in gated]
@@ -567,7 +573,7 @@ def check_access_log(result, label: str, url: str, answers: Sequence[Answer]) ->
     result.add_check(f"{label}: 答えた閲覧にはすべてアクセスログがある（X-Request-ID で照合）", ok, detail)
 
 
-def check_audit_chain(result, label: str, env: dict[str, str]) -> None:
+def check_audit_chain(result: Result, label: str, env: dict[str, str]) -> None:
     done = manage(env, "verify_audit_chain", timeout=300)
     tail = (done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or [""])[-1]
     result.add_check(f"{label}: 監査ログのチェーンを検証（verify_audit_chain）", done.returncode == 0, tail[:300])
@@ -584,7 +590,7 @@ def latency_ms(answers: Sequence[Answer], window: Window, kinds: Sequence[str] |
 # --- Scenario A: Redis stopped ------------------------------------------------------------------------------------
 
 
-def scenario_redis(args: argparse.Namespace, result, tmp: Path) -> None:
+def scenario_redis(args: argparse.Namespace, result: Result, tmp: Path) -> None:
     from bench.chaos import pgcluster
     from bench.chaos.faults import RedisServer
     from e2e import instances
@@ -745,7 +751,7 @@ def scenario_redis(args: argparse.Namespace, result, tmp: Path) -> None:
         )
 
 
-def reference_publication(result, label: str, env: dict[str, str], redis) -> None:
+def reference_publication(result: Result, label: str, env: dict[str, str], redis: RedisServer) -> None:
     """The cost the outage itself adds to a 記録: the publication after the commit with the broker up and with it
     down, timed inside ward A once the load and the deliveries are over (no clerk is measured meanwhile)."""
     count = 50
@@ -792,7 +798,9 @@ def summarize_failures(failures: Sequence[Answer]) -> str:
     return json.dumps(dict(kinds.most_common(8)), ensure_ascii=False) if failures else ""
 
 
-def report_latency(result, label: str, answers: Sequence[Answer], windows: Sequence[Window], clients: int) -> None:
+def report_latency(
+    result: Result, label: str, answers: Sequence[Answer], windows: Sequence[Window], clients: int
+) -> None:
     """p50 / p95 of every request (and of the 記録 POST alone) and the 転居 recorded per second, per window; the
     rise of p95 during the outage as the target."""
     p95: dict[str, float] = {}
@@ -858,7 +866,7 @@ def reader_and_mover(
     return work
 
 
-def prepare_single_ward(cluster, tmp: Path, name: str, extra: str = "") -> tuple[str, dict[str, str]]:
+def prepare_single_ward(cluster: Cluster, tmp: Path, name: str, extra: str = "") -> tuple[str, dict[str, str]]:
     from e2e import instances
 
     url = cluster.create_database(name) + extra
@@ -868,7 +876,7 @@ def prepare_single_ward(cluster, tmp: Path, name: str, extra: str = "") -> tuple
     return url, env
 
 
-def scenario_postgres(args: argparse.Namespace, result, tmp: Path) -> None:
+def scenario_postgres(args: argparse.Namespace, result: Result, tmp: Path) -> None:
     from bench.chaos import pgcluster
     from e2e import instances
 
@@ -984,7 +992,7 @@ def scenario_postgres(args: argparse.Namespace, result, tmp: Path) -> None:
 
 
 def stale_connection_test(
-    args: argparse.Namespace, result, cluster, env: dict[str, str], tmp: Path, health_checks: bool
+    args: argparse.Namespace, result: Result, cluster: Cluster, env: dict[str, str], tmp: Path, health_checks: bool
 ) -> None:
     """With no traffic during the restart: how many answers fail before one succeeds (one clerk, one at a time), on
     a gunicorn of its own whose workers each hold a persistent connection (CONN_MAX_AGE=60) when the database goes."""
@@ -1057,7 +1065,7 @@ def _terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def run(args: argparse.Namespace) -> tuple[object, bool]:
+def run(args: argparse.Namespace) -> tuple[Result, bool]:
     from bench.chaos import pgcluster
     from bench.result import Result, machine_info
 
