@@ -101,6 +101,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services open their own transactions
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+# A persistent connection that died with a database restart is replaced before the request uses it (one cheap check
+# per request), instead of answering that request with the 503 page (measured by bench/chaos/web.py, scenario B).
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; a busy timeout instead of "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -288,12 +291,13 @@ AUDIT_MASS_LOOKUP_PER_DAY = env.int("AUDIT_MASS_LOOKUP_PER_DAY", default=1_000)
 AUDIT_REPEATED_DENIALS = env.int("AUDIT_REPEATED_DENIALS", default=3)
 AUDIT_FAILED_LOGINS = env.int("AUDIT_FAILED_LOGINS", default=3)
 
-# --- Retention and seals ----------------------------------------------------------------------------------------
-# The daily signed seals of the audit chain (seal_audit_chain): one JSON file per day, outside the database — put
-# it on a disk the database owner cannot write, and keep it in the backup (docs/database-roles.md).
 # Lanes of the audit hash chain: an entry is appended to a lane whose end is not locked by another transaction, so
 # that up to this many requests write their access-log entries at the same time (audit/chain.py). 1 = one chain.
 AUDIT_CHAIN_LANES = env.int("AUDIT_CHAIN_LANES", default=8)
+
+# --- Retention and seals ----------------------------------------------------------------------------------------
+# The daily signed seals of the audit chain (seal_audit_chain): one JSON file per day, outside the database — put
+# it on a disk the database owner cannot write, and keep it in the backup (docs/database-roles.md).
 AUDIT_SEAL_DIR = Path(env.str("AUDIT_SEAL_DIR", default=str(VAR_DIR / "seals")))
 # purge_expired (docs/retention.md): 除票 and 除附票 are kept RETENTION_REMOVED_RECORD_YEARS after their removal
 # (住民基本台帳法施行令 34条: 150 years); the payload JSON of notices acknowledged / done is blanked (digest kept)
