@@ -33,7 +33,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.result import machine_info, markdown_of  # noqa: E402
+from bench.result import _number, machine_info, markdown_of  # noqa: E402
 
 PYTHON = sys.executable
 PROFILES: dict[str, dict[str, Any]] = {
@@ -172,15 +172,11 @@ class Suite:
                     str(self.runs_dir),
                 )
         if "batch" in only:
-            self.step(
-                "batch",
-                "batch_bench.py",
-                "--database-url",
-                url,
-                "--entries",
-                str(self.profile["entries"]),
-                "--skip-export",
-            )
+            entries = str(self.profile["entries"])
+            self.step("batch", "batch_bench.py", "--database-url", url, "--entries", entries, "--skip-export")
+        if "fuzz" in only:
+            messages = str(self.profile["fuzz_messages"])
+            self.step("fuzz", "fuzz_inbound.py", "--database-url", url, "--messages", messages)
 
     def growth(self) -> list[dict[str, Any]]:
         """For each figure measured at two sizes by the same benchmark: the ratio of the values and of the sizes."""
@@ -258,7 +254,7 @@ def markdown_document(document: dict[str, Any]) -> str:
         ]
         for g in document["growth"]:
             sizes = " → ".join(f"{s:,}" for s in g["sizes"])
-            values = " → ".join(f"{v:,.1f}" for v in g["values"])
+            values = " → ".join(_number(v) for v in g["values"])
             lines.append(
                 f"| {g['benchmark']} | {g['label']} | {sizes} | {values} {g['unit']} | ×{g['size_ratio']:.0f} | "
                 f"×{g['value_ratio']:.2f} |"
