@@ -168,9 +168,11 @@ def seeded_database(size: int, args: argparse.Namespace, env: dict[str, str], re
             if seeded.returncode != 0:
                 raise RuntimeError(f"seed_dummy failed:\n{seeded.stdout[-3000:]}{seeded.stderr[-3000:]}")
             log(f"seeded in {time.monotonic() - started:.0f} s")
-            _analyze(url)
         elif have != size and not args.database_url:
             log(f"note: {database_name(url)} holds {have} current residents, not {size}")
+        started = time.monotonic()
+        _analyze(url)
+        log(f"VACUUM ANALYZE in {time.monotonic() - started:.0f} s (so that autovacuum does not run during a phase)")
         yield url
     finally:
         if scratch and not args.keep:
@@ -184,7 +186,7 @@ def _analyze(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM ANALYZE")
 
 
 def draw_people(url: str, count: int, seed: int) -> list[Person]:
