@@ -233,7 +233,11 @@ def markdown_document(document: dict[str, Any]) -> str:
         f"メモリ {machine.get('memory_gb', '?')} GB、{machine.get('platform', '')}、Python {machine.get('python', '')}",
         f"- 終了時のロードアベレージ: {' / '.join(f'{x:.1f}' for x in machine.get('load', []))}"
         + (f"（{machine['note']}）" if machine.get("note") else ""),
-        f"- 全体の所要時間: {document['wall_s'] / 60:.1f} 分",
+        (
+            f"- 全体の所要時間: {document['wall_s'] / 60:.1f} 分"
+            if document["wall_s"] >= 1
+            else "- 別々に実行した各段階の結果（`--include`）をまとめた表です（各結果の日時と機械は latest.json に）"
+        ),
         "",
     ]
     if document["failures"]:
