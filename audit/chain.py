@@ -81,9 +81,25 @@ def _lock_head(lanes: int) -> AuditChainHead:
     return head
 
 
+NUL_SHOWN_AS = "\u2400"  # ␀: PostgreSQL stores no NUL in text or jsonb; what was typed stays visible
+
+
+def _storable(value: Any) -> Any:
+    """The value with every NUL character in its strings (keys included) shown as ␀: a clerk's typed search
+    conditions are recorded as typed, and a NUL in them must not make the request fail (found by the screen fuzzer)."""
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_SHOWN_AS) if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def append(**fields: Any) -> AuditLogEntry:
     """Append one entry to a free lane of the chain. Runs in its own transaction (or savepoint), holding that lane's
     end locked until the enclosing transaction ends: entries of one lane chain one after another, in id order."""
+    fields = {name: value if name == "user" else _storable(value) for name, value in fields.items()}
     lanes = lane_count()
     with transaction.atomic():
         if connection.vendor == "postgresql" and lanes > 1:

@@ -100,3 +100,18 @@ def test_postgresql_trigger_refuses_update_and_delete():
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
             c.execute(sql, [entry.pk])
     assert list(chain.verify()) == []
+
+
+def test_a_nul_typed_into_a_search_is_recorded_visibly_and_the_chain_verifies():
+    """PostgreSQL stores no NUL in text or jsonb: the typed conditions keep it as ␀ instead of failing the request."""
+    entry = chain.append(
+        category="access",
+        action="views.search",
+        outcome="shown",
+        username="clerk\x00",
+        conditions={"kana\x00": "ヤマ\x00ダ", "dates": ["\x00"]},
+    )
+    stored = AuditLogEntry.objects.get(pk=entry.pk)
+    assert stored.conditions == {"kana␀": "ヤマ␀ダ", "dates": ["␀"]}
+    assert stored.username == "clerk␀"
+    assert list(chain.verify()) == []
