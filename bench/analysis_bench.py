@@ -16,12 +16,14 @@ grant uses, 0.05 % failed logins, 2 % transmission entries to three partners. On
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -123,19 +125,30 @@ def _step_us(days: int, entries: int) -> int:
     return days * 86_400_000_000 // entries
 
 
+@contextlib.contextmanager
+def without_secondary_indexes(conn, say) -> Iterator[None]:
+    """Drop the audit table's secondary indexes (not those of its constraints) for a bulk load, build them again
+    after it, each build timed."""
+    indexes = conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
+        "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+        (TABLE, TABLE),
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    yield
+    for name, definition in indexes:
+        began = time.monotonic()
+        conn.execute(definition)
+        say(f"  index {name} in {time.monotonic() - began:.1f} s")
+
+
 def load(url: str, entries: int, first_day: dt.date, days: int, clerks: int, say) -> None:
     """Fill the table: drop the secondary indexes, insert in chunks, build the indexes again, analyse."""
     import psycopg
 
     start, step_us = _start(first_day), _step_us(days, entries)
-    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
-        indexes = conn.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s AND i.indexname NOT IN "
-            "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
-            (TABLE, TABLE),
-        ).fetchall()
-        for name, _ in indexes:
-            conn.execute(f'DROP INDEX "{name}"')
+    with psycopg.connect(_conninfo(url), autocommit=True) as conn, without_secondary_indexes(conn, say):
         for first in range(1, entries + 1, CHUNK):
             last = min(entries, first + CHUNK - 1)
             began = time.monotonic()
@@ -144,10 +157,7 @@ def load(url: str, entries: int, first_day: dt.date, days: int, clerks: int, say
                 {"start": start, "step_us": step_us, "clerks": clerks, "first": first, "last": last},
             )
             say(f"  rows {first:,}–{last:,} in {time.monotonic() - began:.1f} s")
-        for name, definition in indexes:
-            began = time.monotonic()
-            conn.execute(definition)
-            say(f"  index {name} in {time.monotonic() - began:.1f} s")
+    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'), {entries})")
         conn.execute(f"VACUUM ANALYZE {TABLE}")
 

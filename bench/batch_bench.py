@@ -35,7 +35,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.analysis_bench import _admin, _conninfo, _step_us, _with_database  # noqa: E402
+from bench.analysis_bench import (  # noqa: E402
+    _admin,
+    _conninfo,
+    _step_us,
+    _with_database,
+    without_secondary_indexes,
+)
 from bench.result import Result  # noqa: E402
 
 PYTHON = sys.executable
@@ -154,26 +160,16 @@ def load_chain(url: str, entries: int, first_day: dt.date, days: int, clerks: in
     step_us = _step_us(days, entries)
     heads: dict[int, str] = {}
     with psycopg.connect(_conninfo(url), autocommit=True) as conn:
-        indexes = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
-            "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
-            (TABLE, TABLE),
-        ).fetchall()
-        for name, _ in indexes:
-            conn.execute(f'DROP INDEX "{name}"')
-        chunk = 200_000
-        began = time.monotonic()
-        for first in range(1, entries + 1, chunk):
-            last = min(entries, first + chunk - 1)
-            data = copy_lines(first, last, start, step_us, clerks, heads)
-            with conn.cursor() as cursor, cursor.copy(f"COPY {TABLE} ({COLUMNS}) FROM STDIN") as copy:
-                copy.write(data)
-            if last % 1_000_000 == 0 or last == entries:
-                say(f"  {last:,} entries in {time.monotonic() - began:.0f} s")
-        for name, definition in indexes:
-            t0 = time.monotonic()
-            conn.execute(definition)
-            say(f"  index {name} in {time.monotonic() - t0:.1f} s")
+        with without_secondary_indexes(conn, say):
+            chunk = 200_000
+            began = time.monotonic()
+            for first in range(1, entries + 1, chunk):
+                last = min(entries, first + chunk - 1)
+                data = copy_lines(first, last, start, step_us, clerks, heads)
+                with conn.cursor() as cursor, cursor.copy(f"COPY {TABLE} ({COLUMNS}) FROM STDIN") as copy:
+                    copy.write(data)
+                if last % 1_000_000 == 0 or last == entries:
+                    say(f"  {last:,} entries in {time.monotonic() - began:.0f} s")
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'), {entries})")
         # The ids are 1..N in k order, so lane L's last entry is the largest k ≤ N with k % LANES == L.
         ends: dict[int, tuple[int, str]] = {}
