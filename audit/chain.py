@@ -1,5 +1,6 @@
 """Appending to the audit chain and verifying it."""
 
+import functools
 import hashlib
 import json
 import os
@@ -106,14 +107,19 @@ def append(**fields: Any) -> AuditLogEntry:
             entry = _append_postgresql(lanes, fields)
         else:
             head = _lock_head(lanes)
-            entry = AuditLogEntry(occurred_at=timezone.now(), lane=head.pk - 1, **fields)
-            entry.prev_hash = head.last_hash
-            entry.entry_hash = content_hash(_values(entry))
+            entry = _next_entry(head.pk, head.last_hash, fields)
             entry.save()
             head.last_entry_id = entry.pk
             head.last_hash = entry.entry_hash
             head.save(update_fields=["last_entry_id", "last_hash"])
     connection._audit_chain_lane = entry.lane
+    return entry
+
+
+def _next_entry(head_pk: int, last_hash: str, fields: dict[str, Any]) -> AuditLogEntry:
+    """The entry that follows `last_hash` in the lane whose end is row `head_pk`, with its hash (not yet saved)."""
+    entry = AuditLogEntry(occurred_at=timezone.now(), lane=head_pk - 1, prev_hash=last_hash, **fields)
+    entry.entry_hash = content_hash(_values(entry))
     return entry
 
 
@@ -126,7 +132,9 @@ _LOCK_FREE_LANE = (
 _ENSURED: set[tuple[str, int]] = set()
 
 
+@functools.cache
 def _insert_sql() -> tuple[str, list]:
+    """The statement that inserts an entry and moves its lane's end (built once: it runs on every request)."""
     fields = [f for f in AuditLogEntry._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
@@ -156,8 +164,7 @@ def _append_postgresql(lanes: int, fields: dict[str, Any]) -> AuditLogEntry:
         if row is None:
             head = _lock_head(lanes)
             row = (head.pk, head.last_hash)
-        entry = AuditLogEntry(occurred_at=timezone.now(), lane=row[0] - 1, prev_hash=row[1], **fields)
-        entry.entry_hash = content_hash(_values(entry))
+        entry = _next_entry(row[0], row[1], fields)
         sql, model_fields = _insert_sql()
         params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in model_fields]
         cursor.execute(sql, [*params, entry.entry_hash, row[0]])
