@@ -1,4 +1,5 @@
-"""Settings, read from the environment (and an optional `.env` file beside manage.py).
+"""Settings, read from the environment (and an optional `.env` file beside manage.py, or the file DJANGO_ENV_FILE
+names).
 
 Every setting the operator may change is listed in README.md under 「設定」. Parsers fail fast: a malformed
 value stops the process at start-up instead of surfacing as a wrong behaviour later.
@@ -13,7 +14,9 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
-_env_file = BASE_DIR / ".env"
+# `make run` writes a development .env with a generated DJANGO_SECRET_KEY (scripts/dev_env.py), so that manage.py
+# also runs outside make; variables already in the environment win over the file.
+_env_file = Path(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
 if _env_file.exists():
     env.read_env(str(_env_file))
 
