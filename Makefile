@@ -25,7 +25,7 @@ export DJANGO_ALLOW_DEV_SECRET ?= true
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test lint bench chaos migrate seed demo-users static upgrade-check clean distclean
+.PHONY: help venv dev-env run test test-fast test-calendar lint bench chaos migrate seed demo-users static upgrade-check clean distclean
 
 help:  ## この一覧を表示
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,8 +48,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 var:
 	@mkdir -p var
 
+dev-env: venv  ## 開発用の .env（生成した DJANGO_SECRET_KEY）がなければ作る。manage.py を make の外でも使えるように
+	@"$(PY)" scripts/dev_env.py
+
 # --- Run --------------------------------------------------------------------------------------------------------
-run: venv migrate seed demo-users static  ## 準備をして web・worker・beat と相手団体（渋谷区）のインスタンス・模擬 J-LIS を起動
+run: venv dev-env migrate seed demo-users static  ## 準備をして web・worker・beat と相手団体（渋谷区）のインスタンス・模擬 J-LIS を起動
 	@echo "web（gunicorn）・Celery worker・Celery beat と相手団体・模擬 J-LIS を起動します: http://$(HOST):$(PORT)/"
 	exec "$(PY)" scripts/run_all.py --host "$(HOST)" --port "$(PORT)" --banner "$(DEMO_ACCOUNTS)"
 
@@ -93,6 +96,12 @@ test: venv var  ## manage.py check、移行漏れの検査、pytest（全件）
 	"$(PY)" manage.py check
 	"$(PY)" manage.py makemigrations --check --dry-run
 	"$(PY)" -m pytest $(PYTEST_ARGS)
+
+test-fast: venv var  ## 開発中の確認用: 遅い試験とブラウザの試験を除き、2 プロセスで並行に（CI は make test の全件）
+	"$(PY)" -m pytest -m "not slow" -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+
+test-calendar: venv var  ## 日付・時刻に左右される試験を、土日・祝日・年末年始・改元の日の 3:00 と 21:30 で実行
+	"$(PY)" scripts/calendar_runs.py $(PYTEST_ARGS)
 
 lint: venv  ## ruff check と ruff format --check
 	"$(PY)" -m ruff check .

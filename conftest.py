@@ -1,10 +1,31 @@
 # ruff: noqa: S106 - throwaway passwords of test users
 """Test personas and shared fixtures (healthchecks' alice/bob idea): a resident clerk, a koseki clerk, a supervisor,
-an operator, and the batch context."""
+an operator, the batch context, and the pinned clock."""
+
+import datetime as dt
 
 import pytest
 
 from common.context import audit_context
+from common.testing.clock import CALENDAR_TEST_FILES, JST, TODAY, pinned_instant
+
+
+def pytest_collection_modifyitems(items):
+    """The calendar-sensitive tests carry the `calendar` marker (`make test-calendar` runs them on other days)."""
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in CALENDAR_TEST_FILES:
+            item.add_marker(pytest.mark.calendar)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request, time_machine):
+    """Every test runs at one fixed instant (common/testing/clock.py: TEST_TODAY / TEST_TIME override it), with the
+    clock ticking from there, so no test depends on the real day or time of day. A test names its own instant with
+    `@pytest.mark.time_machine(...)` or `time_machine.move_to(...)`; tests that start other processes (which keep the
+    real clock) are marked `real_clock`."""
+    if request.node.get_closest_marker("real_clock") or request.node.get_closest_marker("time_machine"):
+        return
+    time_machine.move_to(pinned_instant())
 
 
 @pytest.fixture
@@ -24,14 +45,11 @@ def as_clerk(clerk):
         yield ctx
 
 
-TODAY = __import__("datetime").date(2026, 11, 25)
-
-
 @pytest.fixture
-def frozen_today(monkeypatch):
-    """A fixed 'today' (2026-11-25) for the date rules, so that tests do not depend on the calendar."""
-    monkeypatch.setattr("registry.rules.today", lambda: TODAY)
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
+def frozen_today(time_machine) -> dt.date:
+    """A named working day (Wednesday 2026-11-25, from 10:00 JST) for the date rules, whatever TEST_TODAY says. The
+    clock ticks on: retry loops and timeouts measure time with it."""
+    time_machine.move_to(dt.datetime.combine(TODAY, dt.time(10), tzinfo=JST))
     return TODAY
 
 

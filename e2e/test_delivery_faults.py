@@ -40,7 +40,11 @@ DELIVERY_TIMEOUT = 60
 STEPS = "e2e.fault_steps"
 OPEN_STATES = ("pending", "sending", "sent", "failed")
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.real_clock,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only"),
+]
 
 
 class Wards:

@@ -37,7 +37,11 @@ DEADLINE = 60  # seconds for the notices of all three scenarios to travel
 STEP_TIMEOUT = DEADLINE + 60
 STOP_TIMEOUT = 45
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.real_clock,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only"),
+]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ roles, TOTP codes computed the way an authenticator app would, and logging in th
 
 import datetime as dt
 import re
-from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -19,28 +18,23 @@ REQUIRED = ("監督者", "運用担当")
 
 
 class Clock:
-    """timezone.now() for Django, the session engine, django-otp, the audit chain, this app — and the names
-    django-axes imported directly."""
+    """The test's clock standing still at the pinned instant, moved forward by the test: time-machine moves it for
+    Django, the session engine, django-otp (time.time), django-axes, the audit chain and this app alike."""
 
-    def __init__(self, start: dt.datetime) -> None:
-        self.current = start
+    def __init__(self, time_machine) -> None:
+        self._time_machine = time_machine
 
     def now(self) -> dt.datetime:
-        return self.current
+        return timezone.now()
 
     def advance(self, **delta) -> None:
-        self.current += dt.timedelta(**delta)
+        self._time_machine.shift(dt.timedelta(**delta))
 
 
 @pytest.fixture
-def clock():
-    clock = Clock(timezone.now())
-    with (
-        mock.patch("django.utils.timezone.now", side_effect=clock.now),
-        mock.patch("axes.handlers.proxy.now", side_effect=clock.now),
-        mock.patch("axes.attempts.now", side_effect=clock.now),
-    ):
-        yield clock
+def clock(time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    return Clock(time_machine)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit import charts
+from common.testing.clock import JST
 
 from .screens import append, at, entries_after, last_id, user_with
 
@@ -83,7 +84,17 @@ def test_heatmap_cells_are_shaded_by_count():
 
 
 @pytest.mark.django_db
-def test_the_chart_page_shows_charts_and_tables_and_is_logged(client):
+@pytest.mark.calendar
+@pytest.mark.parametrize(
+    ("now", "after_hours", "closed_day"),
+    [
+        (dt.datetime(2026, 11, 25, 22, tzinfo=JST), 1, 0),  # a Wednesday: the evening access is after hours
+        (dt.datetime(2026, 12, 6, 22, tzinfo=JST), 0, 3),  # a Sunday: every access counts as 閉庁日
+        (dt.datetime(2026, 11, 23, 22, tzinfo=JST), 0, 3),  # 勤労感謝の日
+    ],
+)
+def test_the_chart_page_shows_charts_and_tables_and_is_logged(client, time_machine, now, after_hours, closed_day):
+    time_machine.move_to(now)
     today = timezone.localdate()
     noon = timezone.make_aware(dt.datetime.combine(today, dt.time(12)))
     evening = timezone.make_aware(dt.datetime.combine(today, dt.time(21)))
@@ -106,4 +117,4 @@ def test_the_chart_page_shows_charts_and_tables_and_is_logged(client):
     assert table["clerk-b"][-1] == 1
     last = response.context["table_days"][-1]
     assert last["denied"] == 1
-    assert last["after"] + last["holiday"] == 1  # the evening access (a holiday's accesses count as 閉庁日)
+    assert (last["after"], last["holiday"]) == (after_hours, closed_day)

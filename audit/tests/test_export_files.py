@@ -217,6 +217,7 @@ def test_purge_removes_only_files_older_than_the_keep_period(export_dir):
     for path in (old, fresh, leftover):
         path.write_bytes(b"x")
     two_days_ago = (now - dt.timedelta(hours=48)).timestamp()
+    os.utime(fresh, (now.timestamp(), now.timestamp()))  # the file system's clock is not the test's
     os.utime(old, (two_days_ago, two_days_ago))
     os.utime(leftover, (two_days_ago, two_days_ago))
     (export_dir / "subfolder").mkdir()

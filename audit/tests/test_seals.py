@@ -8,16 +8,15 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
 
 from audit import chain, seals
 from audit.batch import BatchExit
 from audit.models import AuditChainHead, AuditLogEntry, BatchRun, ChainSeal
+from common.testing.clock import JST
 from transfers.tests.fake_partner import ward_identity_for_tests_fixture  # noqa: F401 - the fixture
 
-pytestmark = pytest.mark.django_db
-
-REAL_TODAY = timezone.localdate()
+DAY = dt.date(2026, 11, 25)  # the day the entries are written; the seals cover it once it has ended
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(dt.datetime.combine(DAY, dt.time(10), tzinfo=JST))]
 
 
 @pytest.fixture
@@ -29,8 +28,8 @@ def seal_dir(settings, tmp_path, ward_identity_for_tests):
 @pytest.fixture
 def tomorrow(monkeypatch):
     """The entries written now belong to a day that has ended: 'today' is tomorrow."""
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: REAL_TODAY + dt.timedelta(days=1))
-    return REAL_TODAY + dt.timedelta(days=1)
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: DAY + dt.timedelta(days=1))
+    return DAY + dt.timedelta(days=1)
 
 
 def _append(n: int) -> list[AuditLogEntry]:
@@ -58,7 +57,7 @@ def _run(name: str, *args: str) -> tuple[int, str, str]:
 
 
 def _seal_today() -> tuple[int, str, str]:
-    return _run("seal_audit_chain", "--date", REAL_TODAY.isoformat())
+    return _run("seal_audit_chain", "--date", DAY.isoformat())
 
 
 # --- Sealing -----------------------------------------------------------------------------------------------------
@@ -68,12 +67,12 @@ def test_a_day_is_sealed_in_a_signed_file_and_a_row(seal_dir, tomorrow, ward_ide
     entries = _append(3)
     code, out, _ = _seal_today()
     assert code == 0
-    path = seal_dir / f"audit-seal-{REAL_TODAY.isoformat()}.json"
+    path = seal_dir / f"audit-seal-{DAY.isoformat()}.json"
     document = json.loads(path.read_text())
     assert document["seal"] == {
         "format": 2,
         "ward": "131041",
-        "sealed_on": REAL_TODAY.isoformat(),
+        "sealed_on": DAY.isoformat(),
         "last_entry_id": entries[-1].pk,
         "last_hash": entries[-1].entry_hash,
         "entry_count": 3,
@@ -83,7 +82,7 @@ def test_a_day_is_sealed_in_a_signed_file_and_a_row(seal_dir, tomorrow, ward_ide
     signed = json.dumps(document["seal"], sort_keys=True, separators=(",", ":")).encode()
     ward_identity_for_tests.sign_key.public_key().verify(__import__("base64").b64decode(document["signature"]), signed)
     row = ChainSeal.objects.get()
-    assert (row.sealed_on, row.last_entry_id, row.entry_count) == (REAL_TODAY, entries[-1].pk, 3)
+    assert (row.sealed_on, row.last_entry_id, row.entry_count) == (DAY, entries[-1].pk, 3)
     assert row.file_path == str(path)
     assert "書き出し" in out
     assert BatchRun.objects.get(command="seal_audit_chain").counts["written"] == 1
@@ -92,7 +91,7 @@ def test_a_day_is_sealed_in_a_signed_file_and_a_row(seal_dir, tomorrow, ward_ide
 def test_sealing_again_changes_nothing(seal_dir, tomorrow):
     _append(2)
     _seal_today()
-    path = seals.seal_path(REAL_TODAY)
+    path = seals.seal_path(DAY)
     before = path.read_bytes()
     code, out, _ = _seal_today()
     assert code == 0
@@ -104,7 +103,7 @@ def test_sealing_again_changes_nothing(seal_dir, tomorrow):
 def test_a_seal_with_different_content_is_never_overwritten(seal_dir, tomorrow):
     _append(2)
     _seal_today()
-    path = seals.seal_path(REAL_TODAY)
+    path = seals.seal_path(DAY)
     before = path.read_bytes()
     ChainSeal.objects.all().delete()  # even without its row, the file stays as it was
     _append(1)  # the head has moved on (as if the day were sealed before these entries)
@@ -117,9 +116,9 @@ def test_a_seal_with_different_content_is_never_overwritten(seal_dir, tomorrow):
 
 def test_dry_run_writes_nothing(seal_dir, tomorrow):
     _append(1)
-    code, out, _ = _run("seal_audit_chain", "--dry-run", "--date", REAL_TODAY.isoformat())
+    code, out, _ = _run("seal_audit_chain", "--dry-run", "--date", DAY.isoformat())
     assert code == 0
-    assert out.startswith(f"{REAL_TODAY}\t")
+    assert out.startswith(f"{DAY}\t")
     assert "【試行】" in out
     assert not seal_dir.exists() or list(seal_dir.iterdir()) == []
     assert ChainSeal.objects.count() == 0
@@ -127,21 +126,21 @@ def test_dry_run_writes_nothing(seal_dir, tomorrow):
 
 def test_today_cannot_be_sealed(seal_dir):
     with pytest.raises(Exception, match="昨日まで"):
-        call_command("seal_audit_chain", "--date", REAL_TODAY.isoformat(), stdout=StringIO())
+        call_command("seal_audit_chain", "--date", DAY.isoformat(), stdout=StringIO())
     assert ChainSeal.objects.count() == 0
 
 
 def test_missed_nights_are_caught_up(seal_dir):
     ChainSeal.objects.create(
-        sealed_on=REAL_TODAY - dt.timedelta(days=4), last_entry_id=0, last_hash="0" * 64, entry_count=0, signature="x"
+        sealed_on=DAY - dt.timedelta(days=4), last_entry_id=0, last_hash="0" * 64, entry_count=0, signature="x"
     )
-    assert seals.days_to_seal() == [REAL_TODAY - dt.timedelta(days=n) for n in (3, 2, 1)]
+    assert seals.days_to_seal() == [DAY - dt.timedelta(days=n) for n in (3, 2, 1)]
     ChainSeal.objects.all().delete()
-    assert seals.days_to_seal() == [REAL_TODAY - dt.timedelta(days=1)]
+    assert seals.days_to_seal() == [DAY - dt.timedelta(days=1)]
 
 
 def test_a_day_before_any_entry_seals_the_genesis(seal_dir):
-    yesterday = REAL_TODAY - dt.timedelta(days=1)
+    yesterday = DAY - dt.timedelta(days=1)
     _append(2)  # written today: after the end of yesterday
     result = seals.seal_day(yesterday)
     assert (result.head.last_entry_id, result.head.entry_count, result.head.last_hash) == (0, 0, "0" * 64)
@@ -228,8 +227,8 @@ def test_removed_rows_with_a_recomputed_chain_are_caught_by_the_count(seal_dir, 
 def test_a_removed_seal_file_is_reported(seal_dir, tomorrow):
     _append(1)
     _seal_today()
-    seals.seal_path(REAL_TODAY).chmod(0o644)
-    seals.seal_path(REAL_TODAY).unlink()
+    seals.seal_path(DAY).chmod(0o644)
+    seals.seal_path(DAY).unlink()
     code, _, err = _run("verify_audit_chain")
     assert code == 1
     assert "封印ファイルがありません" in err
@@ -238,7 +237,7 @@ def test_a_removed_seal_file_is_reported(seal_dir, tomorrow):
 def test_a_forged_seal_file_fails_its_signature(seal_dir, tomorrow):
     _append(2)
     _seal_today()
-    path = seals.seal_path(REAL_TODAY)
+    path = seals.seal_path(DAY)
     document = json.loads(path.read_text())
     document["seal"]["entry_count"] = 1
     path.chmod(0o644)

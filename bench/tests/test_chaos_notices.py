@@ -63,6 +63,7 @@ def test_faults_start_at_even_shares_of_the_changes():
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only (process groups, /proc)")
 @pytest.mark.skipif(not RedisServer.available(), reason="redis-server is not installed")
 @pytest.mark.skipif(not is_postgres(os.environ.get("DATABASE_URL")), reason="needs PostgreSQL (DATABASE_URL)")

@@ -23,6 +23,7 @@ RUN_TIMEOUT = 280  # seconds, preparing included (pytest's own timeout is 300)
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.real_clock,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only"),
     pytest.mark.skipif(not pgcluster.available(), reason="needs initdb/pg_ctl of PostgreSQL 15 and runuser"),
 ]

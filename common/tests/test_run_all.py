@@ -25,7 +25,11 @@ BASE_DIR = Path(settings.BASE_DIR)
 READY_TIMEOUT = 150  # seconds to prepare the partner (a first migrate) and start gunicorn, the workers and beat
 STOP_TIMEOUT = 40  # run_all's own bound (RUN_ALL_STOP_TIMEOUT, 15 s here) plus margin
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.real_clock,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
+]
 
 
 def _free_port() -> int:

@@ -175,6 +175,7 @@ def test_init_only_writes_the_public_key(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_the_command_serves_until_sigterm(tmp_path, ward):
     partners = tmp_path / "partners"
     partners.mkdir()
