@@ -488,6 +488,79 @@ def test_bad_codes_are_refused():
     ]
 
 
+def test_a_wrong_check_digit_is_refused_in_japanese():
+    payload = good_fuhyo_items()
+    payload["person"]["juminhyo_code"] = "12345678904"  # deliberately wrong: the check digit of 1234567890 is 3
+    payload["person"]["honseki_municipality"] = "131131"  # deliberately wrong: 渋谷区 is 131130
+    assert refused(NoticeKind.FUHYO_ITEMS, payload) == [
+        "「person.honseki_municipality」（本籍（市区町村））：地方公共団体コードの検査数字が正しくありません"
+        "（末尾は 0 のはずです）。",
+        "「person.juminhyo_code」（住民票コード）：住民票コードの検査数字が正しくありません（末尾は 3 のはずです）。",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "where"),
+    [
+        ("honseki_check", {"juminhyo_code": "12345678904"}, "「juminhyo_code」（住民票コード）"),
+        (
+            "ack",
+            {"in_reply_to": "5f0c7e7e-8a43-4d5c-9b1a-2f7a1e0c9d11", "status": "accepted", "symbol": {"symbol": "S"}},
+            "「symbol.juminhyo_code」（住民票コード）",
+        ),
+    ],
+)
+def test_every_kind_checks_the_check_digit_of_its_codes(kind, payload, where):
+    if kind == "ack":
+        payload["symbol"]["juminhyo_code"] = "12345678904"  # deliberately wrong
+    messages = refused(kind, payload)
+    assert f"{where}：住民票コードの検査数字が正しくありません（末尾は 3 のはずです）。" in messages
+
+
+def _code_items(kind: str) -> dict[str, dict]:
+    """Every item of the schema holding a code (by its name or its pattern), resolved: path → node."""
+    root = payloads.schema(kind, CURRENT_VERSION[kind])
+    found = {}
+
+    def walk(node, path, depth=0):
+        node = payloads._resolve(node, root)
+        for branch in node.get("anyOf", []) + node.get("oneOf", []):
+            walk(branch, path, depth + 1)
+        for name, sub in node.get("properties", {}).items():
+            resolved = payloads._resolve(sub, root)
+            holds_code = name.endswith(("juminhyo_code", "municipality")) or resolved.get("pattern") in (
+                "^[0-9]{6}$",
+                "^[0-9]{11}$",
+            )
+            if holds_code:
+                found[f"{path}.{name}".lstrip(".")] = resolved
+            walk(sub, f"{path}.{name}", depth + 1)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{path}[]", depth + 1)
+
+    walk(root, "")
+    return found
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_every_code_in_every_schema_is_checked_by_its_check_digit(kind):
+    items = _code_items(kind)
+    for path, node in items.items():
+        expected = "juminhyo-code" if path.endswith("juminhyo_code") else "lg-code"
+        assert node.get("format") == expected, f"{kind}: {path} is not checked by its check digit"
+    if kind != "ack":
+        assert any(path.endswith("juminhyo_code") for path in items), kind
+
+
+def test_the_code_formats_pass_null_and_leave_other_types_to_type():
+    checker = payloads.FORMAT_CHECKER
+    for fmt, good, bad in (("juminhyo-code", "12345678903", "12345678904"), ("lg-code", "131041", "131040")):
+        assert checker.conforms(good, fmt)
+        assert not checker.conforms(bad, fmt)
+        assert checker.conforms(None, fmt)
+        assert checker.conforms(12345678903, fmt)
+
+
 def test_a_bad_before_is_reported_item_by_item_not_as_not_null():
     payload = good_fuhyo_items()
     payload["before"] = {**payload["person"], "sex": "9"}
