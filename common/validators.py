@@ -31,13 +31,9 @@ def validate_lg_code(value: str) -> None:
         )
 
 
-# The one partner of the notices that is not a 地方公共団体 (transfers.routing.JLIS).
-JLIS_CODE = "J-LIS"
-
-
 def validate_partner_code(value: str) -> None:
     """A notice's sender, receiver or partner: a 地方公共団体コード with its check digit, or J-LIS."""
-    if value == JLIS_CODE:
+    if value == checkdigits.JLIS_CODE:
         return
     if not (len(value) == 6 and value.isascii() and value.isdigit()):
         raise ValidationError(
