@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from django.db import connection, connections
 
+from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoAddress
 from transfers import inbound
 from transfers.acks import ACCEPTED, DUPLICATE, read_ack
@@ -35,7 +36,7 @@ from .inbound_support import (
 
 pytestmark = pytest.mark.django_db
 
-CODE = "12345678903"
+CODE = juminhyo_code_for(1)
 
 
 @pytest.fixture

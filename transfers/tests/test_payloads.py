@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from common.juminhyo_codes import juminhyo_code_for
 from common.models import ChangeEvent, Municipality
 from koseki_fuhyo.choices import FilingKind, FilingPersonRole, FuhyoRecordKind
 from koseki_fuhyo.models import FuhyoAddress
@@ -31,6 +32,7 @@ from transfers.routing import NoticeKind, NoticePlan
 D = dt.date(2026, 11, 20)
 OSAKA, SHIBUYA, YOKOHAMA = "271004", "131130", "141003"
 WARD = "131041"
+CODE = juminhyo_code_for(1)
 IVS_SURNAME = "葛\U000e0100城"  # 葛 with an ideographic variation selector (IVD: Adobe-Japan1)
 IVS_GIVEN = "\U00020bb7子"  # 𠮷 (CJK Extension B, supplementary plane)
 INTERNAL_IDS = {"resident_id", "household_number", "fuhyo_entry_id", "koseki_id", "status", "filing_person_id"}
@@ -258,7 +260,7 @@ def test_juminhyo_items_of_a_birth_elsewhere_and_jlis_fuhyo_of_the_entry(as_cler
 
 @pytest.mark.django_db
 def test_juminhyo_items_of_a_death_elsewhere_say_remove(as_clerk):
-    entry = FuhyoEntryFactory(juminhyo_code="12345678903")
+    entry = FuhyoEntryFactory(juminhyo_code=CODE)
     FuhyoAddress.objects.create(
         entry=entry,
         municipality=Municipality.objects.get(code=YOKOHAMA),
@@ -273,7 +275,7 @@ def test_juminhyo_items_of_a_death_elsewhere_say_remove(as_clerk):
         date_of_death=dt.date(2026, 11, 18),
     )
     (payload,) = assert_written_and_valid(NoticeKind.JUMINHYO_ITEMS)
-    assert payload["person"]["juminhyo_code"] == "12345678903"
+    assert payload["person"]["juminhyo_code"] == CODE
     assert payload["person"]["removed"] is True
     assert payload["person"]["changes"] == {"removed": "death", "removed_on": "2026-11-18"}
     (jlis,) = assert_written_and_valid(NoticeKind.JLIS_FUHYO)
@@ -290,7 +292,7 @@ def test_juminhyo_items_of_a_marriage_with_a_spouse_living_elsewhere(as_clerk):
         given_name_kana="ハナコ",
         birth_date=dt.date(1992, 3, 3),
         sex="2",
-        juminhyo_code="12345678903",
+        juminhyo_code=CODE,
         address_municipality=YOKOHAMA,
         address="中区3番",
     )
@@ -376,7 +378,7 @@ def test_ack_bodies():
     message = uuid.uuid4()
     validate("ack", 1, payloads.ack_payload(message, "accepted"))
     validate("ack", 1, payloads.ack_payload(message, "duplicate"))
-    jlis = payloads.ack_payload(message, "accepted", {"juminhyo_code": "12345678903", "symbol": "S" * 64})
+    jlis = payloads.ack_payload(message, "accepted", {"juminhyo_code": CODE, "symbol": "S" * 64})
     validate("ack", 1, jlis)
     assert jlis["symbol"]["symbol"] == "S" * 64
     assert refused("ack", {"in_reply_to": str(message), "status": "maybe"}) == [
@@ -409,7 +411,7 @@ def test_names_with_variation_sequences_survive_the_outbox_and_a_json_round_trip
 
 def good_fuhyo_items() -> dict:
     person = {
-        "juminhyo_code": "12345678903",
+        "juminhyo_code": CODE,
         "surname": "山田",
         "given_name": "太郎",
         "surname_kana": "ヤマダ",
@@ -499,7 +501,7 @@ def test_a_wrong_check_digit_is_refused_in_japanese():
     ]
 
 
-@pytest.mark.parametrize(
+@pytest.mark.parametrize(  # the codes deliberately wrong: the check digit of 1234567890 is 3
     ("kind", "payload", "where"),
     [
         ("honseki_check", {"juminhyo_code": "12345678904"}, "「juminhyo_code」（住民票コード）"),
@@ -554,6 +556,7 @@ def test_every_code_in_every_schema_is_checked_by_its_check_digit(kind):
 
 def test_the_code_formats_pass_null_and_leave_other_types_to_type():
     checker = payloads.FORMAT_CHECKER
+    # the bad ones deliberately invalid: the check digit of 1234567890 is 3, of 13104 (新宿区) is 1
     for fmt, good, bad in (("juminhyo-code", "12345678903", "12345678904"), ("lg-code", "131041", "131040")):
         assert checker.conforms(good, fmt)
         assert not checker.conforms(bad, fmt)
