@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from common.errors import ServiceError
+from common.errors import ServiceError, clean_fields_or_raise
 from koseki_fuhyo.models import FuhyoEntry
 from registry.guards import statutory_correction
 from registry.models import Resident
@@ -61,7 +61,7 @@ def restrict(
     residents, entries = _persons_for_code(code)
     residents = residents or ([resident] if resident else [])
     entries = entries or ([fuhyo_entry] if fuhyo_entry else [])
-    restriction = AccessRestriction.objects.create(
+    restriction = AccessRestriction(
         juminhyo_code=code,
         resident=resident or (residents[0] if residents else None),
         fuhyo_entry=fuhyo_entry or (entries[0] if entries else None),
@@ -71,6 +71,10 @@ def restrict(
         ends_on=ends_on,
         created_by=actor,
     )
+    # The code keys the restriction to the person's rows (lifting finds them by it); a code that fails its check
+    # digit was written around the services and is corrected first (住民票コードの職権修正).
+    clean_fields_or_raise(restriction, ["juminhyo_code"])
+    restriction.save()
     _set_flag(residents, entries, True)
     record_permission_event(
         "restrict",

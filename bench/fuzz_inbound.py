@@ -12,7 +12,9 @@ messages from --clients threads, drawn by kind (KINDS): random bytes, malformed 
 header fields, truncated envelopes, envelopes signed with a wrong key, unknown senders, a wrong receiver, stale
 timestamps, replays (byte for byte, and re-sealed with the same message id), oversize bodies, bit-flipped fields
 (also re-signed by the partner, so that only decryption fails), and genuine signatures over payloads that break the
-schema (or name a kind the ward never receives).
+schema (or name a kind the ward never receives). A 住民票コード or 地方公共団体コード whose last digit is not its check
+digit breaks the schema like any other wrong item (bad_payload, 400); a sender or receiver in the header that is not a
+地方公共団体コード with its check digit (or J-LIS) is a malformed header (400).
 
 Checked: every hostile message gets a 4xx with its expected refusal code, none a 5xx; the server writes exactly one
 `rejected` transmission audit entry for each (counted before and after, by code); the InboundNotice count grows by
@@ -53,6 +55,8 @@ from transfers import envelope as env_module  # noqa: E402 - pure: cryptography 
 from transfers.envelope import MAX_ENVELOPE_BYTES, Header, Identity, new_header, seal  # noqa: E402
 
 WARD, PARTNER, STRANGER, OTHER_WARD = "131041", "131130", "131148", "131156"
+# Valid 地方公共団体コード, none of them a registered partner: 大阪市, 横浜市, 札幌市.
+STRANGERS = (STRANGER, "271004", "141003", "011002", "J-LIS")
 INBOUND_PATH = "/transfers/inbound/"
 PROBE_PATH = "/login/"
 WINDOW_S = 300  # TRANSFERS_CLOCK_WINDOW's default; the server runs with it
@@ -94,6 +98,11 @@ def juminhyo_code(rng: random.Random) -> str:
 
     payload = f"{rng.randrange(10**10):010d}"
     return payload + str(juminhyo_code_check_digit(payload))
+
+
+def wrong_check_digit(code: str, rng: random.Random) -> str:
+    """`code` with its last digit replaced by any other digit: the right length, the wrong check digit."""
+    return code[:-1] + str((int(code[-1]) + rng.randrange(1, 10)) % 10)
 
 
 def valid_payload(code: str) -> dict[str, Any]:
@@ -265,6 +274,10 @@ class Fuzzer:
                         {"created_at": "2026-13-45T25:61:00+00:00"},
                         {"schema_version": True},
                         {"schema_version": 1.0},
+                        {"sender": wrong_check_digit(PARTNER, self.rng)},  # 6 digits, wrong check digit
+                        {"receiver": wrong_check_digit(WARD, self.rng)},
+                        {"sender": "999999"},
+                        {"sender": "x" * 64},
                     ]
                 )
             )
@@ -279,7 +292,7 @@ class Fuzzer:
         return seal(self.header(), valid_payload(juminhyo_code(self.rng)), impostor, self.ward)
 
     def _unknown_sender(self) -> bytes:
-        stranger = Identity.generate(self.rng.choice([STRANGER, "999999", "J-LIS", "x" * 64]))
+        stranger = Identity.generate(self.rng.choice(STRANGERS))  # well formed, but not a partner
         header = replace(self.header(), sender=stranger.code)
         return seal(header, valid_payload(juminhyo_code(self.rng)), stranger, self.ward)
 
@@ -325,7 +338,7 @@ class Fuzzer:
     def _bad_payload(self) -> bytes:
         code = juminhyo_code(self.rng)
         payload = valid_payload(code)
-        choice = self.rng.randrange(12)
+        choice = self.rng.randrange(14)
         if choice == 0:
             return self.genuine({})
         if choice == 1:
@@ -351,6 +364,11 @@ class Fuzzer:
             return seal_raw(self.header(), body, self.partner, self.ward)
         elif choice == 10:
             del payload["change"]
+        elif choice == 11:  # 11 digits, but the last is not the check digit
+            payload["person"]["juminhyo_code"] = wrong_check_digit(code, self.rng)
+        elif choice == 12:  # 6 digits, but the last is not the check digit
+            item = self.rng.choice(["honseki_municipality", "address_municipality"])
+            payload["person"][item] = wrong_check_digit(payload["person"][item], self.rng)
         else:
             payload["person"]["sex"] = self.rng.choice(["男", 1, "9", None])
         return self.genuine(payload)

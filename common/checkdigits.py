@@ -6,7 +6,11 @@ digit; a remainder of 0 or 1 gives 0 (product decision 10).
 地方公共団体コード: 5 payload digits + 1 check digit (総務省「全国地方公共団体コード」):
 weights 6,5,4,3,2 from the left, check = 11 - (sum mod 11), taking the last digit, so a remainder of 0 gives 1
 and a remainder of 1 gives 0.
+
+The notices' partners (sender, receiver) are 地方公共団体コード, or J-LIS, the one partner that is not a 地方公共団体.
 """
+
+JLIS_CODE = "J-LIS"  # transfers.routing.JLIS
 
 
 def juminhyo_code_check_digit(payload: str) -> int:
@@ -34,3 +38,8 @@ def lg_code_check_digit(payload: str) -> int:
 
 def is_valid_lg_code(code: str) -> bool:
     return len(code) == 6 and code.isascii() and code.isdigit() and lg_code_check_digit(code[:5]) == int(code[5])
+
+
+def is_valid_partner_code(code: str) -> bool:
+    """A notice's sender, receiver or partner: a 地方公共団体コード with its check digit, or J-LIS."""
+    return code == JLIS_CODE or is_valid_lg_code(code)

@@ -31,6 +31,17 @@ def validate_lg_code(value: str) -> None:
         )
 
 
+def validate_partner_code(value: str) -> None:
+    """A notice's sender, receiver or partner: a 地方公共団体コード with its check digit, or J-LIS."""
+    if value == checkdigits.JLIS_CODE:
+        return
+    if not (len(value) == 6 and value.isascii() and value.isdigit()):
+        raise ValidationError(
+            "団体コードは地方公共団体コード（半角数字6桁）または J-LIS です。", code="partner_code_format"
+        )
+    validate_lg_code(value)
+
+
 def validate_katakana(value: str) -> None:
     """A stored カナ must already be full-width katakana (forms and services fold input with `kana.fold_kana`)."""
     if not value:

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from audit.models import AuditLogEntry
+from common.juminhyo_codes import juminhyo_code_for
 from common.roles import KOSEKI_CLERK, SUPERVISOR, assign_role, ensure_roles
 from registry.services import move_within
 from registry.services.entries import NewHousehold
@@ -26,7 +27,7 @@ ward = ward_fixture  # this ward's keys in a tmp dir
 
 
 def _waiting_inbound(our_keys: Identity, shibuya: Identity) -> InboundNotice:
-    entry = koseki_person("12345678903")
+    entry = koseki_person(juminhyo_code_for(1))
     notified = person(juminhyo_code=entry.juminhyo_code, given_name="太朗")  # 朗 in the notice, 郎 in our 戸籍
     reply = inbound.receive(sealed(shibuya, our_keys, "fuhyo_items", fuhyo_items(notified)), "http")
     assert reply.status == 200

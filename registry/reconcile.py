@@ -6,7 +6,8 @@ Re-running does not duplicate: an open task whose differences changed is brought
 disappeared (a clerk corrected a register through the services) is closed automatically with a note. The tasks
 hold the messages of the check only (no personal data); the page puts the two registers' values side by side.
 Findings without a 住民票コード (a 附票 row missing its code) cannot be keyed to a person: they are counted and
-stay visible to `check_register_consistency`.
+stay visible to `check_register_consistency`. So are findings whose 住民票コード fails its check digit (a row written
+around the services): a task is never keyed by a code that is not one.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from common.validators import validate_juminhyo_code
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
 
 from .addresses import with_katagaki
@@ -104,6 +107,11 @@ def reconcile(
     for finding in person_findings() if findings is None else findings:
         if not finding.juminhyo_code:
             counts["without_code"] += 1
+            continue
+        try:
+            validate_juminhyo_code(finding.juminhyo_code)  # the validator of RegisterDiscrepancy.juminhyo_code
+        except ValidationError:
+            counts["invalid_code"] += 1
             continue
         if finding.juminhyo_code in current:  # both rules about one person: one task
             current[finding.juminhyo_code].differences += finding.differences

@@ -45,7 +45,7 @@ from collections import Counter
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
@@ -54,6 +54,7 @@ from django.utils import timezone
 from audit.log import record_transmission
 from audit.models import AuditLogEntry
 from common.errors import ServiceError
+from common.validators import validate_juminhyo_code
 
 from .acks import Ack, read_ack
 from .envelope import ACK_KIND, EnvelopeRejected, PartnerKeys, _canonical, new_header, open_envelope, seal
@@ -226,6 +227,11 @@ def _store_symbol(notice: OutboundNotice, ack: Ack) -> None:
         return
     if notice.juminhyo_code and code != notice.juminhyo_code:
         logger.warning("notice %s: an ack carried a symbol for another person; ignored", notice.pk)
+        return
+    try:
+        validate_juminhyo_code(code)  # IdentifierSymbol.juminhyo_code's validator
+    except ValidationError:
+        logger.warning("notice %s: an ack carried a symbol for a 住民票コード that fails its check; ignored", notice.pk)
         return
     IdentifierSymbol.objects.update_or_create(
         juminhyo_code=code, defaults={"symbol": value, "message_id": notice.message_id}

@@ -5,8 +5,8 @@ Pure functions over bytes and keys; no database. The wire format is one JSON obj
     {"v": 1, "header": {...}, "epk": b64, "nonce": b64, "ciphertext": b64, "signature": b64}
 
 - `header` (in clear, so a receiver can route and refuse cheaply): message_id, kind, schema_version, sender,
-  receiver (地方公共団体コード or J-LIS), created_at (UTC, ISO 8601). Its canonical JSON is the AES-GCM associated
-  data, so a header altered in transit fails decryption as well as the signature.
+  receiver (地方公共団体コード with its check digit, or J-LIS), created_at (UTC, ISO 8601). Its canonical JSON is
+  the AES-GCM associated data, so a header altered in transit fails decryption as well as the signature.
 - `epk`: a fresh X25519 public key per message. AES key = HKDF-SHA256(X25519(ephemeral, receiver), salt = epk ‖
   receiver key, info = "ward-envelope-v1"). A new key per message: a leaked message key opens one message only.
 - `signature`: Ed25519 by the sender over "ward-envelope-v1\\n" ‖ canonical header ‖ epk ‖ nonce ‖ ciphertext, so the
@@ -35,6 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from common.checkdigits import is_valid_partner_code  # pure: no Django
 
 VERSION = 1
 CONTEXT = b"ward-envelope-v1"
@@ -218,6 +220,12 @@ def read_header(raw: bytes) -> Header:
         raise EnvelopeRejected(EnvelopeRejected.MALFORMED, "ヘッダの値が正しくありません")
     if not isinstance(fields["schema_version"], int) or isinstance(fields["schema_version"], bool):
         raise EnvelopeRejected(EnvelopeRejected.MALFORMED, "様式の版が数ではありません")
+    for name, label in (("sender", "送信元"), ("receiver", "宛先")):
+        if not is_valid_partner_code(fields[name]):
+            raise EnvelopeRejected(
+                EnvelopeRejected.MALFORMED,
+                f"{label}は検査数字の正しい地方公共団体コード（6桁）または J-LIS でなければなりません",
+            )
     header = Header(**fields)
     try:
         uuid.UUID(header.message_id)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from audit.log import record_transmission
 from audit.models import AuditLogEntry
 from common.context import audit_context, current
+from common.errors import ServiceError, clean_fields_or_raise
 
 from . import handlers
 from .acks import ACCEPTED, DUPLICATE, make_ack
@@ -147,6 +148,16 @@ def _juminhyo_code(kind: str, payload: dict[str, Any]) -> str:
     return (payload.get("person") or {}).get("juminhyo_code") or ""
 
 
+def _check_stored_codes(header: Header, payload: dict[str, Any]) -> None:
+    """The inbox row's own validators on the codes it keeps (sender, 住民票コード): every schema checks the check
+    digits already, so this only holds should a schema version not; refused like any other bad payload."""
+    row = InboundNotice(sender=header.sender, juminhyo_code=_juminhyo_code(header.kind, payload))
+    try:
+        clean_fields_or_raise(row, ["sender", "juminhyo_code"])
+    except ServiceError as exc:
+        raise PayloadError(exc.messages) from None
+
+
 def _store_and_apply(opened: Opened, via: str, digest: str, request: HttpRequest | None) -> InboundNotice:
     header, payload = opened.header, opened.body
     with transaction.atomic():
@@ -200,6 +211,7 @@ def receive(raw: bytes, via: str, request: HttpRequest | None = None, *, expecte
         return _duplicate(header, request, digest)
     try:
         validate(header.kind, header.schema_version, opened.body)
+        _check_stored_codes(header, opened.body)
     except PayloadError as exc:
         return _refuse(EnvelopeRejected(EnvelopeRejected.BAD_PAYLOAD, " ".join(exc.messages)[:1000], header), request)
     ctx = current()

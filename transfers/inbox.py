@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit.log import record_transmission
 from common.context import audit_context, current
-from common.errors import ServiceError
+from common.errors import ServiceError, clean_fields_or_raise
 
 from . import handlers
 from .inbound import payload_digest
@@ -96,8 +96,7 @@ def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> Outboun
             raise ServiceError("住民票コードのない通知には本籍照合通知を送れません。")
         values = koseki_values_of(notice.fuhyo_entry) if notice.fuhyo_entry_id else None
         payload = honseki_check_payload(notice.message_id, notified, values)
-        validate(NoticeKind.HONSEKI_CHECK, CURRENT_VERSION[NoticeKind.HONSEKI_CHECK], payload)
-        reply = OutboundNotice.objects.create(
+        reply = OutboundNotice(
             kind=NoticeKind.HONSEKI_CHECK,
             receiver=notice.sender,
             schema_version=CURRENT_VERSION[NoticeKind.HONSEKI_CHECK],
@@ -105,7 +104,12 @@ def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> Outboun
             payload_digest=payload_digest(payload),
             in_reply_to=notice,
             actor=actor,
+            juminhyo_code=payload["juminhyo_code"],
         )
+        # A code that fails its check digit (in a notice stored before codes were checked) is the clerk's to see.
+        clean_fields_or_raise(reply, ["receiver", "juminhyo_code"])
+        validate(NoticeKind.HONSEKI_CHECK, CURRENT_VERSION[NoticeKind.HONSEKI_CHECK], payload)
+        reply.save()
         _resolve(notice, InboundNotice.Resolution.CHECK_SENT, actor, note, reply_id=reply.pk)
         # Delivery starts once this commits (the sweeper catches it up if the broker is down).
         transaction.on_commit(lambda: _enqueue(reply.pk))

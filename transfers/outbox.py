@@ -3,9 +3,11 @@
 from django.db import transaction
 from django.utils import timezone
 
+from common.errors import clean_fields_or_raise
 from common.models import ChangeEvent
 
 from .models import OutboundNotice
+from .models.outbound import subject_code
 from .payloads import CURRENT_VERSION, validate
 from .routing import route
 
@@ -15,16 +17,23 @@ def write_notices(event: ChangeEvent) -> list[OutboundNotice]:
     common.events.record_event inside the service's transaction (so both commit or roll back together).
 
     Every payload is checked against the current version of its schema first: one that does not match is a
-    programming error, and the PayloadError it raises rolls the whole change back."""
+    programming error, and the PayloadError it raises rolls the whole change back; so does a receiver or a 住民票コード
+    that fails its check digit (a ServiceError from the notice's own validators)."""
     notices = []
     for plan in route(event):
         version = CURRENT_VERSION[plan.kind]
-        validate(plan.kind, version, plan.payload)
-        notices.append(
-            OutboundNotice.objects.create(
-                kind=plan.kind, receiver=plan.receiver, schema_version=version, payload=plan.payload, event=event
-            )
+        validate(plan.kind, version, plan.payload)  # every code in it checked by its check digit
+        notice = OutboundNotice(
+            kind=plan.kind,
+            receiver=plan.receiver,
+            schema_version=version,
+            payload=plan.payload,
+            event=event,
+            juminhyo_code=subject_code(plan.payload),
         )
+        clean_fields_or_raise(notice, ["receiver", "juminhyo_code"])
+        notice.save()
+        notices.append(notice)
     event.routed_at = timezone.now()
     event.save(update_fields=["routed_at"])
     if notices:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from common.errors import ServiceError
+from common.validators import validate_partner_code
 
 from .keys import read_public_key_document
 from .models import Partner
@@ -24,6 +26,10 @@ def register_partner(
         document = read_public_key_document(document_text)
     except ValueError as exc:
         raise ServiceError({"file": [str(exc)]}) from exc
+    try:
+        validate_partner_code(document["code"])  # Partner.code's validator: the check digit, or J-LIS
+    except ValidationError as exc:
+        raise ServiceError({"file": [f"公開鍵ファイルの団体コード: {message}" for message in exc.messages]}) from None
     if transport == Partner.Transport.HTTP and not endpoint:
         raise ServiceError({"endpoint": ["HTTP の相手には送信先URLが必要です。"]})
     if transport == Partner.Transport.SPOOL and not spool_dir:

@@ -24,6 +24,13 @@ from django.conf import settings
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from common.checkdigits import (
+    is_valid_juminhyo_code,
+    is_valid_lg_code,
+    juminhyo_code_check_digit,
+    lg_code_check_digit,
+)
+
 if TYPE_CHECKING:
     from koseki_fuhyo.models import FuhyoEntry
 
@@ -121,9 +128,33 @@ def schema(kind: str, version: int) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+JUMINHYO_CODE_FORMAT = "juminhyo-code"  # the schemas' "format" of a 住民票コード: 11 digits, the last its check digit
+LG_CODE_FORMAT = "lg-code"  # of a 地方公共団体コード: 6 digits, the last its check digit
+
+
+def _format_checker() -> FormatChecker:
+    """Dates and UUIDs as jsonschema checks them, and the check digits of the two codes (common.checkdigits). A
+    value that is not a string is left to `type`; one of the wrong length or with other characters fails its pattern
+    too, and the pattern is what the message names."""
+    checker = FormatChecker(["date", "uuid"])
+
+    @checker.checks(JUMINHYO_CODE_FORMAT)
+    def _juminhyo_code(value: object) -> bool:
+        return not isinstance(value, str) or is_valid_juminhyo_code(value)
+
+    @checker.checks(LG_CODE_FORMAT)
+    def _lg_code(value: object) -> bool:
+        return not isinstance(value, str) or is_valid_lg_code(value)
+
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
+
+
 @cache
 def _validator(kind: str, version: int) -> Draft202012Validator:
-    return Draft202012Validator(schema(kind, version), format_checker=FormatChecker(["date", "uuid"]))
+    return Draft202012Validator(schema(kind, version), format_checker=FORMAT_CHECKER)
 
 
 def validate(kind: str, version: int, payload: dict[str, Any]) -> None:
@@ -224,6 +255,23 @@ def _type_names(expected) -> str:
     return "または".join(_TYPE_NAMES.get(t, t) for t in expected)
 
 
+def _check_digit_message(where: str, format_name: str, value: str) -> str:
+    """The refusal of a code whose last digit is not its check digit; the code itself is not repeated (a 住民票コード
+    is not written where it need not be), the expected digit is."""
+    name, compute, size = (
+        ("住民票コード", juminhyo_code_check_digit, 11)
+        if format_name == JUMINHYO_CODE_FORMAT
+        else ("地方公共団体コード", lg_code_check_digit, 6)
+    )
+    try:
+        expected = compute(value[: size - 1]) if len(value) == size else None
+    except ValueError:
+        expected = None
+    if expected is None:
+        return f"{where}は{name}の形式ではありません（半角数字{size}桁）。"
+    return f"{where}：{name}の検査数字が正しくありません（末尾は {expected} のはずです）。"
+
+
 def _messages(error: ValidationError, titles: dict[str, str]) -> list[str]:
     parts = list(error.absolute_path)
     where = _label(parts, titles)
@@ -249,6 +297,8 @@ def _messages(error: ValidationError, titles: dict[str, str]) -> list[str]:
         if meaning is None:
             meaning = "通知IDは小文字の UUID です"
         return [f"{where}の値「{error.instance}」は形式が違います（{meaning}）。"]
+    if kind == "format" and error.validator_value in (JUMINHYO_CODE_FORMAT, LG_CODE_FORMAT):
+        return [_check_digit_message(where, error.validator_value, error.instance)]
     if kind == "format":
         what = "存在しない日付" if error.validator_value == "date" else "正しくない UUID"
         return [f"{where}の値「{error.instance}」は{what}です。"]

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from common.validators import validate_juminhyo_code
+
 
 class AccessRestriction(models.Model):
     """One restriction on one person. While any is active, the person's 住民票 and 附票 rows carry
@@ -14,7 +16,9 @@ class AccessRestriction(models.Model):
         PROVISIONAL_DV_SUPPORT = "provisional_dv_support", "仮支援措置"
         SUPERVISOR = "supervisor", "監督者による閲覧制限"
 
-    juminhyo_code = models.CharField("住民票コード", max_length=11, blank=True, db_index=True)
+    juminhyo_code = models.CharField(
+        "住民票コード", max_length=11, blank=True, db_index=True, validators=[validate_juminhyo_code]
+    )
     resident = models.ForeignKey(
         "registry.Resident",
         verbose_name="住民票",

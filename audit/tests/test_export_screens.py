@@ -260,6 +260,7 @@ def test_form_errors_in_japanese(client_as, people):
     assert "どちらか一方だけ" in both
     neither = client_as.post(url, _records_data()).content.decode()
     assert "検索条件か、住民票コードの一覧を入力してください。" in neither
+    # deliberately invalid: a wrong check digit (…903 is right) and letters
     bad = client_as.post(url, _records_data(codes="12345678901\nabc")).content.decode()
     assert "住民票コードとして正しくないものが" in bad
     assert HandoverRecord.objects.count() == 0

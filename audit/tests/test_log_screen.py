@@ -112,7 +112,7 @@ def test_person_by_juminhyo_code_covers_every_record_of_the_person(client_as):
 def test_person_errors(client_as):
     body = client_as.get(LOG, {"person": "999999"}).content.decode()
     assert "該当する住民票・附票がありません。" in body
-    body = client_as.get(LOG, {"person": "12345678901"}).content.decode()
+    body = client_as.get(LOG, {"person": "12345678901"}).content.decode()  # deliberately invalid check digit
     assert "検査数字が正しくありません" in body
 
 

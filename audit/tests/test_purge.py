@@ -17,6 +17,7 @@ from audit import purge, restrictions
 from audit.batch import BatchExit
 from audit.models import AuditLogEntry, BatchRun, ErasureRecord
 from audit.tests.screens import append, at, user_with
+from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory
 from registry.models import Resident
@@ -174,7 +175,7 @@ def test_old_payloads_of_finished_notices_are_blanked_with_the_digest_kept(setti
 
     settings.RETENTION_NOTICE_PAYLOAD_DAYS = 30
     old_time = timezone.now() - dt.timedelta(days=31)
-    payload = {"person": {"juminhyo_code": "12345678901", "surname": "山田"}}
+    payload = {"person": {"juminhyo_code": juminhyo_code_for(1), "surname": "山田"}}
     acked = OutboundNotice.objects.create(kind="fuhyo_items", receiver="131130", payload=payload, state="acknowledged")
     _aged(OutboundNotice, acked.pk, acknowledged_at=old_time)
     fresh = OutboundNotice.objects.create(

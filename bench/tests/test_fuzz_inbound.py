@@ -50,3 +50,19 @@ def test_draws_follow_the_weights_and_are_reproducible():
     assert [again.draw()[0] for _ in range(400)] == kinds
     assert set(kinds) == set(fuzz_inbound.KINDS)
     assert kinds.count("bad_payload") > kinds.count("oversize")
+
+
+def test_wrong_check_digit_keeps_the_shape_and_breaks_the_digit():
+    from common.checkdigits import is_valid_juminhyo_code, is_valid_lg_code, is_valid_partner_code
+
+    rng = random.Random(11)  # noqa: S311
+    for _ in range(200):
+        code = fuzz_inbound.juminhyo_code(rng)
+        wrong = fuzz_inbound.wrong_check_digit(code, rng)
+        assert is_valid_juminhyo_code(code)
+        assert (len(wrong), wrong[:10], wrong.isdigit()) == (11, code[:10], True)
+        assert not is_valid_juminhyo_code(wrong)
+        assert not is_valid_lg_code(fuzz_inbound.wrong_check_digit(fuzz_inbound.WARD, rng))
+    # the unknown senders are well formed (else the header is malformed, not an unknown sender)
+    assert all(is_valid_partner_code(code) for code in fuzz_inbound.STRANGERS)
+    assert fuzz_inbound.PARTNER not in fuzz_inbound.STRANGERS

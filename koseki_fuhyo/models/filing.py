@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from common.models import Municipality
+from common.validators import validate_juminhyo_code
 from registry.choices import Sex
 
 from ..choices import FilingKind, FilingPersonRole, FilingStatus, WardRole
@@ -53,7 +54,7 @@ class FilingPerson(models.Model):
     given_name = models.CharField("名", max_length=30)
     birth_date = models.DateField("生年月日", null=True, blank=True)
     sex = models.CharField("性別", max_length=1, choices=Sex.choices, blank=True)
-    juminhyo_code = models.CharField("住民票コード", max_length=11, blank=True)
+    juminhyo_code = models.CharField("住民票コード", max_length=11, blank=True, validators=[validate_juminhyo_code])
     address_municipality = models.ForeignKey(
         Municipality,
         verbose_name="住所（市区町村）",

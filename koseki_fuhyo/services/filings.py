@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import ServiceError
+from common.errors import ServiceError, clean_fields_or_raise
 from common.events import record_event
 from common.juminhyo_codes import issue_juminhyo_code
 from common.models import ChangeEvent, Municipality
@@ -228,7 +228,7 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
         )
         if resident is not None:
             address_municipality = Municipality.objects.get(code=settings.WARD_LG_CODE)
-        person.row = FilingPerson.objects.create(
+        row = FilingPerson(
             filing=filing,
             role=spec.role,
             surname=ident["surname"],
@@ -241,6 +241,9 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
             fuhyo_entry=entry,
             resident=resident,
         )
+        clean_fields_or_raise(row, ["juminhyo_code"])  # a typed 住民票コード: 11 digits and its check digit
+        row.save()
+        person.row = row
         run_persons.append(person)
     return _Run(filing, run_persons)
 

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from audit import restrictions
+from common.juminhyo_codes import juminhyo_code_for
 from common.roles import KOSEKI_CLERK, RESIDENT_CLERK
 from koseki_fuhyo.models import KosekiFiling
 from koseki_fuhyo.tests.factories import KosekiFactory, link_to_koseki
@@ -69,7 +70,7 @@ def test_a_death_after_the_filing_date_is_refused(desk, couple):
 
 
 def test_an_unknown_code_is_refused_at_the_person(desk):
-    data = {**HEADER, "subject_code": "12345678901", "date_of_death": "R8.11.18"}
+    data = {**HEADER, "subject_code": juminhyo_code_for(1), "date_of_death": "R8.11.18"}  # valid, nobody's
     walk = to_confirm(desk, "/filings/death/", data, expect_ok=False)
     assert "この住民票コードの人は区の戸籍にも住民票にもありません。" in errors_of(walk.confirm)
 

@@ -228,7 +228,7 @@ def test_marriage_refusal_changes_nothing(as_clerk, couple_in_ward_koseki):
             FiledPerson(resident=head),
             FiledPerson(resident=wife),
             surname_from="husband",
-            place=KosekiPlace(honseki_municipality="999999", honseki_address="x"),
+            place=KosekiPlace(honseki_municipality="999997", honseki_address="x"),  # valid, not in the table
         )
     assert (KosekiFiling.objects.count(), FuhyoEntry.objects.count(), ChangeEvent.objects.count()) == counts
 

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from common.validators import validate_juminhyo_code
+
 
 class RegisterDiscrepancy(models.Model):
     """照合の不一致: a person whose 本籍 and 住所 are both in the ward, and whose 住民票 and 附票 disagree.
@@ -14,7 +16,7 @@ class RegisterDiscrepancy(models.Model):
         OPEN = "open", "未処理"
         RESOLVED = "resolved", "処理済"
 
-    juminhyo_code = models.CharField("住民票コード", max_length=11, db_index=True)
+    juminhyo_code = models.CharField("住民票コード", max_length=11, db_index=True, validators=[validate_juminhyo_code])
     resident = models.ForeignKey(
         "registry.Resident", verbose_name="住民票", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoAddress
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, link_to_koseki
 from registry.consistency import iter_inconsistencies
@@ -48,7 +49,7 @@ def test_identity_and_address_mismatches():
 
 
 def test_fuhyo_address_in_ward_without_resident():
-    entry = FuhyoEntryFactory(juminhyo_code="12345678903")
+    entry = FuhyoEntryFactory(juminhyo_code=juminhyo_code_for(1))
     FuhyoAddress.objects.create(
         entry=entry,
         municipality_id="131041",

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from common.errors import ServiceError
+from common.juminhyo_codes import juminhyo_code_for
 from common.models import ChangeEvent
 from koseki_fuhyo.models import FuhyoAddress
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory
@@ -90,7 +91,7 @@ def test_move_in_refuses_second_head_and_changes_nothing(as_clerk, person):
     [
         ({"surname_kana": "Sato"}, {}, "persons[0].surname_kana", "カナに使えない文字"),
         ({"surname": "Sato"}, {}, "persons[0].surname", "使えない文字"),
-        ({"juminhyo_code": "12345678901"}, {}, "persons[0].juminhyo_code", "検査数字"),
+        ({"juminhyo_code": "12345678901"}, {}, "persons[0].juminhyo_code", "検査数字"),  # deliberately invalid
         ({"relationship": "孫"}, {}, "persons[0].relationship", "子の子"),
         ({"birth_date": dt.date(2026, 11, 21)}, {}, "birth_date", "生年月日が異動年月日より後"),
         ({}, {"change_date": dt.date(2026, 11, 26), "notified_on": dt.date(2026, 11, 25)}, "change_date", "未来"),
@@ -101,7 +102,7 @@ def test_move_in_refuses_second_head_and_changes_nothing(as_clerk, person):
             "届出年月日より後",
         ),
         ({}, {"previous_municipality": "131041"}, "previous_municipality", "転居"),
-        ({}, {"previous_municipality": "999999"}, "previous_municipality", "登録されていません"),
+        ({}, {"previous_municipality": "999997"}, "previous_municipality", "登録されていません"),  # valid, unknown
     ],
 )
 def test_move_in_refusals_name_the_field_and_change_nothing(as_clerk, person, overrides, kwargs, field, fragment):
@@ -145,7 +146,7 @@ def test_move_in_of_person_with_honseki_in_ward_updates_fuhyo_in_same_transactio
         given_name_kana="ケンタ",
         birth_date=dt.date(1990, 1, 15),
         sex="1",
-        juminhyo_code="12345678903",
+        juminhyo_code=juminhyo_code_for(1),
     )
     FuhyoAddress.objects.create(
         entry=entry,
@@ -156,7 +157,7 @@ def test_move_in_of_person_with_honseki_in_ward_updates_fuhyo_in_same_transactio
         reason="転居",
     )
     services.move_in(
-        [person(juminhyo_code="12345678903", honseki_municipality="131041", honseki_address="北新宿一丁目1番")],
+        [person(juminhyo_code=juminhyo_code_for(1), honseki_municipality="131041", honseki_address="北新宿一丁目1番")],
         change_date=D,
         notified_on=D,
         previous_municipality="271004",

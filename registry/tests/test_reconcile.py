@@ -13,6 +13,7 @@ from audit import restrictions
 from audit.batch import BatchExit
 from audit.models import AuditLogEntry, BatchRun
 from audit.tests.screens import entries_after, last_id, user_with
+from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoAddress
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, link_to_koseki
 from registry.models import RegisterDiscrepancy
@@ -108,7 +109,7 @@ def test_a_resolved_task_comes_back_as_a_new_one_if_the_difference_remains(diffe
 
 
 def test_a_fuhyo_entry_in_the_ward_without_a_resident_is_a_task():
-    entry = FuhyoEntryFactory(juminhyo_code="12345678903")
+    entry = FuhyoEntryFactory(juminhyo_code=juminhyo_code_for(1))
     FuhyoAddress.objects.create(
         entry=entry,
         municipality_id="131041",

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from common.validators import validate_juminhyo_code, validate_partner_code
+
 from ..routing import NoticeKind
 
 
@@ -27,7 +29,9 @@ class InboundNotice(models.Model):
         DISMISSED = "dismissed", "対応不要として完了"
 
     message_id = models.UUIDField("通知ID", unique=True)
-    sender = models.CharField("送信元", max_length=10, help_text="地方公共団体コード、または J-LIS")
+    sender = models.CharField(
+        "送信元", max_length=10, help_text="地方公共団体コード、または J-LIS", validators=[validate_partner_code]
+    )
     kind = models.CharField("通知の種類", max_length=30, choices=NoticeKind.choices)
     schema_version = models.PositiveSmallIntegerField("様式の版")
     payload = models.JSONField("内容")
@@ -35,7 +39,9 @@ class InboundNotice(models.Model):
     sent_at = models.DateTimeField("送信日時", help_text="封筒に記載された作成日時")
     received_at = models.DateTimeField("受信日時", auto_now_add=True)
     via = models.CharField("経路", max_length=10, help_text="http / spool")
-    juminhyo_code = models.CharField("住民票コード", max_length=11, blank=True, db_index=True)
+    juminhyo_code = models.CharField(
+        "住民票コード", max_length=11, blank=True, db_index=True, validators=[validate_juminhyo_code]
+    )
     resident = models.ForeignKey(
         "registry.Resident", verbose_name="住民票", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

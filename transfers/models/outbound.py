@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from common.validators import validate_juminhyo_code, validate_partner_code
+
 from ..routing import NoticeKind
 
 
@@ -24,7 +26,9 @@ class OutboundNotice(models.Model):
 
     message_id = models.UUIDField("通知ID", default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField("通知の種類", max_length=30, choices=NoticeKind.choices)
-    receiver = models.CharField("宛先", max_length=10, help_text="地方公共団体コード、または J-LIS")
+    receiver = models.CharField(
+        "宛先", max_length=10, help_text="地方公共団体コード、または J-LIS", validators=[validate_partner_code]
+    )
     schema_version = models.PositiveSmallIntegerField("様式の版", default=1)
     payload = models.JSONField("内容")
     event = models.ForeignKey(
@@ -59,6 +63,7 @@ class OutboundNotice(models.Model):
         max_length=11,
         blank=True,
         default="",
+        validators=[validate_juminhyo_code],
         help_text="通知の本人（順序を守る単位: 同じ宛先・同じ本人の通知は古いものから）",
     )
     state = models.CharField("状態", max_length=20, choices=State.choices, default=State.PENDING)

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from common.validators import validate_partner_code
+
 
 class Partner(models.Model):
     """通信相手. Only partners in this table are sent to or accepted from (特定相手以外との通信不可).
@@ -14,7 +16,13 @@ class Partner(models.Model):
         HTTP = "http", "HTTP（インスタンス間・模擬相手）"
         SPOOL = "spool", "スプールディレクトリ（CS 連携）"
 
-    code = models.CharField("団体コード", max_length=10, unique=True, help_text="地方公共団体コード、または J-LIS")
+    code = models.CharField(
+        "団体コード",
+        max_length=10,
+        unique=True,
+        help_text="地方公共団体コード、または J-LIS",
+        validators=[validate_partner_code],
+    )
     name = models.CharField("名称", max_length=80)
     transport = models.CharField("送受信方式", max_length=10, choices=Transport.choices, default=Transport.HTTP)
     endpoint = models.URLField("送信先URL", blank=True, help_text="HTTP のとき: 相手の受信口（…/transfers/inbound/）")

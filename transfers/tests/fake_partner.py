@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from common.juminhyo_codes import juminhyo_code_for
 from transfers.acks import ACCEPTED, DUPLICATE, make_ack
 from transfers.envelope import EnvelopeRejected, Identity, PartnerKeys, open_envelope
 from transfers.keys import forget_cached_identity, write_identity
 from transfers.models import OutboundNotice, Partner
 from transfers.transport import spool
 
+PERSON_CODE = juminhyo_code_for(1)  # the person of make_notice's notices unless a test names another
 MODES = ("ack", "unavailable", "refuse", "hang", "wrong_id", "wrong_key", "empty")
 
 
@@ -137,11 +139,11 @@ class FakeCS:
         return answered
 
 
-def person_payload(code: str = "12345678901", surname: str = "試験") -> dict:
+def person_payload(code: str = PERSON_CODE, surname: str = "試験") -> dict:
     return {"person": {"juminhyo_code": code, "surname": surname, "given_name": "花子"}, "change": {}}
 
 
-def make_notice(receiver: str, code: str = "12345678901", **fields) -> OutboundNotice:
+def make_notice(receiver: str, code: str = PERSON_CODE, **fields) -> OutboundNotice:
     fields.setdefault("kind", "fuhyo_items")
     return OutboundNotice.objects.create(receiver=receiver, payload=person_payload(code), **fields)
 

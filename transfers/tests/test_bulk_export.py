@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.batch import BatchExit
 from audit.models import AuditLogEntry, HandoverRecord
 from audit.ops.stream_crypto import decrypt_chunks, read_header
+from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.choices import EntryStatus
 from koseki_fuhyo.models import FuhyoAddress
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory
@@ -33,6 +34,8 @@ from transfers.models import Partner
 from transfers.routing import JLIS
 
 from .fake_partner import ward_identity_for_tests_fixture  # noqa: F401 - the ward's keys
+
+CODES = [juminhyo_code_for(n) for n in (1, 2, 3)]  # the current persons of `ward_persons`, in code order
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +77,8 @@ def person(code: str, *, abroad: bool = False, removed: bool = False, address: b
 def ward_persons_fixture():
     """Three current 附票 persons (one abroad, one without an address yet) and one removed."""
     return {
-        "current": [person("10000000001"), person("10000000002", abroad=True), person("10000000003", address=False)],
-        "removed": person("10000000009", removed=True),
+        "current": [person(CODES[0]), person(CODES[1], abroad=True), person(CODES[2], address=False)],
+        "removed": person(juminhyo_code_for(9), removed=True),
     }
 
 
@@ -109,11 +112,11 @@ def test_every_current_person_is_exported_for_jlis_only(jlis, ward_persons, tmp_
     path = exported_file(tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     raw = path.read_bytes()
-    assert b"10000000001" not in raw  # nothing in clear
+    assert CODES[0].encode() not in raw  # nothing in clear
     assert "山田".encode() not in raw
 
     lines = decrypt_lines(path, jlis)
-    assert [line["juminhyo_code"] for line in lines] == ["10000000001", "10000000002", "10000000003"]
+    assert [line["juminhyo_code"] for line in lines] == CODES
     for line in lines:  # each line is the jlis_fuhyo person, as a notice would carry it
         payloads.validate(
             "jlis_fuhyo", 1, {"record_kind": "entry", "reason": "婚姻", "recorded_on": "2005-04-01", "person": line}
@@ -191,7 +194,7 @@ def test_rows_are_encrypted_and_written_while_they_are_still_being_read(jlis, wa
         nonlocal pulled
         for number in range(500):
             pulled += 1
-            yield {"juminhyo_code": f"{number:011d}", "surname": "試験"}
+            yield {"juminhyo_code": juminhyo_code_for(number), "surname": "試験"}
 
     class Recorder(io.BytesIO):
         pulled_at_write: list[int] = []
@@ -213,11 +216,11 @@ def test_the_register_is_read_in_chunks(ward_persons):
     with CaptureQueriesContext(connection) as queries:
         first = next(persons)
         address_queries = sum("koseki_fuhyo_fuhyoaddress" in q["sql"] for q in queries.captured_queries)
-        assert first["juminhyo_code"] == "10000000001"
+        assert first["juminhyo_code"] == CODES[0]
         assert address_queries == 1
         rest = list(persons)
         address_queries = sum("koseki_fuhyo_fuhyoaddress" in q["sql"] for q in queries.captured_queries)
-    assert [p["juminhyo_code"] for p in rest] == ["10000000002", "10000000003"]
+    assert [p["juminhyo_code"] for p in rest] == CODES[1:]
     assert address_queries == 2  # three rows, two per query
 
 

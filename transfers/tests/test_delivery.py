@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditLogEntry
 from common.errors import ServiceError
+from common.juminhyo_codes import juminhyo_code_for
 from transfers import delivery
 from transfers.acks import Ack
 from transfers.delivery import Outcome, backoff_delay, claim, deliver, payload_digest, resend
@@ -19,6 +20,7 @@ from transfers.models import IdentifierSymbol, OutboundNotice, Partner
 from transfers.routing import JLIS
 
 from .fake_partner import (
+    PERSON_CODE,
     fake_cs_fixture,  # noqa: F401 - the `fake_cs` fixture
     jlis_server_fixture,  # noqa: F401 - the `jlis_server` fixture
     make_notice,
@@ -77,10 +79,10 @@ def test_a_dead_workers_row_is_reclaimed_after_the_lease_and_the_dead_worker_is_
 
 
 def test_an_older_unacknowledged_notice_about_the_same_person_goes_first():
-    older = make_notice("131130", code="11111111111")
-    newer = make_notice("131130", code="11111111111")
-    other_person = make_notice("131130", code="22222222222")
-    other_receiver = make_notice("131032", code="11111111111")
+    older = make_notice("131130", code=juminhyo_code_for(1))
+    newer = make_notice("131130", code=juminhyo_code_for(1))
+    other_person = make_notice("131130", code=juminhyo_code_for(2))
+    other_receiver = make_notice("131032", code=juminhyo_code_for(1))
     assert claim(newer.pk) is None
     assert claim(other_person.pk) is not None
     assert claim(other_receiver.pk) is not None
@@ -91,9 +93,9 @@ def test_an_older_unacknowledged_notice_about_the_same_person_goes_first():
 
 
 def test_a_failed_older_notice_does_not_hold_back_the_next():
-    older = make_notice("131130", code="11111111111", state=State.FAILED)
-    newer = make_notice("131130", code="11111111111")
-    assert older.juminhyo_code == "11111111111"
+    older = make_notice("131130", code=juminhyo_code_for(1), state=State.FAILED)
+    newer = make_notice("131130", code=juminhyo_code_for(1))
+    assert older.juminhyo_code == juminhyo_code_for(1)
     assert claim(newer.pk) is not None
 
 
@@ -176,7 +178,7 @@ def test_delivery_is_acknowledged_and_audited_without_personal_data(clerk, partn
         text = json.dumps(entry.conditions, ensure_ascii=False)
         assert "試験" not in text
         assert "花子" not in text
-        assert "12345678901" not in text
+        assert PERSON_CODE not in text
     assert acked.conditions["status"] == "accepted"
 
 
@@ -291,11 +293,11 @@ def test_an_ack_for_another_message_or_from_another_key_is_refused(partner_serve
 
 def test_the_jlis_symbol_is_stored_and_never_logged(caplog, jlis_server):
     jlis_server.register()
-    jlis_server.symbol = {"juminhyo_code": "12345678901", "symbol": "SYM-SECRET-0042"}
+    jlis_server.symbol = {"juminhyo_code": PERSON_CODE, "symbol": "SYM-SECRET-0042"}
     notice = make_notice(JLIS, kind="jlis_fuhyo")
     with caplog.at_level("DEBUG"):
         assert deliver(notice.pk) == Outcome.ACKNOWLEDGED
-    stored = IdentifierSymbol.objects.get(juminhyo_code="12345678901")
+    stored = IdentifierSymbol.objects.get(juminhyo_code=PERSON_CODE)
     assert stored.symbol == "SYM-SECRET-0042"
     assert stored.message_id == notice.message_id
     assert "SYM-SECRET" not in caplog.text
@@ -304,10 +306,20 @@ def test_the_jlis_symbol_is_stored_and_never_logged(caplog, jlis_server):
 
 def test_a_symbol_for_another_person_is_ignored(jlis_server):
     jlis_server.register()
-    jlis_server.symbol = {"juminhyo_code": "99999999999", "symbol": "SYM-OTHER"}
+    jlis_server.symbol = {"juminhyo_code": juminhyo_code_for(2), "symbol": "SYM-OTHER"}
     notice = make_notice(JLIS, kind="jlis_fuhyo")
     assert deliver(notice.pk) == Outcome.ACKNOWLEDGED
     assert not IdentifierSymbol.objects.exists()
+
+
+def test_a_symbol_for_a_code_that_fails_its_check_digit_is_ignored(jlis_server, caplog):
+    jlis_server.register()
+    jlis_server.symbol = {"juminhyo_code": "12345678904", "symbol": "SYM-BAD"}  # deliberately invalid check digit
+    notice = make_notice(JLIS, kind="jlis_fuhyo", code="")  # a notice without a person: any code would do
+    assert notice.juminhyo_code == ""
+    assert deliver(notice.pk) == Outcome.ACKNOWLEDGED
+    assert not IdentifierSymbol.objects.exists()
+    assert "fails its check" in caplog.text
 
 
 # --- circuit breaker -----------------------------------------------------------------------------------------------
@@ -320,7 +332,7 @@ def test_a_failing_partner_is_paused_and_does_not_hold_up_another(settings, part
     failing = partner_server.register()
     partner_server.mode = "unavailable"
     other_server.register()
-    first, second, waiting = (make_notice("131130", code=f"1000000000{i}") for i in range(3))
+    first, second, waiting = (make_notice("131130", code=juminhyo_code_for(10 + i)) for i in range(3))
     assert [deliver(first.pk), deliver(second.pk)] == [Outcome.RETRIED, Outcome.RETRIED]
     failing.refresh_from_db()
     assert failing.consecutive_failures == 2
@@ -374,7 +386,9 @@ def test_a_supervisor_resends_a_failed_notice(django_capture_on_commit_callbacks
 def test_a_long_silent_sent_notice_can_be_resent_but_not_a_fresh_one(settings, clerk):
     settings.TRANSFERS_OVERDUE_AFTER = 600
     fresh = make_notice(JLIS, state=State.SENT, sent_at=timezone.now())
-    silent = make_notice(JLIS, code="22222222222", state=State.SENT, sent_at=timezone.now() - dt.timedelta(hours=1))
+    silent = make_notice(
+        JLIS, code=juminhyo_code_for(2), state=State.SENT, sent_at=timezone.now() - dt.timedelta(hours=1)
+    )
     with pytest.raises(ServiceError):
         resend(fresh, clerk, "応答がない")
     assert resend(silent, clerk, "応答がない").state == State.PENDING
@@ -392,7 +406,7 @@ def test_spool_round_trip(fake_cs, clerk):
     assert notice.sent_at
     assert (fake_cs.root / "out" / f"{notice.message_id}.env").exists()
     assert delivery.collect_spool_acks() == {}  # nothing answered yet
-    assert fake_cs.answer_all(symbol={"juminhyo_code": "12345678901", "symbol": "SYM-SPOOL-1"}) == [
+    assert fake_cs.answer_all(symbol={"juminhyo_code": PERSON_CODE, "symbol": "SYM-SPOOL-1"}) == [
         str(notice.message_id)
     ]
     assert delivery.collect_spool_acks() == {"acknowledged": 1}

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from common.juminhyo_codes import juminhyo_code_for
 from transfers.acks import ACCEPTED, DUPLICATE, make_ack, read_ack
 from transfers.envelope import (
     MAX_ENVELOPE_BYTES,
@@ -157,13 +158,17 @@ def test_seal_refuses_keys_that_do_not_match_the_header(keys):
 def test_ack_round_trip_and_checks(keys):
     message = read_header(_sealed(keys))
     raw = make_ack(
-        message, ACCEPTED, keys[SHIBUYA], keys[SHINJUKU].public, symbol={"juminhyo_code": "1", "symbol": "S"}
+        message,
+        ACCEPTED,
+        keys[SHIBUYA],
+        keys[SHINJUKU].public,
+        symbol={"juminhyo_code": juminhyo_code_for(1), "symbol": "S"},
     )
     ack = read_ack(raw, keys[SHINJUKU], keys[SHIBUYA].public, message.message_id)
     assert (ack.status, ack.in_reply_to, ack.symbol) == (
         ACCEPTED,
         message.message_id,
-        {"juminhyo_code": "1", "symbol": "S"},
+        {"juminhyo_code": juminhyo_code_for(1), "symbol": "S"},
     )
     duplicate = make_ack(message, DUPLICATE, keys[SHIBUYA], keys[SHINJUKU].public)
     assert read_ack(duplicate, keys[SHINJUKU], keys[SHIBUYA].public, message.message_id).symbol is None

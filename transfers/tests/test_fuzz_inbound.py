@@ -91,6 +91,25 @@ def test_deeply_nested_json_is_malformed_not_an_error(client, fuzzer):
     _refused(client, "bad_payload", fuzz_inbound.seal_raw(header, b"[" * depth, fuzzer.partner, fuzzer.ward))
 
 
+def test_codes_with_a_wrong_check_digit_are_bad_payloads(client, fuzzer):
+    """11 digits (or 6) of the right shape whose last digit is not the check digit break the contract: bad_payload,
+    with the Japanese message of the item."""
+    rng = random.Random(3)  # noqa: S311 - reproducible
+    for item, fragment in (
+        ("juminhyo_code", "住民票コードの検査数字が正しくありません"),
+        ("honseki_municipality", "地方公共団体コードの検査数字が正しくありません"),
+        ("address_municipality", "地方公共団体コードの検査数字が正しくありません"),
+    ):
+        payload = fuzz_inbound.valid_payload(fuzz_inbound.juminhyo_code(rng))
+        payload["person"][item] = fuzz_inbound.wrong_check_digit(payload["person"][item], rng)
+        before, mark = _state(), last_entry_id()
+        response = post(client, fuzzer.genuine(payload))
+        assert (response.status_code, response.json()["error"]) == (400, "bad_payload")
+        assert fragment in response.json()["message"]
+        assert entries_after(mark) == [("rejected", "denied", "bad_payload")]
+        assert _state() == before
+
+
 def test_the_generator_makes_what_it_says():
     """The generator alone (no server): genuine envelopes open, each hostile kind is bytes."""
     from transfers.envelope import Identity, open_envelope

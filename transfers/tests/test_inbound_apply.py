@@ -12,6 +12,7 @@ import pytest
 from audit.models import AuditLogEntry
 from common.context import audit_context
 from common.errors import ServiceError
+from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoEntry, Koseki
 from registry import services
 from registry.choices import ResidentStatus
@@ -37,7 +38,7 @@ from .inbound_support import (
 
 pytestmark = pytest.mark.django_db
 
-CODE = "12345678903"
+CODE = juminhyo_code_for(1)
 WARD = "131041"
 
 
@@ -314,7 +315,7 @@ def test_a_honseki_transfer_opens_the_koseki_and_its_fuhyo(shibuya, ward):
     entry = first.fuhyo_entry
     assert (entry.koseki, entry.juminhyo_code, entry.entered_reason) == (koseki, CODE, "転籍")
     assert (entry.current_address().municipality_id, entry.current_address().address) == (SHIBUYA, "神南一丁目2番3号")
-    spouse = person(juminhyo_code="23456789013", given_name="花子", given_name_kana="ハナコ", sex="2")
+    spouse = person(juminhyo_code=juminhyo_code_for(2), given_name="花子", given_name_kana="ハナコ", sex="2")
     second = deliver(shibuya, ward, "honseki_transfer", honseki_transfer(spouse))
     assert second.state == "applied", second.problem
     assert second.fuhyo_entry.koseki == koseki

@@ -6,10 +6,12 @@ import base64
 import json
 import threading
 import uuid
+from dataclasses import replace
 
 import pytest
 from django.db import connection, connections
 
+from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoAddress
 from transfers import inbound
 from transfers.acks import ACCEPTED, DUPLICATE, read_ack
@@ -34,7 +36,7 @@ from .inbound_support import (
 
 pytestmark = pytest.mark.django_db
 
-CODE = "12345678903"
+CODE = juminhyo_code_for(1)
 
 
 @pytest.fixture
@@ -141,6 +143,34 @@ def test_bad_payload_names_the_item(client, ward, shibuya, in_our_koseki):
     payload = fuhyo_items(person(juminhyo_code=CODE, birth_date="1980/05/01"))
     answer = _refused(client, sealed(shibuya, ward, "fuhyo_items", payload), 400, "bad_payload")
     assert "birth_date" in answer["message"]
+
+
+def test_a_juminhyo_code_with_a_wrong_check_digit_is_refused_in_japanese(client, ward, shibuya, in_our_koseki):
+    wrong = "12345678904"  # deliberately invalid: the check digit of 1234567890 is 3
+    payload = fuhyo_items(person(juminhyo_code=wrong))
+    answer = _refused(client, sealed(shibuya, ward, "fuhyo_items", payload), 400, "bad_payload")
+    assert "「person.juminhyo_code」（住民票コード）：住民票コードの検査数字が正しくありません" in answer["message"]
+    assert "末尾は 3 のはずです" in answer["message"]
+    assert wrong not in answer["message"]  # the message does not repeat the code
+
+
+def test_a_municipality_code_with_a_wrong_check_digit_is_refused_in_japanese(client, ward, shibuya, in_our_koseki):
+    # deliberately invalid: 渋谷区 is 131130
+    payload = fuhyo_items(person(juminhyo_code=CODE, address_municipality="131131"))
+    answer = _refused(client, sealed(shibuya, ward, "fuhyo_items", payload), 400, "bad_payload")
+    assert "地方公共団体コードの検査数字が正しくありません（末尾は 0 のはずです）" in answer["message"]
+
+
+@pytest.mark.parametrize(("field", "wrong"), [("sender", "131131"), ("receiver", "131040"), ("sender", "999999")])
+def test_a_header_code_with_a_wrong_check_digit_is_malformed(client, ward, shibuya, field, wrong):
+    """The header's sender and receiver are 地方公共団体コード with their check digit (or J-LIS): anything else is
+    refused before any key is looked up (all three codes here are deliberately invalid)."""
+    header = replace(new_header("fuhyo_items", 1, SHIBUYA, ward.code), **{field: wrong})
+    sender = Identity.generate(wrong) if field == "sender" else shibuya
+    receiver = Identity.generate(wrong).public if field == "receiver" else ward.public
+    raw = seal(header, fuhyo_items(person(juminhyo_code=CODE)), sender, receiver)
+    answer = _refused(client, raw, 400, "malformed")
+    assert "検査数字の正しい地方公共団体コード" in answer["message"]
 
 
 def test_unknown_schema_version(client, ward, shibuya, in_our_koseki):

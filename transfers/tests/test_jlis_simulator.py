@@ -17,14 +17,16 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from common.juminhyo_codes import juminhyo_code_for
 from transfers.acks import ACCEPTED, DUPLICATE, read_ack
 from transfers.envelope import Identity, PartnerKeys, new_header, seal
 from transfers.simulators.jlis import JLIS_CODE, PUBLIC_FILE, JlisSimulator, read_state, serve
 
 WARD = "131041"
+CODE, OTHER_CODE = juminhyo_code_for(1), juminhyo_code_for(2)
 
 
-def payload(code: str = "12345678901", surname: str = "山田", record_kind: str = "amendment") -> dict:
+def payload(code: str = CODE, surname: str = "山田", record_kind: str = "amendment") -> dict:
     return {
         "record_kind": record_kind,
         "reason": "転居",
@@ -78,22 +80,22 @@ def test_first_notice_of_a_person_gets_a_symbol_later_ones_do_not(jlis, ward):
     assert reply.status == 200
     ack = read_ack(reply.body, ward, jlis.identity.public, header.message_id)
     assert ack.status == ACCEPTED
-    assert ack.symbol["juminhyo_code"] == "12345678901"
+    assert ack.symbol["juminhyo_code"] == CODE
     assert len(ack.symbol["symbol"]) == 32
 
     header2, reply2 = _send(jlis, ward, payload(record_kind="amendment"))
     ack2 = read_ack(reply2.body, ward, jlis.identity.public, header2.message_id)
     assert (reply2.status, ack2.status, ack2.symbol) == (200, ACCEPTED, None)
 
-    header3, reply3 = _send(jlis, ward, payload(code="98765432109"))
+    header3, reply3 = _send(jlis, ward, payload(code=OTHER_CODE))
     symbol3 = read_ack(reply3.body, ward, jlis.identity.public, header3.message_id).symbol
     assert symbol3["symbol"] != ack.symbol["symbol"]
 
     state = read_state(jlis.state)
     assert {row["message_id"] for row in state["received"]} == {h.message_id for h in (header, header2, header3)}
     assert {row["juminhyo_code"]: row["symbol"] for row in state["symbols"]} == {
-        "12345678901": ack.symbol["symbol"],
-        "98765432109": symbol3["symbol"],
+        CODE: ack.symbol["symbol"],
+        OTHER_CODE: symbol3["symbol"],
     }
 
 

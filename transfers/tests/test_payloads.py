@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from common.juminhyo_codes import juminhyo_code_for
 from common.models import ChangeEvent, Municipality
 from koseki_fuhyo.choices import FilingKind, FilingPersonRole, FuhyoRecordKind
 from koseki_fuhyo.models import FuhyoAddress
@@ -31,6 +32,7 @@ from transfers.routing import NoticeKind, NoticePlan
 D = dt.date(2026, 11, 20)
 OSAKA, SHIBUYA, YOKOHAMA = "271004", "131130", "141003"
 WARD = "131041"
+CODE = juminhyo_code_for(1)
 IVS_SURNAME = "葛\U000e0100城"  # 葛 with an ideographic variation selector (IVD: Adobe-Japan1)
 IVS_GIVEN = "\U00020bb7子"  # 𠮷 (CJK Extension B, supplementary plane)
 INTERNAL_IDS = {"resident_id", "household_number", "fuhyo_entry_id", "koseki_id", "status", "filing_person_id"}
@@ -258,7 +260,7 @@ def test_juminhyo_items_of_a_birth_elsewhere_and_jlis_fuhyo_of_the_entry(as_cler
 
 @pytest.mark.django_db
 def test_juminhyo_items_of_a_death_elsewhere_say_remove(as_clerk):
-    entry = FuhyoEntryFactory(juminhyo_code="12345678903")
+    entry = FuhyoEntryFactory(juminhyo_code=CODE)
     FuhyoAddress.objects.create(
         entry=entry,
         municipality=Municipality.objects.get(code=YOKOHAMA),
@@ -273,7 +275,7 @@ def test_juminhyo_items_of_a_death_elsewhere_say_remove(as_clerk):
         date_of_death=dt.date(2026, 11, 18),
     )
     (payload,) = assert_written_and_valid(NoticeKind.JUMINHYO_ITEMS)
-    assert payload["person"]["juminhyo_code"] == "12345678903"
+    assert payload["person"]["juminhyo_code"] == CODE
     assert payload["person"]["removed"] is True
     assert payload["person"]["changes"] == {"removed": "death", "removed_on": "2026-11-18"}
     (jlis,) = assert_written_and_valid(NoticeKind.JLIS_FUHYO)
@@ -290,7 +292,7 @@ def test_juminhyo_items_of_a_marriage_with_a_spouse_living_elsewhere(as_clerk):
         given_name_kana="ハナコ",
         birth_date=dt.date(1992, 3, 3),
         sex="2",
-        juminhyo_code="12345678903",
+        juminhyo_code=CODE,
         address_municipality=YOKOHAMA,
         address="中区3番",
     )
@@ -376,7 +378,7 @@ def test_ack_bodies():
     message = uuid.uuid4()
     validate("ack", 1, payloads.ack_payload(message, "accepted"))
     validate("ack", 1, payloads.ack_payload(message, "duplicate"))
-    jlis = payloads.ack_payload(message, "accepted", {"juminhyo_code": "12345678903", "symbol": "S" * 64})
+    jlis = payloads.ack_payload(message, "accepted", {"juminhyo_code": CODE, "symbol": "S" * 64})
     validate("ack", 1, jlis)
     assert jlis["symbol"]["symbol"] == "S" * 64
     assert refused("ack", {"in_reply_to": str(message), "status": "maybe"}) == [
@@ -409,7 +411,7 @@ def test_names_with_variation_sequences_survive_the_outbox_and_a_json_round_trip
 
 def good_fuhyo_items() -> dict:
     person = {
-        "juminhyo_code": "12345678903",
+        "juminhyo_code": CODE,
         "surname": "山田",
         "given_name": "太郎",
         "surname_kana": "ヤマダ",
@@ -486,6 +488,80 @@ def test_bad_codes_are_refused():
         "「person.honseki_municipality」（本籍（市区町村））の値「13113」は形式が違います（地方公共団体コードは6桁の数字です）。",
         "「person.juminhyo_code」（住民票コード）の値「1234567890X」は形式が違います（住民票コードは11桁の数字です）。",
     ]
+
+
+def test_a_wrong_check_digit_is_refused_in_japanese():
+    payload = good_fuhyo_items()
+    payload["person"]["juminhyo_code"] = "12345678904"  # deliberately wrong: the check digit of 1234567890 is 3
+    payload["person"]["honseki_municipality"] = "131131"  # deliberately wrong: 渋谷区 is 131130
+    assert refused(NoticeKind.FUHYO_ITEMS, payload) == [
+        "「person.honseki_municipality」（本籍（市区町村））：地方公共団体コードの検査数字が正しくありません"
+        "（末尾は 0 のはずです）。",
+        "「person.juminhyo_code」（住民票コード）：住民票コードの検査数字が正しくありません（末尾は 3 のはずです）。",
+    ]
+
+
+@pytest.mark.parametrize(  # the codes deliberately wrong: the check digit of 1234567890 is 3
+    ("kind", "payload", "where"),
+    [
+        ("honseki_check", {"juminhyo_code": "12345678904"}, "「juminhyo_code」（住民票コード）"),
+        (
+            "ack",
+            {"in_reply_to": "5f0c7e7e-8a43-4d5c-9b1a-2f7a1e0c9d11", "status": "accepted", "symbol": {"symbol": "S"}},
+            "「symbol.juminhyo_code」（住民票コード）",
+        ),
+    ],
+)
+def test_every_kind_checks_the_check_digit_of_its_codes(kind, payload, where):
+    if kind == "ack":
+        payload["symbol"]["juminhyo_code"] = "12345678904"  # deliberately wrong
+    messages = refused(kind, payload)
+    assert f"{where}：住民票コードの検査数字が正しくありません（末尾は 3 のはずです）。" in messages
+
+
+def _code_items(kind: str) -> dict[str, dict]:
+    """Every item of the schema holding a code (by its name or its pattern), resolved: path → node."""
+    root = payloads.schema(kind, CURRENT_VERSION[kind])
+    found = {}
+
+    def walk(node, path, depth=0):
+        node = payloads._resolve(node, root)
+        for branch in node.get("anyOf", []) + node.get("oneOf", []):
+            walk(branch, path, depth + 1)
+        for name, sub in node.get("properties", {}).items():
+            resolved = payloads._resolve(sub, root)
+            holds_code = name.endswith(("juminhyo_code", "municipality")) or resolved.get("pattern") in (
+                "^[0-9]{6}$",
+                "^[0-9]{11}$",
+            )
+            if holds_code:
+                found[f"{path}.{name}".lstrip(".")] = resolved
+            walk(sub, f"{path}.{name}", depth + 1)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{path}[]", depth + 1)
+
+    walk(root, "")
+    return found
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_every_code_in_every_schema_is_checked_by_its_check_digit(kind):
+    items = _code_items(kind)
+    for path, node in items.items():
+        expected = "juminhyo-code" if path.endswith("juminhyo_code") else "lg-code"
+        assert node.get("format") == expected, f"{kind}: {path} is not checked by its check digit"
+    if kind != "ack":
+        assert any(path.endswith("juminhyo_code") for path in items), kind
+
+
+def test_the_code_formats_pass_null_and_leave_other_types_to_type():
+    checker = payloads.FORMAT_CHECKER
+    # the bad ones deliberately invalid: the check digit of 1234567890 is 3, of 13104 (新宿区) is 1
+    for fmt, good, bad in (("juminhyo-code", "12345678903", "12345678904"), ("lg-code", "131041", "131040")):
+        assert checker.conforms(good, fmt)
+        assert not checker.conforms(bad, fmt)
+        assert checker.conforms(None, fmt)
+        assert checker.conforms(12345678903, fmt)
 
 
 def test_a_bad_before_is_reported_item_by_item_not_as_not_null():

@@ -9,6 +9,7 @@ from kombu.exceptions import OperationalError
 
 from audit.batch import BatchExit
 from audit.models import BatchRun
+from common.juminhyo_codes import juminhyo_code_for
 from registry import services
 from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
@@ -99,8 +100,8 @@ def test_enqueue_against_an_unreachable_broker_does_not_raise(settings, caplog, 
 def test_the_sweep_queues_what_is_due_with_an_expiry(settings, queued):
     settings.TRANSFERS_SWEEP_INTERVAL = 5.0
     due = make_notice("131130")
-    make_notice("131130", code="22222222222", next_attempt_at=timezone.now() + dt.timedelta(minutes=5))
-    make_notice("131130", code="33333333333", state=State.ACKNOWLEDGED)
+    make_notice("131130", code=juminhyo_code_for(2), next_attempt_at=timezone.now() + dt.timedelta(minutes=5))
+    make_notice("131130", code=juminhyo_code_for(3), state=State.ACKNOWLEDGED)
     assert tasks.sweep_outbox() == {"queued": 1}
     assert queued == [(due.pk, 10.0)]
 
@@ -108,11 +109,13 @@ def test_the_sweep_queues_what_is_due_with_an_expiry(settings, queued):
 def test_due_ids_include_expired_leases_and_silent_spool_notices_but_not_waiting_ones(settings):
     settings.TRANSFERS_SPOOL_RESEND_AFTER = 60
     now = timezone.now()
-    dead = make_notice("131130", code="10000000001", state=State.SENDING, lease_until=now - dt.timedelta(seconds=1))
-    make_notice("131130", code="10000000002", state=State.SENDING, lease_until=now + dt.timedelta(seconds=10))
-    silent = make_notice(JLIS, code="10000000003", state=State.SENT, sent_at=now - dt.timedelta(minutes=5))
-    make_notice(JLIS, code="10000000004", state=State.SENT, sent_at=now)
-    behind = make_notice("131130", code="10000000001")  # waits for `dead`, about the same person
+    dead = make_notice(
+        "131130", code=juminhyo_code_for(11), state=State.SENDING, lease_until=now - dt.timedelta(seconds=1)
+    )
+    make_notice("131130", code=juminhyo_code_for(12), state=State.SENDING, lease_until=now + dt.timedelta(seconds=10))
+    silent = make_notice(JLIS, code=juminhyo_code_for(13), state=State.SENT, sent_at=now - dt.timedelta(minutes=5))
+    make_notice(JLIS, code=juminhyo_code_for(14), state=State.SENT, sent_at=now)
+    behind = make_notice("131130", code=juminhyo_code_for(11))  # waits for `dead`, about the same person
     assert delivery.count_due() == {("131130", "fuhyo_items"): 1, (JLIS, "fuhyo_items"): 1}  # changes nothing
     assert OutboundNotice.objects.get(pk=silent.pk).state == State.SENT
     assert delivery.due_notice_ids() == [dead.pk, silent.pk]
@@ -121,7 +124,7 @@ def test_due_ids_include_expired_leases_and_silent_spool_notices_but_not_waiting
 
 
 def test_one_partners_backlog_does_not_fill_a_sweep():
-    backlog = [make_notice("131130", code=f"1{i:010d}") for i in range(30)]
+    backlog = [make_notice("131130", code=juminhyo_code_for(100 + i)) for i in range(30)]
     later = make_notice("131032")
     ids = delivery.due_notice_ids(limit=10, per_partner=5)
     assert ids == [n.pk for n in backlog[:5]] + [later.pk]
@@ -176,8 +179,8 @@ def test_command_dry_run_changes_nothing(capsys, partner_server):
 def test_command_delivers_everything_due_in_order(capsys, partner_server, fake_cs):
     partner_server.register()
     fake_cs.register()
-    first = make_notice("131130", code="11111111111")
-    second = make_notice("131130", code="11111111111")  # waits for the first, delivered in a later round
+    first = make_notice("131130", code=juminhyo_code_for(1))
+    second = make_notice("131130", code=juminhyo_code_for(1))  # waits for the first, delivered in a later round
     spooled = make_notice(JLIS, kind="jlis_fuhyo")
     call_command("send_pending_notifications")
     assert "送信 3 件（受領確認 2 件）・再試行 0 件・失敗 0 件" in capsys.readouterr().out
@@ -188,8 +191,8 @@ def test_command_delivers_everything_due_in_order(capsys, partner_server, fake_c
 
 def test_command_limit(partner_server):
     partner_server.register()
-    make_notice("131130", code="11111111111")
-    make_notice("131130", code="22222222222")
+    make_notice("131130", code=juminhyo_code_for(1))
+    make_notice("131130", code=juminhyo_code_for(2))
     call_command("send_pending_notifications", "--limit", "1")
     assert OutboundNotice.objects.filter(state=State.ACKNOWLEDGED).count() == 1
 

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from common.juminhyo_codes import juminhyo_code_for
 from transfers.envelope import new_header, seal
 from transfers.models import Partner
 from transfers.transport import TransportError, spool, transport_for
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 def _envelope(ward, server) -> tuple[str, bytes]:
     header = new_header("fuhyo_items", 1, ward.code, server.code)
-    return header.message_id, seal(header, {"person": {"juminhyo_code": "12345678901"}}, ward, server.identity.public)
+    return header.message_id, seal(
+        header, {"person": {"juminhyo_code": juminhyo_code_for(1)}}, ward, server.identity.public
+    )
 
 
 def test_http_200_returns_the_ack_and_409_too(ward_identity_for_tests, partner_server):

@@ -14,7 +14,7 @@ class Command(BatchCommand):
         findings = run.progress(person_findings(), desc="照合", unit="人")
         result = reconcile(findings, dry_run=run.dry_run)
         counts = result.counts
-        for key in ("opened", "updated", "unchanged", "closed", "without_code"):
+        for key in ("opened", "updated", "unchanged", "closed", "without_code", "invalid_code"):
             run.count(key, counts[key])
         verb = "予定" if run.dry_run else ""
         summary = (
@@ -23,6 +23,8 @@ class Command(BatchCommand):
         )
         if counts["without_code"]:
             summary += f"（住民票コードのない附票の相違 {counts['without_code']} 件は整合性検査で確認）"
+        if counts["invalid_code"]:
+            summary += f"（住民票コードの検査数字が正しくない相違 {counts['invalid_code']} 件は整合性検査で確認）"
         open_after = result.open_after
         run.count("open", open_after)
         return BatchOutcome(f"{summary}／未処理 {open_after} 件", PROBLEMS if open_after else OK)
