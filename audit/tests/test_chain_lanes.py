@@ -10,7 +10,7 @@ from audit import chain, seals
 from audit.models import AuditChainHead, AuditLogEntry
 from transfers.tests.fake_partner import ward_identity_for_tests_fixture  # noqa: F401 - the fixture
 
-from .test_seals import _seal_today, _superuser_sql, seal_dir, tomorrow  # noqa: F401 - fixtures
+from .test_seals import ON_DAY, _seal_today, _superuser_sql, seal_dir, tomorrow  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,7 @@ def test_an_entry_moved_to_another_lane_breaks_both_lanes():
     assert list(chain.verify())
 
 
+@ON_DAY
 @pytest.mark.usefixtures("seal_dir", "tomorrow")
 def test_the_seal_catches_a_rewritten_and_rehashed_lane_that_does_not_hold_the_last_entry():
     rewritten = _append_on(3, 3)

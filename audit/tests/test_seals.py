@@ -16,7 +16,8 @@ from common.testing.clock import JST
 from transfers.tests.fake_partner import ward_identity_for_tests_fixture  # noqa: F401 - the fixture
 
 DAY = dt.date(2026, 11, 25)  # the day the entries are written; the seals cover it once it has ended
-pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(dt.datetime.combine(DAY, dt.time(10), tzinfo=JST))]
+ON_DAY = pytest.mark.time_machine(dt.datetime.combine(DAY, dt.time(10), tzinfo=JST))  # also for other seal tests
+pytestmark = [pytest.mark.django_db, ON_DAY]
 
 
 @pytest.fixture

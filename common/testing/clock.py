@@ -30,6 +30,7 @@ CALENDAR_TEST_FILES: frozenset[str] = frozenset(
         "accounts/tests/test_sessions.py",
         "accounts/tests/test_totp.py",
         "audit/tests/test_analysis.py",
+        "audit/tests/test_chain_lanes.py",
         "audit/tests/test_charts.py",
         "audit/tests/test_export_files.py",
         "audit/tests/test_flags_screen.py",
