@@ -281,8 +281,8 @@ def test_dry_run_prints_the_flags_without_storing(busy_day):
     assert BatchRun.objects.get().dry_run is True
 
 
-def test_the_default_day_is_yesterday_and_dates_may_be_wareki(busy_day, monkeypatch):
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: dt.date(2026, 11, 26))
+def test_the_default_day_is_yesterday_and_dates_may_be_wareki(busy_day, time_machine):
+    time_machine.move_to(dt.datetime(2026, 11, 26, 2, 30, tzinfo=JST))  # the nightly run after the busy day
     out = StringIO()
     call_command("analyze_access_logs", stdout=out)
     assert out.getvalue().startswith("2026-11-25 の分析: 2 件")

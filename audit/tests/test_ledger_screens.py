@@ -3,9 +3,9 @@ stylesheet, no navigation, no inline styles); gated like every page, refusals lo
 
 import datetime as dt
 import re
-from unittest import mock
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ def _record(kind="audit_log_csv", handler_name="kantoku", when=None, **extra) ->
         "file_digest": "a" * 64,
     }
     values.update(extra)
-    with mock.patch("django.utils.timezone.now", return_value=when or timezone.now()):  # created_at: auto_now_add
+    with time_machine.travel(when or timezone.now(), tick=False):  # created_at: auto_now_add
         return HandoverRecord.objects.create(**values)
 
 
