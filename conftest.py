@@ -53,12 +53,24 @@ def frozen_today(time_machine) -> dt.date:
     return TODAY
 
 
-@pytest.fixture
-def reference_data(django_db_blocker):
-    """The municipality table, for transactional tests: their flush empties the tables a data migration filled."""
+def _ensure_reference_data() -> None:
     from common.models import Municipality
     from common.municipalities import BUNDLED_TABLE, load_rows, read_table
 
+    if not Municipality.objects.filter(code="131041").exists():
+        load_rows(read_table(BUNDLED_TABLE))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A test database kept with --reuse-db (make test-calendar) was last emptied by a transactional test's flush,
+    which also empties the tables a data migration filled: put the reference data back once per session."""
     with django_db_blocker.unblock():
-        if not Municipality.objects.filter(code="131041").exists():
-            load_rows(read_table(BUNDLED_TABLE))
+        _ensure_reference_data()
+
+
+@pytest.fixture
+def reference_data(django_db_blocker):
+    """The municipality table, for transactional tests: their flush empties the tables a data migration filled."""
+    with django_db_blocker.unblock():
+        _ensure_reference_data()

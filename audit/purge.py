@@ -31,6 +31,7 @@ from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -38,6 +39,18 @@ from django.utils import timezone
 from .models import AuditLogEntry, BatchRun, ErasureRecord
 
 CHUNK = 1_000
+
+
+def removed_record_years() -> int:
+    """How long 除票 and 除附票 are kept: the setting, never less than the statutory 150 years (settings refuse a
+    smaller value at start-up; this refuses one set later, so that no purge ever runs on it)."""
+    years = settings.RETENTION_REMOVED_RECORD_YEARS
+    if years < settings.STATUTORY_REMOVED_RECORD_YEARS:
+        raise ImproperlyConfigured(
+            f"RETENTION_REMOVED_RECORD_YEARS は {settings.STATUTORY_REMOVED_RECORD_YEARS} 年以上にしてください"
+            f"（住民基本台帳法施行令34条）。現在の値: {years}"
+        )
+    return years
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
@@ -137,7 +150,7 @@ def purge_removed_residents(run: BatchRun, *, today: dt.date, dry_run: bool = Fa
     from registry.models import Resident, ResidentChange
     from registry.models.permissions import ResidentGroupObjectPermission, ResidentUserObjectPermission
 
-    years = settings.RETENTION_REMOVED_RECORD_YEARS
+    years = removed_record_years()
     cutoff = years_before(today, years)
     outcome = RuleOutcome("住民票の除票", f"消除から{years}年（住民基本台帳法施行令34条）", cutoff)
     candidates = Resident.objects.filter(status=ResidentStatus.REMOVED, removed_on__lt=cutoff)
@@ -163,7 +176,7 @@ def purge_closed_fuhyo(run: BatchRun, *, today: dt.date, dry_run: bool = False) 
     from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki
     from koseki_fuhyo.models.permissions import FuhyoEntryGroupObjectPermission, FuhyoEntryUserObjectPermission
 
-    years = settings.RETENTION_REMOVED_RECORD_YEARS
+    years = removed_record_years()
     cutoff = years_before(today, years)
     outcome = RuleOutcome("戸籍の附票の除票（除附票）", f"除籍から{years}年（住民基本台帳法施行令34条）", cutoff)
     candidates = Koseki.objects.filter(status=KosekiStatus.CLOSED, closed_on__lt=cutoff)

@@ -306,7 +306,13 @@ AUDIT_SEAL_DIR = Path(env.str("AUDIT_SEAL_DIR", default=str(VAR_DIR / "seals")))
 # (住民基本台帳法施行令 34条: 150 years); the payload JSON of notices acknowledged / done is blanked (digest kept)
 # RETENTION_NOTICE_PAYLOAD_DAYS after that. Audit log entries are never deleted by the command (the chain is kept):
 # RETENTION_AUDIT_LOG_YEARS is read only to report what a rule would reach (empty: no rule).
-RETENTION_REMOVED_RECORD_YEARS = env.int("RETENTION_REMOVED_RECORD_YEARS", default=150)
+STATUTORY_REMOVED_RECORD_YEARS = 150  # a minimum set by law: a smaller value is refused, never applied
+RETENTION_REMOVED_RECORD_YEARS = env.int("RETENTION_REMOVED_RECORD_YEARS", default=STATUTORY_REMOVED_RECORD_YEARS)
+if RETENTION_REMOVED_RECORD_YEARS < STATUTORY_REMOVED_RECORD_YEARS:
+    raise environ.ImproperlyConfigured(
+        f"RETENTION_REMOVED_RECORD_YEARS must be at least {STATUTORY_REMOVED_RECORD_YEARS} "
+        f"(住民基本台帳法施行令34条: 除票・除附票は消除から150年保存), got {RETENTION_REMOVED_RECORD_YEARS}."
+    )
 RETENTION_NOTICE_PAYLOAD_DAYS = env.int("RETENTION_NOTICE_PAYLOAD_DAYS", default=5 * 365)
 RETENTION_AUDIT_LOG_YEARS = env.int("RETENTION_AUDIT_LOG_YEARS", default=None)
 

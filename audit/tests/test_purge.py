@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -301,3 +302,37 @@ def test_the_print_stylesheet_is_a4():
     css = (settings.BASE_DIR / "static" / "css" / "erasure-print.css").read_text()
     assert "size: A4" in css
     assert "@media print" in css
+
+
+@pytest.mark.parametrize("years", [0, 149])
+def test_a_retention_shorter_than_the_law_removes_nothing(settings, years):
+    """The statutory 150 years is a floor: a smaller setting is refused before any rule runs."""
+    settings.RETENTION_REMOVED_RECORD_YEARS = years
+    kept = ResidentFactory(status="removed", removed_on=dt.date(2020, 1, 1), removal_reason="death")
+    with pytest.raises(ImproperlyConfigured, match="150 年以上"):
+        call_command("purge_expired", stdout=StringIO())
+    assert Resident.objects.filter(pk=kept.pk).exists()
+    assert ErasureRecord.objects.count() == 0
+
+
+@pytest.mark.parametrize(("value", "refused"), [("0", True), ("149", True), ("150", False), ("200", False)])
+def test_the_settings_refuse_a_retention_shorter_than_150_years(value, refused):
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RETENTION_", "DJANGO_SETTINGS_MODULE"))}
+    env.update(RETENTION_REMOVED_RECORD_YEARS=value, DJANGO_ALLOW_DEV_SECRET="true")
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", "import config.settings"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode != 0) is refused
+    assert ("RETENTION_REMOVED_RECORD_YEARS must be at least 150" in result.stderr) is refused
