@@ -8,6 +8,13 @@ def with_katagaki(address: str, katagaki: str) -> str:
     return f"{address}　{katagaki}" if katagaki else address
 
 
+def previous_address_text(municipality: Municipality | None, address: str) -> str:
+    """従前の住所 as a screen shows it: the municipality's name once, then the address within it (rows written before
+    the address was stored without the municipality's name already begin with it)."""
+    prefix = municipality.full_name if municipality is not None else ""
+    return address if prefix and address.startswith(prefix) else prefix + address
+
+
 def full_address(municipality: Municipality | None, address: str, katagaki: str = "") -> str:
     """東京都新宿区西新宿二丁目8番1号　○○ハイツ101 — what history rows and screens show."""
     prefix = municipality.full_name if municipality is not None else ""

@@ -4,6 +4,7 @@ from django.db import models
 from common.models import Municipality
 from common.validators import validate_juminhyo_code, validate_katakana, validate_name_part
 
+from .. import addresses
 from ..choices import ChangeReason, ResidentStatus, Sex
 from ..guards import RemovedRecordError, correction_in_progress
 from ..relationships import HEAD, validate_relationship
@@ -121,6 +122,10 @@ class Resident(models.Model):
     @property
     def name_kana(self) -> str:
         return f"{self.surname_kana}　{self.given_name_kana}"
+
+    @property
+    def previous_address_text(self) -> str:
+        return addresses.previous_address_text(self.previous_municipality, self.previous_address)
 
     @property
     def is_current(self) -> bool:

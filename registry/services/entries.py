@@ -157,7 +157,7 @@ def _enter(
             honseki_address=person.honseki_address if honseki else "",
             hittousha_name=person.hittousha_name if honseki else "",
             previous_municipality=previous,
-            previous_address=previous_text,
+            previous_address=previous_address.strip(),  # within previous_municipality, as `address` is within ours
         )
         full_clean_or_raise(resident, validate_constraints=True)
         resident.save()

@@ -42,7 +42,9 @@ def test_move_in_creates_household_resident_history_and_event(as_clerk, person, 
     assert head.katagaki == "ハイツ101"
     assert head.address_established_on == D
     assert head.became_resident_on == D
-    assert head.previous_address == "大阪府大阪市北区梅田二丁目2番2号"
+    assert head.previous_municipality.code == "271004"
+    assert head.previous_address == "北区梅田二丁目2番2号"  # within the municipality, as `address` is within ours
+    assert head.previous_address_text == "大阪府大阪市北区梅田二丁目2番2号"
     assert len(head.juminhyo_code) == 11
     change = ResidentChange.objects.get(resident=head)
     assert change.reason == ChangeReason.MOVE_IN

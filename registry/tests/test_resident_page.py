@@ -212,3 +212,22 @@ def test_notices_section_lists_the_notices_raised_by_the_persons_changes(clerk_c
     section = response.content.decode().split('id="notices-title"', 1)[1]
     assert "戸籍の附票記載事項通知（住基法19条1項）" in section
     assert "送信待ち" in section
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["北区梅田二丁目2番2号", "大阪府大阪市北区梅田二丁目2番2号"],
+    ids=["within the municipality", "written with the municipality's name (older rows)"],
+)
+def test_previous_address_names_its_municipality_once(clerk_client, stored):
+    from common.models import Municipality
+
+    resident = ResidentFactory(previous_municipality=Municipality.objects.get(code="271004"), previous_address=stored)
+    body = clerk_client.get(page(resident)).content.decode()
+    assert body.count("大阪府大阪市北区梅田二丁目2番2号") == 1
+    assert "大阪府大阪市大阪府大阪市" not in body
+
+
+def test_previous_address_of_a_person_without_one(clerk_client, family):
+    body = clerk_client.get(page(family[0])).content.decode()
+    assert "<dt>従前の住所</dt><dd>（なし）</dd>" in body
