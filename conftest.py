@@ -54,11 +54,17 @@ def frozen_today(time_machine) -> dt.date:
 
 
 def _ensure_reference_data() -> None:
+    """What data migrations put in: the municipality table and the ends of the audit chain's lanes."""
+    from django.conf import settings
+
+    from audit.models import AuditChainHead
     from common.models import Municipality
     from common.municipalities import BUNDLED_TABLE, load_rows, read_table
 
     if not Municipality.objects.filter(code="131041").exists():
         load_rows(read_table(BUNDLED_TABLE))
+    lanes = max(1, settings.AUDIT_CHAIN_LANES)
+    AuditChainHead.objects.bulk_create([AuditChainHead(pk=lane + 1) for lane in range(lanes)], ignore_conflicts=True)
 
 
 @pytest.fixture(scope="session")

@@ -324,6 +324,7 @@ def test_honseki_transfer_within_ward(as_clerk, couple_in_ward_koseki):
     koseki.refresh_from_db()
     assert koseki.status == KosekiStatus.CLOSED
     assert koseki.closed_reason == "転籍"
+    assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.KOSEKI_CLOSED, koseki=koseki).count() == 1
     new = Koseki.objects.get(honseki_address="戸山一丁目1番")
     assert new.entries.filter(status=EntryStatus.CURRENT).count() == 2
     assert all(e.addresses.count() == 1 for e in new.entries.all())  # history before 転籍 is not carried
@@ -339,6 +340,7 @@ def test_honseki_transfer_out_of_ward(as_clerk, couple_in_ward_koseki):
     )
     koseki.refresh_from_db()
     assert koseki.status == KosekiStatus.CLOSED
+    assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.KOSEKI_CLOSED, koseki=koseki).count() == 1
     assert not FuhyoEntry.objects.filter(status=EntryStatus.CURRENT).exists()
     assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.FUHYO_REMOVED).count() == 2
     for r in (head, wife):
