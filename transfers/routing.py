@@ -45,6 +45,7 @@ FUHYO_ITEMS = (
     "juminhyo_code",
     "address",
     "katagaki",
+    "address_established_on",  # 住所を定めた年月日: a 附票 item (17条4号), so its correction goes to the 本籍地 too
     "honseki_municipality",
     "honseki_address",
     "hittousha_name",

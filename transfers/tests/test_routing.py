@@ -103,6 +103,23 @@ def test_amendment_of_an_item_not_on_the_fuhyo_causes_no_notice(as_clerk):
     assert plans_of(result.events) == sorted([(NoticeKind.FUHYO_ITEMS, SHIBUYA)])
 
 
+def test_a_corrected_date_of_settling_at_the_address_is_told_to_the_honsekichi(as_clerk):
+    """住所を定めた年月日 is a 附票 item (住基法17条4号): its correction alone is a 19条1項 notice."""
+    resident = ResidentFactory()
+    result = services.ex_officio_amendment(
+        resident,
+        {"address_established_on": resident.address_established_on - dt.timedelta(days=3)},
+        change_date=D,
+        note="誤記修正",
+    )
+    assert plans_of(result.events) == sorted([(NoticeKind.FUHYO_ITEMS, SHIBUYA)])
+    (plan,) = [plan for event in result.events for plan in route(event)]
+    assert (
+        plan.payload["person"]["address_established_on"]
+        == (resident.address_established_on - dt.timedelta(days=3)).isoformat()
+    )
+
+
 def test_death_notifies_honsekichi(as_clerk):
     result = services.death(ResidentFactory(), date_of_death=D, notified_on=D)
     assert plans_of(result.events) == sorted([(NoticeKind.FUHYO_ITEMS, SHIBUYA)])
