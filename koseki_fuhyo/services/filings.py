@@ -940,10 +940,11 @@ def file_given_name_change(
     koseki = Koseki.objects.select_for_update().get(pk=entry.koseki_id)
     was_hittousha = koseki.hittousha_name == entry.name
     changes = {"given_name": new_given_name, "given_name_kana": new_given_name_kana}
-    run.result.events.append(fuhyo.amend_person(entry, changes, run.date, "名の変更", run.group, filing=run.filing))
-    if was_hittousha:
+    if was_hittousha:  # first, so that the 附票's event carries the new 筆頭者
         koseki.hittousha_given_name = new_given_name
         koseki.save(update_fields=["hittousha_given_name", "updated_at"])
+    run.result.events.append(fuhyo.amend_person(entry, changes, run.date, "名の変更", run.group, filing=run.filing))
+    if was_hittousha:
         changes |= {"hittousha_name": koseki.hittousha_name}
     _update_resident(run, person, changes)
     if was_hittousha:

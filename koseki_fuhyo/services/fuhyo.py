@@ -51,6 +51,9 @@ def identity_differences(entry: FuhyoEntry, person) -> list[str]:
 def _event(
     kind: str, entry: FuhyoEntry, record_kind: str, reason: str, recorded_on: dt.date, group: uuid.UUID, filing=None
 ) -> ChangeEvent:
+    # The 戸籍 as it stands now: the entry's cached one may predate a change of this filing (氏の変更 renames the
+    # 筆頭者 on another instance), and the event's items are what J-LIS and the 住所地 are told.
+    entry.koseki = Koseki.objects.get(pk=entry.koseki_id)
     return record_event(
         kind,
         group,

@@ -352,16 +352,23 @@ def test_honseki_transfer_out_of_ward(as_clerk, couple_in_ward_koseki):
 
 def test_surname_change_changes_every_member(as_clerk, couple_in_ward_koseki):
     head, wife, koseki = couple_in_ward_koseki
-    filings.file_surname_change(HEADER, koseki, "山口", "ヤマグチ")
+    result = filings.file_surname_change(HEADER, koseki, "山口", "ヤマグチ")
     for r in (head, wife):
         r.refresh_from_db()
         assert (r.surname, r.surname_kana, r.hittousha_name) == ("山口", "ヤマグチ", "山口　太郎")
+    amended = [e for e in result.events if e.kind == ChangeEvent.Kind.FUHYO_AMENDED]
+    assert len(amended) == 2
+    assert {e.payload["hittousha_name"] for e in amended} == {"山口　太郎"}  # what J-LIS is told: the new 筆頭者
     assert_consistent()
 
 
 def test_given_name_change_of_hittousha_changes_everyones_hittousha(as_clerk, couple_in_ward_koseki):
     head, wife, koseki = couple_in_ward_koseki
-    filings.file_given_name_change(HEADER, FiledPerson(entry=koseki.entries.get(given_name="太郎")), "大輔", "ダイスケ")
+    result = filings.file_given_name_change(
+        HEADER, FiledPerson(entry=koseki.entries.get(given_name="太郎")), "大輔", "ダイスケ"
+    )
+    (amended,) = [e for e in result.events if e.kind == ChangeEvent.Kind.FUHYO_AMENDED]
+    assert amended.payload["hittousha_name"] == "山田　大輔"
     wife.refresh_from_db()
     assert wife.hittousha_name == "山田　大輔"
     head.refresh_from_db()
