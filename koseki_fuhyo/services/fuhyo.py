@@ -11,11 +11,13 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 
 from common.errors import full_clean_or_raise
 from common.events import record_event
 from common.models import ChangeEvent, Municipality
 from registry.addresses import with_katagaki
+from registry.choices import ChangeReason
 
 from ..choices import EntryStatus, FuhyoRecordKind
 from ..models import FuhyoAddress, FuhyoEntry, Koseki
@@ -176,8 +178,11 @@ def ward_address_of(resident) -> AddressData:
     return ward_address(resident.address, resident.katagaki)
 
 
-def sync_from_resident(resident, reason: str, recorded_on: dt.date, group: uuid.UUID) -> list[ChangeEvent]:
+def sync_from_resident(resident, reason: str, group: uuid.UUID) -> list[ChangeEvent]:
     """After a 住民票 change: when the 本籍 is in the ward, bring the 附票 address in line, in this transaction.
+
+    The new line's 記録日 is the day it is written (today), not the 異動日; its 事由 is the 異動事由's label (転入,
+    転居 …), as every other 附票 line says it.
 
     Returns the events written: none when the 本籍 is elsewhere (the notice router sends a 附票記載事項通知 instead)
     or when the 附票 already shows this address; `fuhyo.unmatched` when the person cannot be matched.
@@ -216,5 +221,6 @@ def sync_from_resident(resident, reason: str, recorded_on: dt.date, group: uuid.
         and current.established_on == resident.address_established_on
     ):
         return []
-    _, event = record_address(entry, wanted, resident.address_established_on, recorded_on, reason, group)
+    label = ChangeReason(reason).label if reason in ChangeReason.values else reason
+    _, event = record_address(entry, wanted, resident.address_established_on, timezone.localdate(), label, group)
     return [event]

@@ -125,7 +125,7 @@ def _apply(
         note=note,
     )
     if resident.status == ResidentStatus.CURRENT:
-        result.events.extend(sync_from_resident(resident, reason, change_date, result.change_group))
+        result.events.extend(sync_from_resident(resident, reason, result.change_group))
     return result
 
 

@@ -177,7 +177,7 @@ def _enter(
             filing=filing,
             note=note,
         )
-        result.events.extend(sync_from_resident(resident, reason, change_date, result.change_group))
+        result.events.extend(sync_from_resident(resident, reason, result.change_group))
     return result
 
 

@@ -106,9 +106,7 @@ def move_within(
                 new_household_number=household.number,
                 note=note,
             )
-            result.events.extend(
-                sync_from_resident(resident, ChangeReason.MOVE_WITHIN, change_date, result.change_group)
-            )
+            result.events.extend(sync_from_resident(resident, ChangeReason.MOVE_WITHIN, result.change_group))
         return result
 
     # Some (or all, into another 世帯) move: re-arrange 世帯, then move addresses.
@@ -160,7 +158,5 @@ def move_within(
             note=note,
         )
     for placement in movers:
-        result.events.extend(
-            sync_from_resident(placement.resident, ChangeReason.MOVE_WITHIN, change_date, result.change_group)
-        )
+        result.events.extend(sync_from_resident(placement.resident, ChangeReason.MOVE_WITHIN, result.change_group))
     return result

@@ -170,7 +170,7 @@ def test_move_in_of_person_with_honseki_in_ward_updates_fuhyo_in_same_transactio
     assert current.municipality_id == "131041"
     assert current.address == "西新宿二丁目8番1号"
     assert current.established_on == D
-    assert current.reason == "move_in"
+    assert current.reason == "転入"  # the 異動事由 as a label, as every 附票 line says it
     assert entry.addresses.count() == 2
     assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.FUHYO_AMENDED, fuhyo_entry=entry).exists()
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from common.errors import ServiceError
 from common.models import ChangeEvent
@@ -126,7 +127,7 @@ def test_moving_resident_with_honseki_in_ward_moves_fuhyo_too(as_clerk, family):
     current = entry.current_address()
     assert current.address == "高田馬場一丁目2番3号　コーポ201"
     assert current.established_on == D
-    assert current.recorded_on == D
+    assert current.recorded_on == timezone.localdate()  # 記録日: the day it was written, not the 異動日
     assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.FUHYO_AMENDED, fuhyo_entry=entry).count() == 1
     from registry.consistency import iter_inconsistencies
 

@@ -4,6 +4,7 @@ same-ward cases and clerk tasks cause none. The events come from the real servic
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from common.models import ChangeEvent
 from koseki_fuhyo.choices import FilingKind
@@ -76,6 +77,12 @@ def test_move_in_with_honseki_in_ward_updates_fuhyo_here_and_tells_jlis(as_clerk
     )
     # 転入通知 to Yokohama; no 附票記載事項通知 (the 本籍地 is this ward: updated in the same transaction); J-LIS told.
     assert plans_of(result.events) == sorted([(NoticeKind.JLIS_FUHYO, JLIS), (NoticeKind.MOVE_IN, YOKOHAMA)])
+    # The new 附票 line: established on the 異動日, recorded on the day it was written, its 事由 a label.
+    line = entry.current_address()
+    assert (line.established_on, line.recorded_on, line.reason) == (D, timezone.localdate(), "転入")
+    assert timezone.localdate() != D
+    (jlis,) = [plan for event in result.events for plan in route(event) if plan.kind == NoticeKind.JLIS_FUHYO]
+    assert (jlis.payload["recorded_on"], jlis.payload["reason"]) == (timezone.localdate().isoformat(), "転入")
 
 
 def test_move_within_notifies_honsekichi_elsewhere_only(as_clerk):
