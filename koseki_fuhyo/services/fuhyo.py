@@ -178,6 +178,19 @@ def ward_address_of(resident) -> AddressData:
     return ward_address(resident.address, resident.katagaki)
 
 
+def follow_code_change(old_code: str, resident, reason: str, group: uuid.UUID) -> list[ChangeEvent]:
+    """A 住民票コード changed on a 住民票 whose 本籍 is in the ward: the 附票 row found by the old code takes the new
+    one (a 附票 item, 住基法17条; J-LIS is told by the `fuhyo.amended` event). A row whose identity items differ from
+    the 住民票 is left alone: the sync that follows reports it for a clerk."""
+    if resident.honseki_municipality_id != settings.WARD_LG_CODE or old_code == resident.juminhyo_code:
+        return []
+    entry = current_entry_for_code(old_code, lock=True)
+    if entry is None or identity_differences(entry, resident):
+        return []
+    label = ChangeReason(reason).label if reason in ChangeReason.values else reason
+    return [amend_person(entry, {"juminhyo_code": resident.juminhyo_code}, timezone.localdate(), label, group)]
+
+
 def sync_from_resident(resident, reason: str, group: uuid.UUID) -> list[ChangeEvent]:
     """After a 住民票 change: when the 本籍 is in the ward, bring the 附票 address in line, in this transaction.
 

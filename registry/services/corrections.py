@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from common.errors import ServiceError, full_clean_or_raise
-from koseki_fuhyo.services.fuhyo import sync_from_resident
+from koseki_fuhyo.services.fuhyo import follow_code_change, sync_from_resident
 
 from ..choices import ChangeReason, ResidentStatus
 from ..guards import statutory_correction
@@ -125,6 +125,8 @@ def _apply(
         note=note,
     )
     if resident.status == ResidentStatus.CURRENT:
+        if "juminhyo_code" in details:
+            result.events.extend(follow_code_change(details["juminhyo_code"][0], resident, reason, result.change_group))
         result.events.extend(sync_from_resident(resident, reason, result.change_group))
     return result
 

@@ -127,6 +127,25 @@ def test_a_corrected_date_of_settling_at_the_address_is_told_to_the_honsekichi(a
     )
 
 
+def test_a_new_juminhyo_code_inside_the_ward_reaches_the_fuhyo_and_jlis(as_clerk):
+    """住民票コード is a 附票 item: a 職権修正 of the code of a person whose 本籍 is here changes the 附票 row in
+    the same transaction and tells J-LIS; nothing is left for a clerk as unmatched."""
+    from common.juminhyo_codes import juminhyo_code_for
+    from koseki_fuhyo.models import FuhyoEntry
+
+    koseki = KosekiFactory(honseki_address="北新宿一丁目1番")
+    resident = ResidentFactory(honseki_municipality_id="131041", honseki_address="北新宿一丁目1番")
+    entry = link_to_koseki(resident, koseki)
+    new_code = juminhyo_code_for(424242)
+    result = services.ex_officio_amendment(resident, {"juminhyo_code": new_code}, change_date=D, note="コードの変更")
+    entry = FuhyoEntry.objects.get(pk=entry.pk)
+    assert entry.juminhyo_code == new_code
+    assert not [e for e in result.events if e.kind == ChangeEvent.Kind.FUHYO_UNMATCHED]
+    assert plans_of(result.events) == [(NoticeKind.JLIS_FUHYO, JLIS)]
+    (jlis,) = [plan for event in result.events for plan in route(event)]
+    assert jlis.payload["person"]["juminhyo_code"] == new_code
+
+
 def test_death_notifies_honsekichi(as_clerk):
     result = services.death(ResidentFactory(), date_of_death=D, notified_on=D)
     assert plans_of(result.events) == sorted([(NoticeKind.FUHYO_ITEMS, SHIBUYA)])
