@@ -226,8 +226,16 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
         address_municipality = (
             Municipality.objects.filter(code=spec.address_municipality).first() if spec.address_municipality else None
         )
+        address = spec.address
         if resident is not None:
             address_municipality = Municipality.objects.get(code=settings.WARD_LG_CODE)
+            address = resident.address
+        elif entry is not None and address_municipality is None:
+            # Picked from our 戸籍 and living elsewhere: the 附票 says where (the 住所地 that the 住民票記載事項通知,
+            # 住基法9条2項, goes to).
+            line = entry.current_address()
+            if line is not None and not line.is_abroad and line.municipality_id:
+                address_municipality, address = line.municipality, address or line.address
         row = FilingPerson(
             filing=filing,
             role=spec.role,
@@ -237,7 +245,7 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
             sex=ident["sex"] or "",
             juminhyo_code=ident["juminhyo_code"] or "",
             address_municipality=address_municipality,
-            address=resident.address if resident is not None else spec.address,
+            address=address,
             fuhyo_entry=entry,
             resident=resident,
         )

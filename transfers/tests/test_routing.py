@@ -202,3 +202,48 @@ def test_record_only_filing_and_unmatched_cause_nothing(as_clerk):
     assert plans_of(result.events) == []
     unmatched = ChangeEvent(kind=ChangeEvent.Kind.FUHYO_UNMATCHED, payload={})
     assert route(unmatched) == []
+
+
+def _member_living_in(municipality: str, **fields):
+    """A member of a 戸籍 of this ward whose 住民票 is elsewhere: the 附票 shows the 住所地."""
+    from common.juminhyo_codes import juminhyo_code_for
+    from koseki_fuhyo.models import FuhyoAddress
+    from koseki_fuhyo.tests.factories import FuhyoEntryFactory
+
+    entry = FuhyoEntryFactory(juminhyo_code=juminhyo_code_for(777), **fields)
+    FuhyoAddress.objects.create(
+        entry=entry,
+        municipality_id=municipality,
+        address="神南一丁目1番",
+        established_on=dt.date(2015, 4, 1),
+        recorded_on=dt.date(2015, 4, 3),
+        reason="転入",
+    )
+    return entry
+
+
+def test_a_death_filed_here_for_a_person_living_elsewhere_tells_the_address_municipality(as_clerk):
+    """住基法9条2項: a 届出 recorded in the 戸籍 here changes the 住民票 kept by the 住所地, which the 附票 names —
+    also when the clerk picked the person from our 戸籍 and typed no address."""
+    entry = _member_living_in(SHIBUYA)
+    result = filings.file_death(FilingHeader(filed_on=D), FiledPerson(entry=entry), date_of_death=D)
+    plans = [plan for event in result.events for plan in route(event)]
+    juminhyo = [plan for plan in plans if plan.kind == NoticeKind.JUMINHYO_ITEMS]
+    assert [plan.receiver for plan in juminhyo] == [SHIBUYA]
+    assert juminhyo[0].payload["person"]["juminhyo_code"] == entry.juminhyo_code
+
+
+def test_a_surname_change_tells_the_address_municipality_of_a_member_living_elsewhere(as_clerk):
+    entry = _member_living_in(SHIBUYA)
+    result = filings.file_surname_change(FilingHeader(filed_on=D), entry.koseki, "山口", "ヤマグチ")
+    receivers = [plan.receiver for event in result.events for plan in route(event)]
+    assert receivers.count(SHIBUYA) == 1
+    assert (NoticeKind.JUMINHYO_ITEMS, SHIBUYA) in plans_of(result.events)
+
+
+def test_a_member_abroad_or_without_an_address_gets_no_juminhyo_notice(as_clerk):
+    from koseki_fuhyo.tests.factories import FuhyoEntryFactory
+
+    entry = FuhyoEntryFactory()
+    result = filings.file_death(FilingHeader(filed_on=D), FiledPerson(entry=entry), date_of_death=D)
+    assert NoticeKind.JUMINHYO_ITEMS not in {kind for kind, _ in plans_of(result.events)}
