@@ -46,9 +46,12 @@ def as_clerk(clerk):
 
 
 @pytest.fixture
-def frozen_today(time_machine) -> dt.date:
+def frozen_today(request, time_machine) -> dt.date:
     """A named working day (Wednesday 2026-11-25, from 10:00 JST) for the date rules, whatever TEST_TODAY says. The
-    clock ticks on: retry loops and timeouts measure time with it."""
+    clock ticks on: retry loops and timeouts measure time with it. A `real_clock` test keeps the real day (the
+    processes it starts could not share another)."""
+    if request.node.get_closest_marker("real_clock"):
+        return dt.date.today()  # noqa: DTZ011 - the real clock, as the test's other processes see it
     time_machine.move_to(dt.datetime.combine(TODAY, dt.time(10), tzinfo=JST))
     return TODAY
 

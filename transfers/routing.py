@@ -51,6 +51,8 @@ FUHYO_ITEMS = (
     "hittousha_name",
 )
 MOVE_IN = "move_in"
+MOVE_OUT = "move_out"
+DEATH = "death"
 
 
 class NoticeKind(models.TextChoices):
@@ -94,14 +96,17 @@ def _resident_notices(event: ChangeEvent) -> list[NoticePlan]:
         if _is_elsewhere(previous):
             plans.append(NoticePlan(NoticeKind.MOVE_IN, previous, payloads.move_in_payload(event.payload)))
     honseki = person.get("honseki_municipality")
-    notify = {honseki} if _is_elsewhere(honseki) else set()
-    before_honseki = (event.payload.get("before") or {}).get("honseki_municipality")
-    if _is_elsewhere(before_honseki) and before_honseki != honseki:
-        notify.add(before_honseki)  # the old 本籍地 learns that the person's 本籍 is no longer there
-    if notify and _fuhyo_items_changed(event):
-        for receiver in sorted(notify):
-            plans.append(NoticePlan(NoticeKind.FUHYO_ITEMS, receiver, payloads.fuhyo_items_payload(event.payload)))
+    # The 本籍地 the 住民票 names now; an old 本籍地 closed its 附票 itself when the 本籍 moved (本籍転属, 19条3項).
+    if _is_elsewhere(honseki) and _fuhyo_items_changed(event) and not _left_to_others(event):
+        plans.append(NoticePlan(NoticeKind.FUHYO_ITEMS, honseki, payloads.fuhyo_items_payload(event.payload)))
     return plans
+
+
+def _left_to_others(event: ChangeEvent) -> bool:
+    """Removals that the 本籍地 learns of otherwise (decision 3): a domestic 転出 (the new 住所地 sends the 転入's
+    notice) and a death (the 死亡届 reaches the 本籍地, which closes the 附票). A 国外転出 is told: it is a 附票
+    item (国外転出者である旨)."""
+    return event.kind == ChangeEvent.Kind.RESIDENT_REMOVED and event.reason in (MOVE_OUT, DEATH)
 
 
 def _fuhyo_notices(event: ChangeEvent) -> list[NoticePlan]:

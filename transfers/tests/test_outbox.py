@@ -45,7 +45,7 @@ def test_refused_change_writes_no_notice(as_clerk):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(st.sampled_from(["move", "death", "amend"]), st.booleans()), min_size=1, max_size=6))
+@given(steps=st.lists(st.tuples(st.sampled_from(["move", "abroad", "amend"]), st.booleans()), min_size=1, max_size=6))
 def test_notices_match_committed_changes_exactly(as_clerk, steps):
     """Random sequences of changes, some rolled back after the service returned: every committed event has exactly
     the notices its routing says, and no rolled-back change left one."""
@@ -58,8 +58,10 @@ def test_notices_match_committed_changes_exactly(as_clerk, steps):
                         services.move_within(
                             [resident], change_date=D, notified_on=D, new_address=NewHousehold(f"戸山{number}番")
                         )
-                    elif action == "death":
-                        services.death(resident, date_of_death=D, notified_on=D)
+                    elif action == "abroad":  # a removal the 本籍地 is told of (a death or a 転出 is not)
+                        services.move_out(
+                            [resident], planned_date=D, notified_on=D, destination_country="アメリカ合衆国"
+                        )
                     else:
                         services.ex_officio_amendment(
                             resident, {"given_name_kana": "タロー"}, change_date=D, note="誤記"

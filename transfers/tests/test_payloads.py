@@ -219,10 +219,10 @@ def test_fuhyo_items_of_an_amendment_carry_the_items_before(as_clerk):
 
 
 @pytest.mark.django_db
-def test_fuhyo_items_of_a_death(as_clerk):
-    services.death(ResidentFactory(), date_of_death=D, notified_on=D)
+def test_fuhyo_items_of_a_move_abroad(as_clerk):
+    services.move_out([ResidentFactory()], planned_date=D, notified_on=D, destination_country="アメリカ合衆国")
     (payload,) = assert_written_and_valid(NoticeKind.FUHYO_ITEMS)
-    assert (payload["change"]["reason"], payload["change"]["change_class"]) == ("death", "removal")
+    assert (payload["change"]["reason"], payload["change"]["change_class"]) == ("move_out_abroad", "removal")
 
 
 @pytest.mark.django_db

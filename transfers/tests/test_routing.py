@@ -146,9 +146,37 @@ def test_a_new_juminhyo_code_inside_the_ward_reaches_the_fuhyo_and_jlis(as_clerk
     assert jlis.payload["person"]["juminhyo_code"] == new_code
 
 
-def test_death_notifies_honsekichi(as_clerk):
+def test_death_sends_nothing_to_the_honsekichi(as_clerk):
+    """Decision 3: the 死亡届 reaches the 本籍地, which closes the 附票 itself; no 附票 item is ours to report."""
     result = services.death(ResidentFactory(), date_of_death=D, notified_on=D)
+    assert plans_of(result.events) == []
+
+
+def test_a_domestic_move_out_sends_nothing_to_the_honsekichi_but_moving_abroad_does(as_clerk):
+    """Decision 3: the new 住所地 reports the 転入; a 国外転出 is itself a 附票 item (国外転出者である旨)."""
+    result = services.move_out(
+        [ResidentFactory()],
+        planned_date=D,
+        notified_on=D,
+        destination_municipality=YOKOHAMA,
+        destination_address="中区1番",
+    )
+    assert plans_of(result.events) == []
+    result = services.move_out([ResidentFactory()], planned_date=D, notified_on=D, destination_country="アメリカ合衆国")
     assert plans_of(result.events) == sorted([(NoticeKind.FUHYO_ITEMS, SHIBUYA)])
+
+
+def test_a_new_honseki_here_sends_nothing_to_the_old_honsekichi(as_clerk):
+    """After a 転籍 into this ward the 住民票's 本籍 changes; the old 本籍地 closed its 附票 when the 本籍 moved."""
+    resident = ResidentFactory()
+    result = services.apply_koseki_change(
+        resident,
+        {"honseki_municipality": "131041", "honseki_address": "戸山一丁目1番"},
+        change_date=D,
+        notified_on=D,
+        note="転籍",
+    )
+    assert SHIBUYA not in {receiver for _, receiver in plans_of(result.events)}
 
 
 def test_filing_for_a_person_living_elsewhere_notifies_the_address_municipality(as_clerk):
