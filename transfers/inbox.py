@@ -3,7 +3,8 @@
 
 - `confirm`: apply the proposed 職権 change of a 住民票記載事項通知 (9条2項), or a 附票記載事項通知 (19条1項) the
   clerk checked, or retry a 本籍転属通知 / 転入通知 once what stood in the way is fixed;
-- `send_honseki_check`: answer a 附票記載事項通知 that does not agree with the 戸籍 with a 本籍照合通知 (19条2項);
+- `send_honseki_check`: answer a 附票記載事項通知 that does not agree with the 戸籍 with a 本籍照合通知 (19条2項) —
+  never to a sender that failed the authority rule (the answer carries our 戸籍's values);
 - `mark_corrected`: the clerk corrected the register through its own screens (e.g. after a 本籍照合通知);
 - `dismiss`: nothing to do, with the reason.
 """
@@ -91,6 +92,12 @@ def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> Outboun
         notice = _lock_waiting(inbound)
         if notice.kind != NoticeKind.FUHYO_ITEMS:
             raise ServiceError("本籍照合通知は、附票記載事項通知に対してだけ送れます。")
+        if notice.authority_refusal:
+            # The answer carries our 戸籍's values: only for the 住所地 entitled to the notice (transfers.authority).
+            raise ServiceError(
+                "送信元がこの人の住所地と認められない通知には、本籍照合通知（戸籍の内容）を送れません。"
+                "送信元に確認のうえ、対応不要として完了してください。"
+            )
         notified = notice.payload["person"]
         if not notified.get("juminhyo_code"):
             raise ServiceError("住民票コードのない通知には本籍照合通知を送れません。")

@@ -1,5 +1,6 @@
-"""Applying received notices, one module per kind (`handle(notice) -> Outcome`; `confirm(notice)` where a clerk
-can confirm a waiting notice). The 附票本人確認情報 for J-LIS has no handler: a ward never receives it.
+"""Applying received notices, one module per kind (`handle(notice) -> Outcome`; `review(notice) -> Outcome`, which
+changes nothing, for a notice whose sender failed its authority rule (transfers.authority); `confirm(notice)` where
+a clerk can confirm a waiting notice). The 附票本人確認情報 for J-LIS has no handler: a ward never receives it.
 
 `apply` runs a handler in a savepoint: a service that refuses (ServiceError) leaves nothing behind, and the
 notice waits for a clerk with the service's reason instead.
@@ -25,7 +26,7 @@ HANDLERS: dict[str, ModuleType] = {
 }
 PROBLEM_MAX = 300
 
-__all__ = ["APPLIED", "HANDLERS", "WAITING", "Outcome", "apply", "problem_text"]
+__all__ = ["APPLIED", "HANDLERS", "WAITING", "Outcome", "apply", "problem_text", "review"]
 
 
 def problem_text(error: ValidationError) -> str:
@@ -40,3 +41,14 @@ def apply(notice) -> Outcome:
             return handler.handle(notice)
     except ValidationError as exc:
         return Outcome.waiting("反映できませんでした：" + problem_text(exc))
+
+
+def review(notice) -> Outcome:
+    """What a clerk needs to see of a notice that must not be applied automatically (its sender is not entitled to
+    it, transfers.authority): the record found and the differences, always `waiting`, nothing changed."""
+    try:
+        outcome = HANDLERS[notice.kind].review(notice)
+    except ValidationError:
+        outcome = Outcome.waiting("")
+    outcome.state = WAITING
+    return outcome
