@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -478,3 +480,16 @@ def test_receive_without_http_applies_the_same_rule(shibuya, ward):
     assert reply.status == 200
     notice = InboundNotice.objects.get()
     assert (notice.via, notice.state, bool(notice.authority_refusal)) == ("spool", "waiting", True)
+
+
+def test_docs_state_the_rule_of_every_kind_and_every_refusal_code():
+    root = Path(authority.__file__).resolve().parents[1]
+    doc = (root / "docs" / "notices.md").read_text(encoding="utf-8")
+    sections = re.split(r"^### ", doc, flags=re.MULTILINE)
+    for kind in handlers.HANDLERS:
+        section = next(s for s in sections if s.startswith(f"`{kind}`"))
+        assert "送信元の権限（受信）" in section, kind
+    codes = set(re.findall(r'refused\(\s*"(\w+)"', Path(authority.__file__).read_text(encoding="utf-8")))
+    assert {"resident_here", "not_residence", "stale", "not_honsekichi", "other_destination"} <= codes
+    for code in codes - {"no_rule", "jlis"}:
+        assert f"`{code}`" in doc, code
