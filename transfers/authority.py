@@ -50,19 +50,23 @@ _SPACES = re.compile(r"[\s\u3000]+")
 @dataclass(frozen=True)
 class Verdict:
     """A rule's answer: `allowed`, with a short code of the ground (for the log: never personal data) and, when
-    refused, the reason in Japanese for the clerk (never sent to the partner)."""
+    refused, the reason in Japanese for the clerk (never sent to the partner). The reason names the rule that
+    failed and the sender, never a value of our records (the inbox list shows it to every clerk). `resident` is
+    the 住民票 the refusal rests on, kept on the notice so that the page showing it goes through the visibility
+    rule of that person."""
 
     allowed: bool
     code: str
     reason: str = ""
+    resident: Resident | None = None
 
 
 def allowed(code: str) -> Verdict:
     return Verdict(True, code)
 
 
-def refused(code: str, reason: str) -> Verdict:
-    return Verdict(False, code, reason)
+def refused(code: str, reason: str, resident: Resident | None = None) -> Verdict:
+    return Verdict(False, code, reason, resident)
 
 
 def _name(code: str | None) -> str:
@@ -102,8 +106,9 @@ def _fuhyo_items(notice: InboundNotice) -> Verdict:
     payload = notice.payload
     person, change, before = payload["person"], payload["change"], payload.get("before") or {}
     sender = notice.sender
-    if _current_resident(person.get("juminhyo_code"), before.get("juminhyo_code")) is not None:
-        return refused("resident_here", RESIDENT_HERE)
+    resident = _current_resident(person.get("juminhyo_code"), before.get("juminhyo_code"))
+    if resident is not None:
+        return refused("resident_here", RESIDENT_HERE, resident)
     entry = fuhyo_items.find_entry(person, payload.get("before"))
     if entry is None:
         return allowed("unknown_person")  # the handler changes nothing: it waits, or notes a closed 附票
@@ -148,8 +153,9 @@ def _juminhyo_items(notice: InboundNotice) -> Verdict:
         return allowed("new_honsekichi")
     return refused(
         "not_honsekichi",
-        f"送信元（{_name(notice.sender)}）はこの人の住民票の本籍地（{_name(resident.honseki_municipality_id)}）"
-        "ではありません。受理地からの通知であれば、届書を受理したことを送信元に確かめてから確定してください。",
+        f"送信元（{_name(notice.sender)}）はこの人の住民票の本籍地ではありません。"
+        "受理地からの通知であれば、届書を受理したことを送信元に確かめてから確定してください。",
+        resident,
     )
 
 
@@ -173,6 +179,7 @@ def _honseki_check(notice: InboundNotice) -> Verdict:
         "not_honsekichi",
         f"送信元（{_name(notice.sender)}）はこの人の本籍地ではなく、この区がそこへ送った附票記載事項通知への応答でも"
         "ありません。",
+        resident,
     )
 
 
@@ -192,7 +199,8 @@ def _honseki_transfer(notice: InboundNotice) -> Verdict:
     if resident is not None and resident.honseki_municipality_id not in (sender, ward):
         return refused(
             "other_honsekichi",
-            f"この区の住民票では、この人の本籍は{_name(resident.honseki_municipality_id)}にあります。",
+            f"この区の住民票では、この人の本籍は送信元（{_name(sender)}）にありません。",
+            resident,
         )
     code = person.get("juminhyo_code")
     entry = FuhyoEntry.objects.filter(juminhyo_code=code, status=EntryStatus.CURRENT).first() if code else None
@@ -209,8 +217,9 @@ def _honseki_transfer(notice: InboundNotice) -> Verdict:
 
 def _move_in(notice: InboundNotice) -> Verdict:
     code = notice.payload["person"].get("juminhyo_code")
-    if _current_resident(code) is not None:
-        return refused("resident_here", RESIDENT_HERE)
+    resident = _current_resident(code)
+    if resident is not None:
+        return refused("resident_here", RESIDENT_HERE, resident)
     removed = move_in_notice.find_removed(code)
     if removed is None:
         return allowed("unknown_person")  # nothing to complete: it waits
@@ -218,10 +227,10 @@ def _move_in(notice: InboundNotice) -> Verdict:
         return allowed("destination")
     if removed.moved_to_municipality_id is None and not removed.moved_to_country:
         return allowed("no_destination")  # 職権消除: no 転出先 recorded
-    named = _name(removed.moved_to_municipality_id) if removed.moved_to_municipality_id else "国外"
     return refused(
         "other_destination",
-        f"除票の転出先（{named}）と送信元（{_name(notice.sender)}）が違います。",
+        f"除票に記載された転出先と送信元（{_name(notice.sender)}）が違います。",
+        removed,
     )
 
 

@@ -186,6 +186,10 @@ def _store_and_apply(opened: Opened, via: str, digest: str, request: HttpRequest
         else:
             outcome = handlers.review(notice)
             outcome.problem = "　".join(p for p in (verdict.reason, outcome.problem) if p)
+            if outcome.resident is None and outcome.fuhyo_entry is None and verdict.resident is not None:
+                # The record the refusal rests on: its page (and its visibility rule) goes with the notice.
+                outcome.resident = verdict.resident
+                outcome.differences = handlers.resident_differences(notice, verdict.resident)
             notice.authority_refusal = verdict.reason[: handlers.PROBLEM_MAX]
         notice.state = outcome.state
         notice.problem = outcome.problem[: handlers.PROBLEM_MAX]

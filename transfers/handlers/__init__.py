@@ -15,7 +15,7 @@ from django.db import transaction
 
 from ..routing import NoticeKind
 from . import fuhyo_items, honseki_check, honseki_transfer, juminhyo_items, move_in_notice
-from .base import APPLIED, WAITING, Outcome
+from .base import APPLIED, IDENTITY_ITEMS, WAITING, Outcome, difference, same
 
 HANDLERS: dict[str, ModuleType] = {
     NoticeKind.FUHYO_ITEMS: fuhyo_items,
@@ -26,7 +26,7 @@ HANDLERS: dict[str, ModuleType] = {
 }
 PROBLEM_MAX = 300
 
-__all__ = ["APPLIED", "HANDLERS", "WAITING", "Outcome", "apply", "problem_text", "review"]
+__all__ = ["APPLIED", "HANDLERS", "WAITING", "Outcome", "apply", "problem_text", "resident_differences", "review"]
 
 
 def problem_text(error: ValidationError) -> str:
@@ -52,3 +52,12 @@ def review(notice) -> Outcome:
         outcome = Outcome.waiting("")
     outcome.state = WAITING
     return outcome
+
+
+def resident_differences(notice, resident) -> list[dict]:
+    """The identity items in which the notified person and one of our 住民票 disagree (`juminhyo`: ours), for a
+    notice shown beside a 住民票 that its handler did not compare it with."""
+    payload = notice.payload if isinstance(notice.payload, dict) else {}
+    person = payload.get("person") if isinstance(payload.get("person"), dict) else {}
+    rows = [difference(item, person.get(item), getattr(resident, item), "juminhyo") for item in IDENTITY_ITEMS]
+    return [row for row in rows if row["item"] in person and not same(row["notified"], row["juminhyo"])]

@@ -446,10 +446,29 @@ def test_a_move_in_notice_from_another_partner_waits(client, nakano, ward, clerk
     assert resident.move_out_confirmed_on == dt.date(2026, 11, 15)
 
 
-def test_a_move_in_notice_about_a_current_resident_waits(client, shibuya, ward):
-    ResidentFactory(juminhyo_code=CODE)
+def test_a_move_in_notice_about_a_current_resident_waits(client, shibuya, ward, clerk):
+    resident = ResidentFactory(juminhyo_code=CODE, given_name="一郎")
     notice = assert_refused(client, shibuya, ward, "move_in_notice", move_in_notice(CODE), "resident_here")
-    assert notice.resident is None
+    # Kept with the 住民票 it concerns (its page goes through that person's visibility rule), compared with it.
+    assert notice.resident == resident
+    assert notice.differences == [
+        {"item": "given_name", "label": "名", "notified": "太郎", "juminhyo": "一郎"},
+    ]
+    with pytest.raises(ServiceError):
+        inbox.confirm(notice, clerk)  # there is no 除票 to complete
+    resident.refresh_from_db()
+    assert (resident.status, resident.move_in_notice_received_on) == ("current", None)
+
+
+def test_a_refused_notice_about_a_restricted_person_opens_only_with_a_grant(client, shibuya, ward, django_user_model):
+    resident_with_fuhyo()
+    Resident.objects.filter(juminhyo_code=CODE).update(access_restricted=True)
+    FuhyoEntry.objects.filter(juminhyo_code=CODE).update(access_restricted=True)
+    notice = assert_refused(client, shibuya, ward, "move_in_notice", move_in_notice(CODE), "resident_here")
+    user = django_user_model.objects.create_user("koseki3", password="pass-for-tests-only")
+    assign_role(user, KOSEKI_CLERK, ensure_roles())
+    client.force_login(user)
+    assert client.get(reverse("notices:inbound", args=[notice.pk])).status_code == 404
 
 
 def test_a_move_in_notice_after_an_ex_officio_removal_names_no_destination(client, nakano, ward):
