@@ -89,6 +89,9 @@ def _current_resident(*codes: str | None) -> Resident | None:
     return Resident.objects.filter(juminhyo_code__in=wanted, status=ResidentStatus.CURRENT).first()
 
 
+CONFIRM_NEEDS_NOTE = (
+    "送信元の権限が認められなかった通知です。確定するには、送信元に確かめた内容を処理メモに書いてください。"
+)
 RESIDENT_HERE = "この人の住民票はこの区に現存します（住所地はこの区）。他の市区町村からの通知では変更できません。"
 
 

@@ -6,6 +6,7 @@ from django import forms
 from audit.forms import WarekiDateField
 from registry.models import Household
 
+from .authority import CONFIRM_NEEDS_NOTE
 from .models import InboundNotice, OutboundNotice
 from .routing import NoticeKind
 from .views_pages.display import INBOX_ACTIONS, INBOX_ACTIONS_BY_KEY
@@ -100,6 +101,7 @@ class ResolveForm(forms.Form):
         if allowed is not None:
             self.fields["action"].choices = [(a.key, a.label) for a in allowed]
         self.asks_household = inbound is not None and inbound.kind == NoticeKind.JUMINHYO_ITEMS
+        self.authority_refused = inbound is not None and bool(inbound.authority_refusal)
         if not self.asks_household:
             del self.fields["household_number"]
             del self.fields["relationship"]
@@ -110,6 +112,8 @@ class ResolveForm(forms.Form):
         cleaned["note"] = (cleaned.get("note") or "").strip()
         if action is not None and action.note_required and not cleaned["note"]:
             self.add_error("note", f"「{action.label}」には処理メモが必要です。")
+        elif action is not None and action.key == "confirm" and self.authority_refused and not cleaned["note"]:
+            self.add_error("note", CONFIRM_NEEDS_NOTE)
         cleaned["household"] = None
         number = (cleaned.get("household_number") or "").strip()
         if self.asks_household and action is not None and action.key == "confirm" and number:

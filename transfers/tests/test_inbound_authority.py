@@ -242,7 +242,11 @@ def test_a_refused_notice_gets_no_honseki_check_but_can_be_confirmed_by_a_clerk(
     with pytest.raises(ServiceError, match="本籍照合通知"):
         inbox.send_honseki_check(notice, clerk)
     assert not OutboundNotice.objects.filter(kind="honseki_check").exists()
-    # A clerk who checked with the partner may still apply it, through the existing confirmation.
+    # A clerk who checked with the partner may still apply it, through the existing confirmation, saying what
+    # they checked.
+    with pytest.raises(ServiceError, match="処理メモ"):
+        inbox.confirm(notice, clerk)
+    assert entry.current_address().municipality_id == WARD
     inbox.confirm(notice, clerk, note="中野区に電話で確認")
     notice.refresh_from_db()
     assert (notice.state, notice.resolution) == ("done", "confirmed")
@@ -264,6 +268,12 @@ def test_the_inbox_shows_the_reason(client, nakano, ward, django_user_model):
     assert "送信元の権限" in detail
     assert notice.authority_refusal in detail
     assert "本籍照合通知を送る" not in detail
+    url = reverse("notices:resolve", args=[notice.pk])
+    form = client.post(url, {"action": "confirm", "note": "", "step": "confirm"}).content.decode()
+    assert authority.CONFIRM_NEEDS_NOTE in form
+    assert "send_honseki_check" not in form
+    notice.refresh_from_db()
+    assert notice.state == "waiting"
 
 
 # --- 住民票記載事項通知 (9条2項) -------------------------------------------------------------------------------------
