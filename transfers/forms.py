@@ -48,8 +48,11 @@ class InboxFilterForm(_PeriodForm):
     sender = forms.CharField(
         label="送信元", max_length=10, required=False, help_text="地方公共団体コード（6桁）または J-LIS"
     )
+    authority_refused = forms.BooleanField(
+        label="送信元の権限が認められなかった通知だけ", required=False, help_text="要確認（送信元の権限）"
+    )
 
-    field_order = ["state", "kind", "sender", "date_from", "date_to"]
+    field_order = ["state", "kind", "sender", "authority_refused", "date_from", "date_to"]
 
     def clean_sender(self) -> str:
         return self.cleaned_data["sender"].strip()

@@ -264,6 +264,11 @@ def test_the_inbox_shows_the_reason(client, nakano, ward, django_user_model):
     listing = client.get(reverse("notices:inbox")).content.decode()
     assert "要確認（送信元の権限）" in listing
     assert notice.authority_refusal in listing
+    accepted = deliver(client, nakano, ward, "fuhyo_items", fuhyo_items(person(juminhyo_code=juminhyo_code_for(3))))
+    only = client.get(reverse("notices:inbox"), {"authority_refused": "on"}).content.decode()
+    assert str(notice.message_id)[:8] in only
+    assert str(accepted.message_id)[:8] not in only
+    assert str(accepted.message_id)[:8] in client.get(reverse("notices:inbox")).content.decode()
     detail = client.get(reverse("notices:inbound", args=[notice.pk])).content.decode()
     assert "送信元の権限" in detail
     assert notice.authority_refusal in detail
