@@ -10,10 +10,11 @@ our records. The clerk can still confirm it through the inbox after checking wit
 
 The rules (docs/notices.md, 「送信元の権限」):
 - 附票記載事項通知 (19条1項): from the person's 住所地 as our 附票 holds it, or from a 転入地 whose notice places
-  the person there and gives a 従前の住所 equal to our 附票's current address. Never about a person whose 住民票
-  is current here (this ward is the 住所地: both registers change in one transaction, decision 1). A notice older
-  than the address our 附票 holds (its 住所を定めた年月日 before ours) is not applied either (a late or replayed
-  notice would move the address back). About a person with no current 附票 row here: nothing of ours can change
+  the person there and gives a 従前の住所 equal to our 附票's current address (and, when that address is in this
+  ward, is the 転出先 our 除票 names, if it names one). Never about a person whose 住民票 is current here (this
+  ward is the 住所地: both registers change in one transaction, decision 1). A notice older than the address our
+  附票 holds (its 住所を定めた年月日 before ours) is not applied either (a late or replayed notice would move the
+  address back). About a person with no current 附票 row here: nothing of ours can change
   (the handler only writes to a row found by 住民票コード), so the handler decides (it waits).
 - 住民票記載事項通知 (9条2項): from the 本籍地 our 住民票 holds, or the new 本籍地 the notice names. A 受理地 is
   entitled too but cannot be told from any other partner, so its notice says so to the clerk (it waits anyway).
@@ -108,7 +109,7 @@ def _fuhyo_address_text(address) -> str:
 def _fuhyo_items(notice: InboundNotice) -> Verdict:
     payload = notice.payload
     person, change, before = payload["person"], payload["change"], payload.get("before") or {}
-    sender = notice.sender
+    sender, ward = notice.sender, settings.WARD_LG_CODE
     resident = _current_resident(person.get("juminhyo_code"), before.get("juminhyo_code"))
     if resident is not None:
         return refused("resident_here", RESIDENT_HERE, resident)
@@ -128,6 +129,13 @@ def _fuhyo_items(notice: InboundNotice) -> Verdict:
         ground = "residence"
     elif _plain(change.get("previous_address")) == _plain(_fuhyo_address_text(current)):
         ground = "move_in_destination"
+        removed = move_in_notice.find_removed(person.get("juminhyo_code")) if current.municipality_id == ward else None
+        if removed is not None and removed.moved_to_municipality_id not in (None, sender):
+            return refused(
+                "other_destination",
+                f"この区の除票に記載された転出先と送信元（{_name(sender)}）が違います。",
+                removed,
+            )
     else:
         return refused(
             "not_residence",

@@ -200,6 +200,21 @@ def test_the_tennyuchi_named_by_the_previous_address_is_entitled(client, shibuya
     assert state.conditions["authority"] == "move_in_destination"
 
 
+def test_a_tennyu_notice_from_another_than_the_destination_of_our_removed_record_waits(client, shibuya, nakano, ward):
+    resident, entry = resident_with_fuhyo()
+    with audit_context(None, "test"):
+        services.move_out(
+            [resident],
+            planned_date=dt.date(2026, 11, 9),
+            notified_on=dt.date(2026, 11, 1),
+            destination_municipality=SHIBUYA,
+            destination_address="神南一丁目2番3号",
+        )
+    claim = fuhyo_items(person(juminhyo_code=CODE, address_municipality=NAKANO, address="中央一丁目1番1号"))
+    notice = assert_refused(client, nakano, ward, "fuhyo_items", claim, "other_destination")
+    assert (notice.fuhyo_entry, entry.current_address().municipality_id) == (entry, WARD)
+
+
 def test_a_tennyu_notice_with_another_previous_address_waits(client, shibuya, ward):
     koseki_person(CODE)
     payload = fuhyo_items(person(juminhyo_code=CODE))
