@@ -87,7 +87,9 @@ def confirm(inbound: InboundNotice, actor, note: str = "", **options: Any) -> In
         if outcome.fuhyo_entry is not None:
             notice.fuhyo_entry = outcome.fuhyo_entry
         notice.change_group = outcome.change_group
-        return _resolve(notice, InboundNotice.Resolution.CONFIRMED, actor, note)
+        # A confirmation over the authority rule is marked in the chain (the supervisors' review can list them).
+        override = {"authority_override": True} if notice.authority_refusal else {}
+        return _resolve(notice, InboundNotice.Resolution.CONFIRMED, actor, note, **override)
 
 
 def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> OutboundNotice:

@@ -264,7 +264,9 @@ def test_a_refused_notice_gets_no_honseki_check_but_can_be_confirmed_by_a_clerk(
     assert entry.current_address().municipality_id == WARD
     inbox.confirm(notice, clerk, note="中野区に電話で確認")
     notice.refresh_from_db()
-    assert (notice.state, notice.resolution) == ("done", "confirmed")
+    assert (notice.state, notice.resolution, notice.resolution_note) == ("done", "confirmed", "中野区に電話で確認")
+    resolved = AuditLogEntry.objects.filter(action="resolved").latest("pk")
+    assert (resolved.conditions["authority_override"], resolved.user) == (True, clerk)
     assert entry.current_address().municipality_id == NAKANO
 
 
