@@ -6,6 +6,7 @@ from django import forms
 from audit.forms import WarekiDateField
 from registry.models import Household
 
+from .authority import CONFIRM_NEEDS_NOTE
 from .models import InboundNotice, OutboundNotice
 from .routing import NoticeKind
 from .views_pages.display import INBOX_ACTIONS, INBOX_ACTIONS_BY_KEY
@@ -47,8 +48,11 @@ class InboxFilterForm(_PeriodForm):
     sender = forms.CharField(
         label="送信元", max_length=10, required=False, help_text="地方公共団体コード（6桁）または J-LIS"
     )
+    authority_refused = forms.BooleanField(
+        label="送信元の権限が認められなかった通知だけ", required=False, help_text="要確認（送信元の権限）"
+    )
 
-    field_order = ["state", "kind", "sender", "date_from", "date_to"]
+    field_order = ["state", "kind", "sender", "authority_refused", "date_from", "date_to"]
 
     def clean_sender(self) -> str:
         return self.cleaned_data["sender"].strip()
@@ -100,6 +104,7 @@ class ResolveForm(forms.Form):
         if allowed is not None:
             self.fields["action"].choices = [(a.key, a.label) for a in allowed]
         self.asks_household = inbound is not None and inbound.kind == NoticeKind.JUMINHYO_ITEMS
+        self.authority_refused = inbound is not None and bool(inbound.authority_refusal)
         if not self.asks_household:
             del self.fields["household_number"]
             del self.fields["relationship"]
@@ -110,6 +115,8 @@ class ResolveForm(forms.Form):
         cleaned["note"] = (cleaned.get("note") or "").strip()
         if action is not None and action.note_required and not cleaned["note"]:
             self.add_error("note", f"「{action.label}」には処理メモが必要です。")
+        elif action is not None and action.key == "confirm" and self.authority_refused and not cleaned["note"]:
+            self.add_error("note", CONFIRM_NEEDS_NOTE)
         cleaned["household"] = None
         number = (cleaned.get("household_number") or "").strip()
         if self.asks_household and action is not None and action.key == "confirm" and number:

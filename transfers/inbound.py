@@ -6,6 +6,11 @@ schema (transfers.payloads), then stores the InboundNotice and applies it (trans
 so the notice, the registers' changes and the follow-up notices those changes raise commit together; the unique
 message id makes a second delivery of the same message a duplicate, even when both arrive at the same moment.
 
+Before any handler runs, transfers.authority decides whether the sender may say this about this person. When it
+may not, nothing is applied: the notice is stored waiting for a clerk (要確認) with the Japanese reason, the audit
+chain gets one `authority_refused` entry (DENIED, the rule's code), and the sender still gets its `accepted` ack —
+which says nothing about our records.
+
 Every refusal answers {"error": code, "message": Japanese} with the contract's status code, writes exactly one
 audit entry (`rejected`, DENIED, the code) and stores nothing. The audit entries carry the message id, the kind,
 the partner and the SHA-256 of the canonical payload JSON, never personal data.
@@ -33,7 +38,7 @@ from audit.models import AuditLogEntry
 from common.context import audit_context, current
 from common.errors import ServiceError, clean_fields_or_raise
 
-from . import handlers
+from . import authority, handlers
 from .acks import ACCEPTED, DUPLICATE, make_ack
 from .envelope import ACK_KIND, EnvelopeRejected, Header, Opened, open_envelope, read_header
 from .keys import partner_keys, ward_identity
@@ -173,7 +178,19 @@ def _store_and_apply(opened: Opened, via: str, digest: str, request: HttpRequest
             juminhyo_code=_juminhyo_code(header.kind, payload),
             state=InboundNotice.State.WAITING,
         )
-        outcome = handlers.apply(notice)
+        # The authority rule comes before any handler: a sender not entitled to this notice about this person
+        # changes nothing; the clerk sees what the handler would have compared, and the reason.
+        verdict = authority.check(notice)
+        if verdict.allowed:
+            outcome = handlers.apply(notice)
+        else:
+            outcome = handlers.review(notice)
+            outcome.problem = "　".join(p for p in (verdict.reason, outcome.problem) if p)
+            if outcome.resident is None and outcome.fuhyo_entry is None and verdict.resident is not None:
+                # The record the refusal rests on: its page (and its visibility rule) goes with the notice.
+                outcome.resident = verdict.resident
+                outcome.differences = handlers.resident_differences(notice, verdict.resident)
+            notice.authority_refusal = verdict.reason[: handlers.PROBLEM_MAX]
         notice.state = outcome.state
         notice.problem = outcome.problem[: handlers.PROBLEM_MAX]
         notice.differences = outcome.differences
@@ -187,6 +204,16 @@ def _store_and_apply(opened: Opened, via: str, digest: str, request: HttpRequest
         # The audit entries come last: appending to the chain locks its head row until the commit, so written
         # first they would serialise every receiving worker for the whole apply (bench/README.md).
         _audit("received", header, digest=digest, request=request, via=via)
+        if not verdict.allowed:
+            _audit(
+                "authority_refused",
+                header,
+                digest=digest,
+                outcome=AuditLogEntry.Outcome.DENIED,
+                request=request,
+                notice_id=notice.pk,
+                code=verdict.code,
+            )
         _audit(
             outcome.state,  # "applied" or "waiting"
             header,
@@ -194,6 +221,7 @@ def _store_and_apply(opened: Opened, via: str, digest: str, request: HttpRequest
             request=request,
             notice_id=notice.pk,
             differences=len(outcome.differences),
+            authority=verdict.code,
         )
     return notice
 

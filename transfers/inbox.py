@@ -2,8 +2,10 @@
 (`resolved`, with the resolution), each refused with a Japanese ServiceError unless the notice is waiting.
 
 - `confirm`: apply the proposed 職権 change of a 住民票記載事項通知 (9条2項), or a 附票記載事項通知 (19条1項) the
-  clerk checked, or retry a 本籍転属通知 / 転入通知 once what stood in the way is fixed;
-- `send_honseki_check`: answer a 附票記載事項通知 that does not agree with the 戸籍 with a 本籍照合通知 (19条2項);
+  clerk checked, or retry a 本籍転属通知 / 転入通知 once what stood in the way is fixed; a notice whose sender
+  failed the authority rule (transfers.authority) only with a note saying what the clerk checked with the sender;
+- `send_honseki_check`: answer a 附票記載事項通知 that does not agree with the 戸籍 with a 本籍照合通知 (19条2項) —
+  never to a sender that failed the authority rule (the answer carries our 戸籍's values);
 - `mark_corrected`: the clerk corrected the register through its own screens (e.g. after a 本籍照合通知);
 - `dismiss`: nothing to do, with the reason.
 """
@@ -22,6 +24,7 @@ from common.context import audit_context, current
 from common.errors import ServiceError, clean_fields_or_raise
 
 from . import handlers
+from .authority import CONFIRM_NEEDS_NOTE
 from .inbound import payload_digest
 from .models import InboundNotice, OutboundNotice
 from .payloads import CURRENT_VERSION, honseki_check_payload, koseki_values_of, validate
@@ -72,6 +75,9 @@ def confirm(inbound: InboundNotice, actor, note: str = "", **options: Any) -> In
     handler (a 9条2項 記載: `household`, `relationship`)."""
     with _as(actor), transaction.atomic():
         notice = _lock_waiting(inbound)
+        if notice.authority_refusal and not (note or "").strip():
+            # The clerk overrides the authority rule (transfers.authority): what they checked stays on record.
+            raise ServiceError({"note": [CONFIRM_NEEDS_NOTE]})
         handler = handlers.HANDLERS.get(notice.kind)
         if handler is None or not hasattr(handler, "confirm"):
             raise ServiceError("この種類の通知は確定できません。修正済または対応不要として完了してください。")
@@ -81,7 +87,9 @@ def confirm(inbound: InboundNotice, actor, note: str = "", **options: Any) -> In
         if outcome.fuhyo_entry is not None:
             notice.fuhyo_entry = outcome.fuhyo_entry
         notice.change_group = outcome.change_group
-        return _resolve(notice, InboundNotice.Resolution.CONFIRMED, actor, note)
+        # A confirmation over the authority rule is marked in the chain (the supervisors' review can list them).
+        override = {"authority_override": True} if notice.authority_refusal else {}
+        return _resolve(notice, InboundNotice.Resolution.CONFIRMED, actor, note, **override)
 
 
 def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> OutboundNotice:
@@ -91,6 +99,12 @@ def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> Outboun
         notice = _lock_waiting(inbound)
         if notice.kind != NoticeKind.FUHYO_ITEMS:
             raise ServiceError("本籍照合通知は、附票記載事項通知に対してだけ送れます。")
+        if notice.authority_refusal:
+            # The answer carries our 戸籍's values: only for the 住所地 entitled to the notice (transfers.authority).
+            raise ServiceError(
+                "送信元がこの人の住所地と認められない通知には、本籍照合通知（戸籍の内容）を送れません。"
+                "送信元に確認のうえ、対応不要として完了してください。"
+            )
         notified = notice.payload["person"]
         if not notified.get("juminhyo_code"):
             raise ServiceError("住民票コードのない通知には本籍照合通知を送れません。")

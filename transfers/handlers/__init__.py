@@ -1,5 +1,6 @@
-"""Applying received notices, one module per kind (`handle(notice) -> Outcome`; `confirm(notice)` where a clerk
-can confirm a waiting notice). The 附票本人確認情報 for J-LIS has no handler: a ward never receives it.
+"""Applying received notices, one module per kind (`handle(notice) -> Outcome`; `review(notice) -> Outcome`, which
+changes nothing, for a notice whose sender failed its authority rule (transfers.authority); `confirm(notice)` where
+a clerk can confirm a waiting notice). The 附票本人確認情報 for J-LIS has no handler: a ward never receives it.
 
 `apply` runs a handler in a savepoint: a service that refuses (ServiceError) leaves nothing behind, and the
 notice waits for a clerk with the service's reason instead.
@@ -14,7 +15,7 @@ from django.db import transaction
 
 from ..routing import NoticeKind
 from . import fuhyo_items, honseki_check, honseki_transfer, juminhyo_items, move_in_notice
-from .base import APPLIED, WAITING, Outcome
+from .base import APPLIED, IDENTITY_ITEMS, WAITING, Outcome, difference, same
 
 HANDLERS: dict[str, ModuleType] = {
     NoticeKind.FUHYO_ITEMS: fuhyo_items,
@@ -25,7 +26,7 @@ HANDLERS: dict[str, ModuleType] = {
 }
 PROBLEM_MAX = 300
 
-__all__ = ["APPLIED", "HANDLERS", "WAITING", "Outcome", "apply", "problem_text"]
+__all__ = ["APPLIED", "HANDLERS", "WAITING", "Outcome", "apply", "problem_text", "resident_differences", "review"]
 
 
 def problem_text(error: ValidationError) -> str:
@@ -40,3 +41,23 @@ def apply(notice) -> Outcome:
             return handler.handle(notice)
     except ValidationError as exc:
         return Outcome.waiting("反映できませんでした：" + problem_text(exc))
+
+
+def review(notice) -> Outcome:
+    """What a clerk needs to see of a notice that must not be applied automatically (its sender is not entitled to
+    it, transfers.authority): the record found and the differences, always `waiting`, nothing changed."""
+    try:
+        outcome = HANDLERS[notice.kind].review(notice)
+    except ValidationError:
+        outcome = Outcome.waiting("")
+    outcome.state = WAITING
+    return outcome
+
+
+def resident_differences(notice, resident) -> list[dict]:
+    """The identity items in which the notified person and one of our 住民票 disagree (`juminhyo`: ours), for a
+    notice shown beside a 住民票 that its handler did not compare it with."""
+    payload = notice.payload if isinstance(notice.payload, dict) else {}
+    person = payload.get("person") if isinstance(payload.get("person"), dict) else {}
+    rows = [difference(item, person.get(item), getattr(resident, item), "juminhyo") for item in IDENTITY_ITEMS]
+    return [row for row in rows if row["item"] in person and not same(row["notified"], row["juminhyo"])]

@@ -38,7 +38,8 @@ def _honseki_left_ward(person: dict[str, Any], before: dict[str, Any] | None) ->
     return person.get("honseki_municipality") != ward and bool(before) and before.get("honseki_municipality") == ward
 
 
-def _find(person: dict[str, Any], before: dict[str, Any] | None) -> FuhyoEntry | None:
+def find_entry(person: dict[str, Any], before: dict[str, Any] | None) -> FuhyoEntry | None:
+    """The current 附票 row the notice is about: by the notified 住民票コード, else by the one before the change."""
     for code in dict.fromkeys([person.get("juminhyo_code"), (before or {}).get("juminhyo_code")]):
         entry = current_entry_for_code(code or "", lock=True)
         if entry is not None:
@@ -59,7 +60,7 @@ def differences(entry: FuhyoEntry, person: dict[str, Any]) -> list[dict[str, Any
 def handle(notice) -> Outcome:
     payload = notice.payload
     person, change, before = payload["person"], payload["change"], payload.get("before")
-    entry = _find(person, before)
+    entry = find_entry(person, before)
     if entry is None:
         if _honseki_left_ward(person, before):
             return Outcome.applied()  # the 本籍 left the ward: the 転籍 already closed the 附票 here
@@ -77,6 +78,16 @@ def handle(notice) -> Outcome:
     if found:
         return Outcome.waiting(MISMATCH, differences=found, fuhyo_entry=entry)
     return apply(entry, payload)
+
+
+def review(notice) -> Outcome:
+    """For a notice that is not applied automatically (transfers.authority): the 附票 row and the differences a
+    clerk needs to judge it. Changes nothing."""
+    person = notice.payload["person"]
+    entry = find_entry(person, notice.payload.get("before"))
+    if entry is None:
+        return Outcome.waiting(NOT_FOUND)
+    return Outcome.waiting("", differences=differences(entry, person), fuhyo_entry=entry)
 
 
 def confirm(notice) -> Outcome:

@@ -23,7 +23,8 @@ from .base import Outcome, parse_date, refuse_unless_applied, same, today
 _SPACES = re.compile(r"[\s\u3000]+")
 
 
-def _find_koseki(honseki: dict[str, Any]) -> Koseki | None:
+def find_koseki(honseki: dict[str, Any]) -> Koseki | None:
+    """The current 戸籍 of this ward with the notified 本籍 (地番) and 筆頭者, if it exists already."""
     candidates = Koseki.objects.select_for_update().filter(
         status=KosekiStatus.CURRENT, honseki_address=honseki["address"].strip()
     )
@@ -48,7 +49,7 @@ def handle(notice) -> Outcome:
     person, new, filing = payload["person"], payload["new_honseki"], payload["filing"]
     if new["municipality"] != settings.WARD_LG_CODE:
         return Outcome.waiting("新しい本籍がこの区ではありません。")
-    koseki = _find_koseki(new)
+    koseki = find_koseki(new)
     existing = current_entry_for_code(person.get("juminhyo_code") or "", lock=True)
     if existing is not None:
         if koseki is not None and existing.koseki_id == koseki.pk:
@@ -80,6 +81,13 @@ def handle(notice) -> Outcome:
         group=group,
     )
     return Outcome.applied(fuhyo_entry=entry, change_group=group)
+
+
+def review(notice) -> Outcome:
+    """For a notice whose sender failed the authority rule: the 附票 row this ward already holds for the person, if
+    any. Changes nothing (no 戸籍 is opened)."""
+    existing = current_entry_for_code(notice.payload["person"].get("juminhyo_code") or "")
+    return Outcome.waiting("", fuhyo_entry=existing)
 
 
 def confirm(notice) -> Outcome:

@@ -23,7 +23,8 @@ from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, same, today
 ITEMS_TO_COMPARE = (*IDENTITY_ITEMS, "juminhyo_code")
 
 
-def _find(person: dict[str, Any]) -> Resident | None:
+def find_resident(person: dict[str, Any]) -> Resident | None:
+    """The current 住民票 the notice is about: by 住民票コード, else by 氏名 and 生年月日 when exactly one matches."""
     code = person.get("juminhyo_code")
     current = Resident.objects.filter(status=ResidentStatus.CURRENT)
     if code:
@@ -63,7 +64,7 @@ def differences(person: dict[str, Any], resident: Resident | None) -> list[dict[
 def handle(notice) -> Outcome:
     person = notice.payload["person"]
     filing = _filing_label(notice.payload["filing"]["kind"])
-    resident = _find(person)
+    resident = find_resident(person)
     rows = differences(person, resident)
     if resident is None and "entered" not in person["changes"]:
         problem = f"{filing}の住民票記載事項通知です。該当する住民票が見つかりません。確認してください。"
@@ -74,6 +75,11 @@ def handle(notice) -> Outcome:
     return Outcome.waiting(problem, differences=rows, resident=resident)
 
 
+def review(notice) -> Outcome:
+    """For a notice whose sender failed the authority rule: the same proposal (`handle` never changes anything)."""
+    return handle(notice)
+
+
 def confirm(notice, *, household=None, relationship: str = "子") -> Outcome:
     """Apply the proposed change (the clerk checked it). A 記載 needs the 世帯 the clerk chose (`household`)."""
     payload = notice.payload
@@ -81,7 +87,7 @@ def confirm(notice, *, household=None, relationship: str = "子") -> Outcome:
     changes = person["changes"]
     filed_on = parse_date(filing["filed_on"])
     note = f"{_filing_label(filing['kind'])}の住民票記載事項通知（{notice.sender}）"
-    resident = Resident.objects.filter(pk=notice.resident_id).first() if notice.resident_id else _find(person)
+    resident = Resident.objects.filter(pk=notice.resident_id).first() if notice.resident_id else find_resident(person)
     if "removed" in changes:
         if resident is None or resident.status != ResidentStatus.CURRENT:
             raise ServiceError("消除する住民票（現存）が見つかりません。")

@@ -13,10 +13,12 @@ from registry.models import Resident
 
 from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, refuse_unless_applied, same, today
 
+NOT_FOUND = "転出（または職権消除）した人の除票が、住民票コードで見つかりません。"
 MOVED_AWAY = (ChangeReason.MOVE_OUT, ChangeReason.MOVE_OUT_ABROAD, ChangeReason.EX_OFFICIO_REMOVAL)
 
 
-def _find(code: str | None) -> Resident | None:
+def find_removed(code: str | None) -> Resident | None:
+    """The latest 除票 of a person who moved away (転出, 国外転出, 職権消除) with this 住民票コード."""
     if not code:
         return None
     return (
@@ -46,13 +48,17 @@ def _apply(resident: Resident, payload: dict[str, Any]) -> Outcome:
     return Outcome.applied(resident=resident, change_group=result.change_group)
 
 
+def _differences(person: dict[str, Any], resident: Resident) -> list[dict[str, Any]]:
+    rows = [difference(i, person.get(i), getattr(resident, i), "juminhyo") for i in IDENTITY_ITEMS]
+    return [r for r in rows if not same(r["notified"], r["juminhyo"])]
+
+
 def handle(notice) -> Outcome:
     person = notice.payload["person"]
-    resident = _find(person.get("juminhyo_code"))
+    resident = find_removed(person.get("juminhyo_code"))
     if resident is None:
-        return Outcome.waiting("転出（または職権消除）した人の除票が、住民票コードで見つかりません。")
-    rows = [difference(i, person.get(i), getattr(resident, i), "juminhyo") for i in IDENTITY_ITEMS]
-    rows = [r for r in rows if not same(r["notified"], r["juminhyo"])]
+        return Outcome.waiting(NOT_FOUND)
+    rows = _differences(person, resident)
     if rows:
         return Outcome.waiting(
             "通知された項目が除票の記載と合いません。確認してください。", differences=rows, resident=resident
@@ -60,9 +66,18 @@ def handle(notice) -> Outcome:
     return _apply(resident, notice.payload)
 
 
+def review(notice) -> Outcome:
+    """For a notice whose sender failed the authority rule: the 除票 found and the differences. Changes nothing."""
+    person = notice.payload["person"]
+    resident = find_removed(person.get("juminhyo_code"))
+    if resident is None:
+        return Outcome.waiting(NOT_FOUND)
+    return Outcome.waiting("", differences=_differences(person, resident), resident=resident)
+
+
 def confirm(notice) -> Outcome:
     """The clerk checked the differences: record the confirmation on the 除票 found (or found now)."""
-    resident = _find(notice.payload["person"].get("juminhyo_code"))
+    resident = find_removed(notice.payload["person"].get("juminhyo_code"))
     if resident is None:
         return refuse_unless_applied(Outcome.waiting("転出した人の除票が見つかりません。"))
     return _apply(resident, notice.payload)

@@ -13,7 +13,9 @@ class InboundNotice(models.Model):
 
     `message_id` is unique: a message delivered twice is stored and applied once. A notice that the product
     decisions allow to be applied automatically is `applied` in the transaction that stored it; the others `wait`
-    for a clerk, with the differences found (`differences`), until the clerk resolves them (`done`)."""
+    for a clerk, with the differences found (`differences`), until the clerk resolves them (`done`). A notice whose
+    sender is not entitled to say this about this person (transfers.authority) always waits, with the reason in
+    `authority_refusal` (要確認)."""
 
     class State(models.TextChoices):
         APPLIED = "applied", "自動反映済"
@@ -56,6 +58,13 @@ class InboundNotice(models.Model):
     state = models.CharField("状態", max_length=20, choices=State.choices, default=State.WAITING)
     differences = models.JSONField("相違点", default=list, blank=True)
     problem = models.CharField("処理待ちの理由", max_length=300, blank=True)
+    authority_refusal = models.CharField(
+        "送信元の権限",
+        max_length=300,
+        blank=True,
+        help_text="送信元がこの人についてこの通知を送る立場にあると認められなかった理由（認められたときは空）。"
+        "空でない通知は自動反映されず、職員の確認を待つ（transfers.authority）",
+    )
     resolution = models.CharField("処理内容", max_length=20, choices=Resolution.choices, blank=True, default="")
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -80,13 +80,16 @@ def test_fuhyo_items_that_agree_update_the_fuhyo_and_notify_jlis(shibuya, ward):
 
 def test_fuhyo_items_with_the_same_address_change_nothing(shibuya, ward):
     entry = koseki_person(CODE)
-    same_place = person(
-        juminhyo_code=CODE, address_municipality=WARD, address="西新宿二丁目1番1号", address_established_on="2010-04-01"
+    deliver(shibuya, ward, "fuhyo_items", fuhyo_items(person(juminhyo_code=CODE)))  # 転入 to 渋谷区: 2 rows
+    # 渋谷区, now the 住所地, notifies a change that leaves the address as it is (only an address in its own area:
+    # a notice placing the person in this ward would be refused, transfers.authority).
+    same_place = fuhyo_items(
+        person(juminhyo_code=CODE), reason="household_head_change", change_class="amendment", change_date="2026-11-20"
     )
-    notice = deliver(shibuya, ward, "fuhyo_items", fuhyo_items(same_place, reason="household_head_change"))
+    notice = deliver(shibuya, ward, "fuhyo_items", same_place)
     assert notice.state == "applied"
-    assert entry.addresses.count() == 1
-    assert jlis_notices() == []
+    assert entry.addresses.count() == 2
+    assert len(jlis_notices()) == 1
 
 
 def test_fuhyo_items_move_out_abroad_records_the_country(shibuya, ward):
@@ -384,7 +387,8 @@ def test_a_move_in_notice_completes_the_removed_record(shibuya, ward, clerk):
 def test_a_move_in_notice_for_a_current_resident_waits(shibuya, ward, clerk):
     resident = ResidentFactory()
     notice = deliver(shibuya, ward, "move_in_notice", move_in_notice(resident))
-    assert (notice.state, notice.resident) == ("waiting", None)
+    # Refused by the authority rule (the 住民票 is current here), shown beside that 住民票 (transfers.authority).
+    assert (notice.state, notice.resident, bool(notice.authority_refusal)) == ("waiting", resident, True)
     with pytest.raises(ServiceError):
         inbox.confirm(notice, clerk)
     inbox.dismiss(notice, clerk, note="転出届が未処理。窓口で確認")

@@ -315,4 +315,7 @@ def actions_for(inbound: InboundNotice) -> list[InboxAction]:
     """What a clerk may do with this notice now: nothing once it is applied or done."""
     if inbound.state != InboundNotice.State.WAITING:
         return []
-    return [a for a in INBOX_ACTIONS if a.kinds is None or inbound.kind in a.kinds]
+    actions = [a for a in INBOX_ACTIONS if a.kinds is None or inbound.kind in a.kinds]
+    if inbound.authority_refusal:  # our 戸籍's values go only to an entitled 住所地 (transfers.inbox)
+        actions = [a for a in actions if a.key != "send_honseki_check"]
+    return actions

@@ -39,6 +39,7 @@ def inbound_list(request: HttpRequest, access) -> HttpResponse:
             state=data.get("state", ""),
             kind=data.get("kind", ""),
             sender=data.get("sender", ""),
+            authority_refused=bool(data.get("authority_refused")),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )

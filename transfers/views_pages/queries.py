@@ -99,6 +99,7 @@ class InboxFilter:
     state: str = ""
     kind: str = ""
     sender: str = ""
+    authority_refused: bool = False
     date_from: dt.date | None = None
     date_to: dt.date | None = None
 
@@ -115,6 +116,8 @@ def inbox(flt: InboxFilter) -> QuerySet[InboundNotice]:
         qs = qs.filter(kind=flt.kind)
     if flt.sender:
         qs = qs.filter(sender=flt.sender)
+    if flt.authority_refused:
+        qs = qs.exclude(authority_refusal="")
     return _period(qs, "received_at", flt.date_from, flt.date_to)
 
 
