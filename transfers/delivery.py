@@ -77,6 +77,7 @@ class Outcome:
     FAILED = "failed"  # given up (attempts exhausted, or refused for good)
     PAUSED = "paused"  # the partner is paused (circuit breaker): postponed, no attempt counted
     SKIPPED = "skipped"  # nothing to do: not due, claimed by another worker, waiting for an older notice, done
+    UNCONNECTED = "unconnected"  # no registered, active partner for the receiver: set aside until there is one
 
 
 def _setting(name: str, default: float) -> float:
@@ -100,6 +101,10 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
 
 
 def _actor(notice: OutboundNotice):
+    """Who an entry about this notice names: the clerk whose change caused it for the first attempt; a retry, the
+    sweeper's or a worker's doing, is the system's."""
+    if notice.attempts > 1:
+        return None
     if notice.actor_id:
         return notice.actor
     return notice.event.actor if notice.event_id else None
@@ -219,6 +224,40 @@ def _attempt_failed(
     return Outcome.RETRIED
 
 
+def _set_aside_unconnected(notice: OutboundNotice) -> str:
+    """A receiver this ward has no connection with (no registered, active partner): no retries — the notice waits as
+    送信先未接続, counted on the outbox's banner, until `register_partner` connects the receiver and queues it again.
+    One entry, the system's."""
+    message = (
+        f"宛先 {notice.receiver} は通信相手として登録されていません（送信先未接続）。通信相手を登録すると送信します。"
+    )
+    updated = OutboundNotice.objects.filter(pk=notice.pk, state=State.SENDING, attempts=notice.attempts).update(
+        state=State.UNCONNECTED, lease_until=None, next_attempt_at=None, last_error=message
+    )
+    if not updated:
+        return Outcome.SKIPPED
+    record_transmission(
+        "unconnected",
+        message_id=str(notice.message_id),
+        kind=notice.kind,
+        partner=notice.receiver,
+        digest=notice.payload_digest or payload_digest(notice.payload),
+        outcome=AuditLogEntry.Outcome.ERROR,
+        actor=None,
+        details={"attempt": notice.attempts},
+    )
+    logger.warning("notice %s set aside: receiver %s is not connected", notice.pk, notice.receiver)
+    return Outcome.UNCONNECTED
+
+
+def requeue_unconnected(receiver: str) -> int:
+    """The receiver is connected now: its notices set aside as 送信先未接続 are due again (the sweeper sends them).
+    Returns how many."""
+    return OutboundNotice.objects.filter(receiver=receiver, state=State.UNCONNECTED).update(
+        state=State.PENDING, next_attempt_at=timezone.now(), last_error=""
+    )
+
+
 def _store_symbol(notice: OutboundNotice, ack: Ack) -> None:
     """The 情報提供用個人識別符号 J-LIS returned: stored for the notice's person only, never logged."""
     symbol = ack.symbol or {}
@@ -286,7 +325,7 @@ def deliver(notice_id: int) -> str:
     if notice is None:
         return Outcome.SKIPPED
     if partner is None or not partner.is_active:
-        return _attempt_failed(notice, f"宛先 {notice.receiver} が通信相手として登録されていません（または無効です）。")
+        return _set_aside_unconnected(notice)
     try:
         envelope, keys = _seal(notice, partner)
     except ImproperlyConfigured:

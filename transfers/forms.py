@@ -34,7 +34,7 @@ class OutboxFilterForm(_PeriodForm):
     receiver = forms.CharField(
         label="宛先", max_length=10, required=False, help_text="地方公共団体コード（6桁）または J-LIS"
     )
-    overdue = forms.BooleanField(label="遅延・失敗のみ", required=False)
+    overdue = forms.BooleanField(label="遅延・失敗・未接続のみ", required=False)
 
     field_order = ["state", "kind", "receiver", "date_from", "date_to", "overdue"]
 

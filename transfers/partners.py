@@ -8,6 +8,7 @@ from django.db import transaction
 from common.errors import ServiceError
 from common.validators import validate_partner_code
 
+from .delivery import requeue_unconnected
 from .keys import read_public_key_document
 from .models import Partner
 
@@ -36,7 +37,7 @@ def register_partner(
         raise ServiceError({"spool_dir": ["スプールの相手にはディレクトリが必要です。"]})
     if transport not in Partner.Transport.values:
         raise ServiceError({"transport": ["送受信方式は http か spool です。"]})
-    return Partner.objects.update_or_create(
+    partner, created = Partner.objects.update_or_create(
         code=document["code"],
         defaults={
             "name": name or document["name"],
@@ -48,3 +49,5 @@ def register_partner(
             "is_active": True,
         },
     )
+    requeue_unconnected(partner.code)  # notices written before the connection existed go out now
+    return partner, created

@@ -23,6 +23,7 @@ class OutboundNotice(models.Model):
         SENT = "sent", "送信済（応答待ち）"
         ACKNOWLEDGED = "acknowledged", "受領確認済"
         FAILED = "failed", "送信失敗"
+        UNCONNECTED = "unconnected", "送信先未接続"  # no registered partner: waits, without attempts, until one is
 
     message_id = models.UUIDField("通知ID", default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField("通知の種類", max_length=30, choices=NoticeKind.choices)

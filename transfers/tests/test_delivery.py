@@ -267,14 +267,68 @@ def test_a_refusal_fails_at_once(partner_server):
 
 
 @pytest.mark.parametrize("active", [None, False])
-def test_an_unknown_or_inactive_receiver_is_a_failure_with_a_clear_message(partner_server, active):
+def test_a_receiver_without_a_connection_is_set_aside_at_once_without_retries(partner_server, clerk, active):
+    """A 転入通知 to a municipality that is not a partner used to be retried forever, each attempt in the clerk's
+    name, while the banner said nothing: it is now 送信先未接続 after one look, counted on the banner, the system's."""
+    from common.models import ChangeEvent
+
     if active is False:
         partner_server.register(is_active=False)
-    notice = make_notice("131130")
-    assert deliver(notice.pk) == Outcome.RETRIED
+    event = ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.RESIDENT_ENTERED,
+        change_group="00000000-0000-0000-0000-000000000002",
+        reason="x",
+        actor=clerk,
+    )
+    notice = make_notice("131130", event=event)
+    assert deliver(notice.pk) == Outcome.UNCONNECTED
     notice.refresh_from_db()
-    assert "通信相手として登録されていません" in notice.last_error
+    assert (notice.state, notice.next_attempt_at, notice.attempts) == (State.UNCONNECTED, None, 1)
+    assert "送信先未接続" in notice.last_error
     assert partner_server.received == []
+    (entry,) = _entries("unconnected", notice)
+    assert (entry.user, entry.username) == (None, "")
+    assert delivery.due_notice_ids(100) == []  # the sweeper does not pick it up again
+    _make_due(notice)
+    assert deliver(notice.pk) == Outcome.SKIPPED
+    assert _entries("retried", notice) == []
+
+
+def test_registering_the_receiver_sends_what_was_set_aside(partner_server):
+    from transfers.keys import public_key_document
+    from transfers.partners import register_partner
+
+    notice = make_notice("131130")
+    assert deliver(notice.pk) == Outcome.UNCONNECTED
+    document = json.dumps(public_key_document(partner_server.identity, "渋谷区"))
+    register_partner(document, transport="http", endpoint=partner_server.url)
+    notice.refresh_from_db()
+    assert notice.state == State.PENDING
+    assert notice.pk in delivery.due_notice_ids(100)
+    assert deliver(notice.pk) == Outcome.ACKNOWLEDGED
+
+
+def test_a_retry_is_the_systems_doing(settings, clerk, partner_server):
+    from common.models import ChangeEvent
+
+    partner_server.register()
+    partner_server.mode = "unavailable"
+    event = ChangeEvent.objects.create(
+        kind=ChangeEvent.Kind.RESIDENT_AMENDED,
+        change_group="00000000-0000-0000-0000-000000000003",
+        reason="x",
+        actor=clerk,
+    )
+    notice = make_notice("131130", event=event)
+    assert deliver(notice.pk) == Outcome.RETRIED
+    partner_server.mode = "ack"
+    Partner.objects.update(paused_until=None)
+    _make_due(notice)
+    assert deliver(notice.pk) == Outcome.ACKNOWLEDGED
+    (retried,) = _entries("retried", notice)
+    (acknowledged,) = _entries("acknowledged", notice)
+    assert retried.user == clerk  # the first attempt: caused by the clerk's change
+    assert acknowledged.user is None  # the second: the system's
 
 
 @pytest.mark.parametrize(("mode", "code"), [("wrong_id", "bad_payload"), ("wrong_key", "bad_signature")])

@@ -167,22 +167,26 @@ def test_overdue_and_failed_rows_stand_out_and_are_counted(client, supervisor, s
     fresh = _notice()
     late = _notice(state=OutboundNotice.State.SENT, created_at=long_ago)
     failed = _notice(state=OutboundNotice.State.FAILED)
+    unconnected = _notice(state=OutboundNotice.State.UNCONNECTED)  # fresh, but nothing will send it
     done = _notice(state=OutboundNotice.State.ACKNOWLEDGED, created_at=long_ago)
     client.force_login(supervisor)
     body = client.get(reverse("notices:outbox")).content.decode()
-    assert re.search(r'class="overdue-count">2件<', body)
+    assert re.search(r'class="overdue-count">3件<', body)
     assert 'class="overdue"' in _row_of(body, late)
     assert 'class="overdue failed"' in _row_of(body, failed)
+    assert "overdue" in _row_of(body, unconnected)
+    assert "送信先未接続" in _row_of(body, unconnected)
     assert "overdue" not in _row_of(body, fresh)
     assert "overdue" not in _row_of(body, done)
     only = client.get(reverse("notices:outbox"), {"overdue": "on"}).content.decode()
-    assert {n.pk for n in (fresh, late, failed, done) if _short(n) in only} == {late.pk, failed.pk}
+    shown = {n.pk for n in (fresh, late, failed, unconnected, done) if _short(n) in only}
+    assert shown == {late.pk, failed.pk, unconnected.pk}
 
 
 def test_no_overdue_says_so(client, supervisor):
     _notice()
     client.force_login(supervisor)
-    assert "遅延・失敗の通知はありません。" in client.get(reverse("notices:outbox")).content.decode()
+    assert "遅延・失敗・未接続の通知はありません。" in client.get(reverse("notices:outbox")).content.decode()
 
 
 def test_outbox_pages_by_id_without_counting(client, supervisor):

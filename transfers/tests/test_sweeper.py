@@ -212,7 +212,7 @@ def test_command_exits_non_zero_when_something_failed(settings, capsys, partner_
     assert "失敗 1 件" in err.err
     assert len(other_server.received) == 1  # attempted once in the run
     # The report: the failed notice, per receiver, in the output and in the run record.
-    assert "送信失敗\t131032\t1" in err.out
+    assert "送信失敗・未接続\t131032\t1" in err.out
     run = BatchRun.objects.get(command="send_pending_notifications")
     assert (run.status, run.exit_code) == (BatchRun.Status.FAILED, 1)
     assert run.counts["failed"] == 1
@@ -241,24 +241,24 @@ def test_command_reports_overdue_and_failed_notices_per_receiver(settings, capsy
         call_command("send_pending_notifications")
     assert caught.value.code == 1
     output = capsys.readouterr()
-    assert "送信失敗\t131130\t1" in output.out
+    assert "送信失敗・未接続\t131130\t1" in output.out
     assert f"遅延\t{JLIS}\t1" in output.out
     assert "131032" not in output.out  # sent a moment ago: not overdue
-    assert "再送待ちの送信失敗 1 件・遅延 1 件" in output.err
+    assert "再送待ちの送信失敗・未接続 1 件・遅延 1 件" in output.err
     run = BatchRun.objects.get()
     assert run.counts["overdue_notices"] == 1
     assert run.counts[f"overdue_notices:{JLIS}"] == 1
     # A dry run reports the same, sends nothing and ends well (it only says what it would do).
     call_command("send_pending_notifications", "--dry-run")
     output = capsys.readouterr()
-    assert "送信失敗\t131130\t1" in output.out
-    assert "【試行】送信対象 0 件（送信していません）／再送待ちの送信失敗 1 件・遅延 1 件" in output.out
+    assert "送信失敗・未接続\t131130\t1" in output.out
+    assert "【試行】送信対象 0 件（送信していません）／再送待ちの送信失敗・未接続 1 件・遅延 1 件" in output.out
 
 
 def test_command_without_problems_exits_zero(capsys):
     call_command("send_pending_notifications")
     out = capsys.readouterr().out
-    assert "再送待ちの送信失敗 0 件・遅延 0 件" in out
+    assert "再送待ちの送信失敗・未接続 0 件・遅延 0 件" in out
     assert BatchRun.objects.get().status == BatchRun.Status.SUCCEEDED
 
 

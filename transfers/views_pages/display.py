@@ -72,16 +72,18 @@ def overdue_after() -> dt.timedelta:
 
 
 UNACKNOWLEDGED = (OutboundNotice.State.PENDING, OutboundNotice.State.SENDING, OutboundNotice.State.SENT)
+NEEDS_ATTENTION = (OutboundNotice.State.FAILED, OutboundNotice.State.UNCONNECTED)  # at once, whatever their age
 
 
 def overdue_q(now: dt.datetime | None = None) -> Q:
-    """Failed notices, and those still unacknowledged TRANSFERS_OVERDUE_AFTER seconds after they were written."""
+    """Failed notices, those set aside because the receiver is not connected, and those still unacknowledged
+    TRANSFERS_OVERDUE_AFTER seconds after they were written."""
     cutoff = (now or timezone.now()) - overdue_after()
-    return Q(state=OutboundNotice.State.FAILED) | Q(state__in=UNACKNOWLEDGED, created_at__lte=cutoff)
+    return Q(state__in=NEEDS_ATTENTION) | Q(state__in=UNACKNOWLEDGED, created_at__lte=cutoff)
 
 
 def is_overdue(notice: OutboundNotice, now: dt.datetime | None = None) -> bool:
-    if notice.state == OutboundNotice.State.FAILED:
+    if notice.state in NEEDS_ATTENTION:
         return True
     return notice.state in UNACKNOWLEDGED and notice.created_at <= (now or timezone.now()) - overdue_after()
 

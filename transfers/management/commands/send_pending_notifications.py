@@ -18,11 +18,12 @@ from transfers.delivery import Outcome
 from transfers.models import OutboundNotice
 from transfers.views_pages.display import UNACKNOWLEDGED, overdue_after
 
-PROGRESS = (Outcome.ACKNOWLEDGED, Outcome.SENT, Outcome.RETRIED, Outcome.FAILED)
+PROGRESS = (Outcome.ACKNOWLEDGED, Outcome.SENT, Outcome.RETRIED, Outcome.FAILED, Outcome.UNCONNECTED)
 
 
 def attention_by_receiver() -> tuple[dict[str, int], dict[str, int]]:
-    """(failed, overdue) notices per receiver: failed ones wait for a 再送; overdue ones are unacknowledged
+    """(failed, overdue) notices per receiver: failed ones wait for a 再送, and so, as far as a person is concerned,
+    do those set aside as 送信先未接続 (until the receiver is registered); overdue ones are unacknowledged
     TRANSFERS_OVERDUE_AFTER after they were written (the outbox page marks the same ones)."""
     cutoff = timezone.now() - overdue_after()
 
@@ -30,7 +31,9 @@ def attention_by_receiver() -> tuple[dict[str, int], dict[str, int]]:
         rows = queryset.values("receiver").annotate(n=Count("id")).order_by("receiver")
         return {row["receiver"]: row["n"] for row in rows}
 
-    failed = per_receiver(OutboundNotice.objects.filter(state=OutboundNotice.State.FAILED))
+    failed = per_receiver(
+        OutboundNotice.objects.filter(state__in=(OutboundNotice.State.FAILED, OutboundNotice.State.UNCONNECTED))
+    )
     overdue = per_receiver(OutboundNotice.objects.filter(state__in=UNACKNOWLEDGED, created_at__lte=cutoff))
     return failed, overdue
 
@@ -54,10 +57,11 @@ class Command(BatchCommand):
         delivered = (
             f"送信 {counts[Outcome.SENT] + counts[Outcome.ACKNOWLEDGED]} 件"
             f"（受領確認 {counts[Outcome.ACKNOWLEDGED]} 件）・再試行 {counts[Outcome.RETRIED]} 件"
-            f"・失敗 {counts[Outcome.FAILED]} 件・休止中の相手 {counts[Outcome.PAUSED]} 件"
+            f"・失敗 {counts[Outcome.FAILED]} 件・送信先未接続 {counts[Outcome.UNCONNECTED]} 件"
+            f"・休止中の相手 {counts[Outcome.PAUSED]} 件"
         )
         failed, overdue = self._report(run)
-        summary = f"{delivered}／再送待ちの送信失敗 {sum(failed.values())} 件・遅延 {sum(overdue.values())} 件"
+        summary = f"{delivered}／再送待ちの送信失敗・未接続 {sum(failed.values())} 件・遅延 {sum(overdue.values())} 件"
         problems = counts[Outcome.RETRIED] or counts[Outcome.FAILED] or failed
         if problems:
             summary = f"送信できなかった通知があります: {summary}"
@@ -88,7 +92,10 @@ class Command(BatchCommand):
     def _report(self, run: Run) -> tuple[dict[str, int], dict[str, int]]:
         """The notices that need a person, per receiver, on stdout and in the run's counts."""
         failed, overdue = attention_by_receiver()
-        for label, key, per_receiver in (("送信失敗", "failed_notices", failed), ("遅延", "overdue_notices", overdue)):
+        for label, key, per_receiver in (
+            ("送信失敗・未接続", "failed_notices", failed),
+            ("遅延", "overdue_notices", overdue),
+        ):
             run.count(key, sum(per_receiver.values()))
             for receiver, n in per_receiver.items():
                 self.stdout.write(f"{label}\t{receiver}\t{n}")
@@ -102,6 +109,6 @@ class Command(BatchCommand):
         run.count("due", sum(due.values()))
         failed, overdue = self._report(run)
         return BatchOutcome(
-            f"送信対象 {sum(due.values())} 件（送信していません）／再送待ちの送信失敗 {sum(failed.values())} 件"
+            f"送信対象 {sum(due.values())} 件（送信していません）／再送待ちの送信失敗・未接続 {sum(failed.values())} 件"
             f"・遅延 {sum(overdue.values())} 件"
         )
