@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import ServiceError, clean_fields_or_raise
+from common.errors import ServiceError, clean_fields_or_raise, full_clean_or_raise
 from common.events import record_event
 from common.juminhyo_codes import issue_juminhyo_code
 from common.models import ChangeEvent, Municipality
@@ -876,9 +876,10 @@ def file_relocation(
 
 @transaction.atomic
 def file_honseki_transfer(header: FilingHeader, koseki: Koseki, new_place: KosekiPlace) -> FilingResult:
-    """転籍届 (108条): the whole 戸籍 moves to a new 本籍. Within the ward a new 戸籍 is opened and every member
-    moves into it (the new 附票 starts from the current address); to another municipality every member leaves,
-    the 戸籍 is closed and the new 本籍地 is told by the 本籍転属通知."""
+    """転籍届 (108条): the whole 戸籍 moves to a new 本籍. Within the ward (管内転籍) the 本籍 of the same 戸籍 is
+    corrected: no new 戸籍, the 附票 continues with its address history under the corrected 戸籍の表示, J-LIS gets
+    one 修正 per member and the 住民票 follow (decision 13). To another municipality every member leaves, the 戸籍
+    is closed and the new 本籍地 is told by the 本籍転属通知."""
     if new_place.koseki is not None:
         raise ServiceError({"koseki": ["転籍先には新しい本籍を指定してください。"]})
     koseki = Koseki.objects.select_for_update().get(pk=koseki.pk)
@@ -897,10 +898,25 @@ def file_honseki_transfer(header: FilingHeader, koseki: Koseki, new_place: Kosek
     run = _begin(
         FilingKind.HONSEKI_TRANSFER, header, subjects, {"from_koseki": koseki.pk, "to": _place_items(new_place)}
     )
+    if new_place.in_ward:
+        return _transfer_within_ward(run, koseki, new_place)
     place = _open_place(run, new_place, "転籍")
     for person in run.persons:
         _relocate(run, person, place, "転籍", close_reason="転籍")
     koseki_services.close_if_empty(koseki, run.date, "転籍", run.group, filing=run.filing)
+    return _finish(run)
+
+
+def _transfer_within_ward(run: _Run, koseki: Koseki, new_place: KosekiPlace) -> FilingResult:
+    _validate_new_place(new_place)
+    koseki.honseki_address = new_place.honseki_address.strip()
+    full_clean_or_raise(koseki, validate_constraints=True)
+    koseki.save(update_fields=["honseki_address", "updated_at"])
+    for person in run.persons:
+        run.result.events.append(
+            fuhyo.koseki_display_corrected(person.entry, run.date, "転籍", run.group, filing=run.filing)
+        )
+        _update_resident(run, person, {"honseki_address": koseki.honseki_address})
     return _finish(run)
 
 

@@ -167,6 +167,13 @@ def amend_person(
     return _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, kind, reason, recorded_on, group, filing)
 
 
+def koseki_display_corrected(
+    entry: FuhyoEntry, recorded_on: dt.date, reason: str, group: uuid.UUID, *, filing=None
+) -> ChangeEvent:
+    """The 戸籍の表示 of the person's 附票 was corrected (管内転籍): one 記載の修正, which J-LIS is told of."""
+    return _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, FuhyoRecordKind.AMENDMENT, reason, recorded_on, group, filing)
+
+
 def ward_address(address: str, katagaki: str = "") -> AddressData:
     """A ward address as the 附票 writes it (町名・番地 and 方書)."""
     from common.municipalities import ward

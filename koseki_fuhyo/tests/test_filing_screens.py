@@ -169,8 +169,8 @@ def test_honseki_transfer_within_the_ward(desk, couple):
     head, wife, koseki = couple
     data = {"koseki": "北新宿一丁目1番", "honseki_municipality": "131041", "honseki_address": "戸山一丁目1番"}
     file(desk, "honseki_transfer", data)
-    koseki.refresh_from_db()
-    assert koseki.status == KosekiStatus.CLOSED
+    koseki.refresh_from_db()  # the same 戸籍, its 本籍 corrected (管内転籍)
+    assert (koseki.status, koseki.honseki_address) == (KosekiStatus.CURRENT, "戸山一丁目1番")
     head.refresh_from_db()
     assert head.honseki_address == "戸山一丁目1番"
     assert consistent()

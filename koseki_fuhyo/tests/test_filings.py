@@ -318,16 +318,26 @@ def test_honseki_transfer_within_ward(as_clerk, couple_in_ward_koseki):
         recorded_on=D,
         reason="転居",
     )
-    filings.file_honseki_transfer(
+    history_before = list(old_entry.addresses.order_by("pk").values_list("pk", flat=True))
+    events_before = ChangeEvent.objects.count()
+    result = filings.file_honseki_transfer(
         HEADER, koseki, KosekiPlace(honseki_municipality="131041", honseki_address="戸山一丁目1番")
     )
+    # Decision 13: the same 戸籍 with its 本籍 corrected; no new 戸籍, no closed one.
     koseki.refresh_from_db()
-    assert koseki.status == KosekiStatus.CLOSED
-    assert koseki.closed_reason == "転籍"
-    assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.KOSEKI_CLOSED, koseki=koseki).count() == 1
-    new = Koseki.objects.get(honseki_address="戸山一丁目1番")
-    assert new.entries.filter(status=EntryStatus.CURRENT).count() == 2
-    assert all(e.addresses.count() == 1 for e in new.entries.all())  # history before 転籍 is not carried
+    assert (koseki.status, koseki.honseki_address) == (KosekiStatus.CURRENT, "戸山一丁目1番")
+    assert Koseki.objects.count() == 1
+    # The 附票 continues: the same rows, the whole address history kept.
+    assert koseki.entries.filter(status=EntryStatus.CURRENT).count() == 2
+    assert list(old_entry.addresses.order_by("pk").values_list("pk", flat=True)) == history_before
+    # J-LIS: one 修正 per member (no 消除 and 記載).
+    kinds = [e.kind for e in ChangeEvent.objects.order_by("pk")[events_before:]]
+    assert kinds.count(ChangeEvent.Kind.FUHYO_AMENDED) == 2
+    assert not {ChangeEvent.Kind.FUHYO_REMOVED, ChangeEvent.Kind.FUHYO_ENTERED, ChangeEvent.Kind.KOSEKI_CLOSED} & set(
+        kinds
+    )
+    amended = [e for e in result.events if e.kind == ChangeEvent.Kind.FUHYO_AMENDED]
+    assert {e.payload["honseki_address"] for e in amended} == {"戸山一丁目1番"}
     head.refresh_from_db()
     assert head.honseki_address == "戸山一丁目1番"
     assert_consistent()
