@@ -16,7 +16,7 @@ from django.conf import settings
 
 from common.errors import ServiceError
 from common.models import Municipality
-from koseki_fuhyo.choices import EntryStatus
+from koseki_fuhyo.choices import EntryStatus, KosekiStatus
 from koseki_fuhyo.models import FuhyoEntry
 from koseki_fuhyo.services.fuhyo import AddressData, amend_person, current_entry_for_code, record_address
 from registry.addresses import with_katagaki
@@ -39,12 +39,39 @@ def _honseki_left_ward(person: dict[str, Any], before: dict[str, Any] | None) ->
 
 
 def find_entry(person: dict[str, Any], before: dict[str, Any] | None) -> FuhyoEntry | None:
-    """The current 附票 row the notice is about: by the notified 住民票コード, else by the one before the change."""
+    """The current 附票 row the notice is about: by the notified 住民票コード, else by the one before the change, else
+    (a row that has no 住民票コード yet) by identity within the 戸籍 the notice names."""
     for code in dict.fromkeys([person.get("juminhyo_code"), (before or {}).get("juminhyo_code")]):
         entry = current_entry_for_code(code or "", lock=True)
         if entry is not None:
             return entry
-    return None
+    return entry_without_code(person)
+
+
+def entry_without_code(person: dict[str, Any]) -> FuhyoEntry | None:
+    """Decision 12: a 附票 row without a 住民票コード (a spouse from outside the ward, a child living elsewhere) is
+    matched on 氏名 + 生年月日 + 性別 within the 戸籍 the notice names (本籍 and 筆頭者, in this ward). Exactly one
+    candidate or none: two alike wait for a clerk. `apply` then writes the notified code to the row (17条7号)."""
+    birth_date = parse_date(person.get("birth_date"))
+    if person.get("honseki_municipality") != settings.WARD_LG_CODE or birth_date is None:
+        return None
+    candidates = [
+        entry
+        for entry in FuhyoEntry.objects.select_for_update(of=("self",))
+        .select_related("koseki")
+        .filter(
+            juminhyo_code="",
+            status=EntryStatus.CURRENT,
+            koseki__status=KosekiStatus.CURRENT,
+            koseki__honseki_address=person.get("honseki_address") or "",
+            surname=person.get("surname") or "",
+            given_name=person.get("given_name") or "",
+            birth_date=birth_date,
+            sex=person.get("sex") or "",
+        )
+        if same(entry.koseki.hittousha_name, person.get("hittousha_name"))
+    ]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def differences(entry: FuhyoEntry, person: dict[str, Any]) -> list[dict[str, Any]]:

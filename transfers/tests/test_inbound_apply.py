@@ -78,6 +78,37 @@ def test_fuhyo_items_that_agree_update_the_fuhyo_and_notify_jlis(shibuya, ward):
     assert audit[0].conditions["digest"] == notice.payload_digest
 
 
+def test_a_fuhyo_row_without_a_code_is_matched_on_identity_in_the_named_koseki_and_gets_the_code(shibuya, ward):
+    """Decision 12: the row of a spouse from outside the ward has no 住民票コード; the 住所地's notice names the
+    person, the 戸籍 (本籍, 筆頭者) and the code: matched on 氏名 + 生年月日 + 性別 there, the code is written to the
+    附票 (17条7号) and J-LIS is told."""
+    entry = koseki_person("")
+    notice = deliver(shibuya, ward, "fuhyo_items", fuhyo_items(person(juminhyo_code=CODE)))
+    assert (notice.state, notice.resolution, notice.fuhyo_entry) == ("applied", "auto", entry)
+    entry.refresh_from_db()
+    assert entry.juminhyo_code == CODE
+    assert entry.current_address().municipality_id == SHIBUYA
+    told = [n.payload for n in jlis_notices()]
+    assert "code_amendment" in {p["record_kind"] for p in told}
+    assert {p["person"]["juminhyo_code"] for p in told} == {CODE}
+
+
+@pytest.mark.parametrize("other", ["twin in the same koseki", "only in another koseki"])
+def test_a_row_without_a_code_that_is_not_one_clear_match_waits(shibuya, ward, other):
+    from koseki_fuhyo.tests.factories import FuhyoEntryFactory
+
+    if other == "twin in the same koseki":
+        first = koseki_person("")
+        FuhyoEntryFactory(koseki=first.koseki, juminhyo_code="")  # 山田 太郎, 1980-05-01, 男: the same again
+    else:
+        first = koseki_person("", honseki_address="北新宿九丁目9番")
+    notice = deliver(shibuya, ward, "fuhyo_items", fuhyo_items(person(juminhyo_code=CODE)))
+    assert notice.state == "waiting"
+    assert not FuhyoEntry.objects.filter(juminhyo_code=CODE).exists()
+    assert first.current_address().municipality_id == WARD
+    assert jlis_notices() == []
+
+
 def test_fuhyo_items_with_the_same_address_change_nothing(shibuya, ward):
     entry = koseki_person(CODE)
     deliver(shibuya, ward, "fuhyo_items", fuhyo_items(person(juminhyo_code=CODE)))  # 転入 to 渋谷区: 2 rows
