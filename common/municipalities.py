@@ -52,11 +52,20 @@ def read_table(path: Path) -> Iterator[dict]:
                 )
             prefecture = row[1].strip()
             name = row[2].strip() if len(row) > 2 else ""
-            if delimiter == "\t":
+            active = True
+            if delimiter == "\t":  # ours: code, 都道府県名, 市区町村名, カナ, 種別[, 現存 1/0]
                 kana, kind = row[3].strip(), row[4].strip()
+                active = len(row) < 6 or row[5].strip() != "0"
             else:  # 総務省 layout: code, 都道府県名, 市区町村名, 都道府県名カナ, 市区町村名カナ
                 kana, kind = (fold_kana(row[4]) if len(row) > 4 else ""), _kind(code, prefecture, name)
-            yield {"code": code, "prefecture_name": prefecture, "name": name, "name_kana": kana, "kind": kind}
+            yield {
+                "code": code,
+                "prefecture_name": prefecture,
+                "name": name,
+                "name_kana": kana,
+                "kind": kind,
+                "is_active": active,
+            }
 
 
 def load_rows(rows: Iterable[dict], municipality_model=None) -> tuple[int, int]:
@@ -64,11 +73,19 @@ def load_rows(rows: Iterable[dict], municipality_model=None) -> tuple[int, int]:
     if municipality_model is None:
         from .models import Municipality as municipality_model
     created = updated = 0
+    rows = list(rows)
     with transaction.atomic():
+        existing = {m.code: m for m in municipality_model.objects.filter(code__in=[row["code"] for row in rows])}
+        new = [municipality_model(**row) for row in rows if row["code"] not in existing]
+        municipality_model.objects.bulk_create(new, batch_size=500)  # a whole table into an empty database at once
+        created = len(new)
         for row in rows:
-            _, was_created = municipality_model.objects.update_or_create(code=row["code"], defaults=row)
-            created += was_created
-            updated += not was_created
+            current = existing.get(row["code"])
+            if current is not None and any(getattr(current, field) != value for field, value in row.items()):
+                for field, value in row.items():
+                    setattr(current, field, value)
+                current.save()
+                updated += 1
     ward_or_none.cache_clear()
     return created, updated
 

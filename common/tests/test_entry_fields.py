@@ -78,6 +78,15 @@ def test_municipality_by_code_or_name(typed):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["141046", "横浜市中区", "神奈川県横浜市中区"])
+def test_any_municipality_of_the_country_is_known(typed):
+    """The full table: a 転入 from 横浜市中区 was refused when only a subset was bundled."""
+    form = Form({"date": "R6.5.27", "place": typed})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["place"].code == "141046"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("typed", "message"),
     [

@@ -275,3 +275,17 @@ def test_a_member_abroad_or_without_an_address_gets_no_juminhyo_notice(as_clerk)
     entry = FuhyoEntryFactory()
     result = filings.file_death(FilingHeader(filed_on=D), FiledPerson(entry=entry), date_of_death=D)
     assert NoticeKind.JUMINHYO_ITEMS not in {kind for kind, _ in plans_of(result.events)}
+
+
+def test_a_move_in_from_yokohama_naka_is_accepted_and_its_notice_goes_there(as_clerk):
+    """Every 市区町村 and 行政区 is known: the 転入通知 goes to the 行政区 the person came from."""
+    result = services.move_in(
+        [person()],
+        change_date=D,
+        notified_on=D,
+        previous_municipality="141046",
+        previous_address="山下町1番地",
+        new_household=NewHousehold("四谷二丁目2番"),
+    )
+    assert (NoticeKind.MOVE_IN, "141046") in plans_of(result.events)
+    assert result.residents[0].previous_address_text == "神奈川県横浜市中区山下町1番地"
