@@ -27,7 +27,7 @@ from ..restrictions import may_open
 HEADER = (
     "住民票コード",
     "氏名",
-    "氏名カナ",
+    "氏名の振り仮名",
     "生年月日",
     "性別",
     "住所",

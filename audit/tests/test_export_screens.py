@@ -148,7 +148,7 @@ def test_records_by_codes_restricted_left_out_ivs_kept_password_once(client_as, 
     assert hashlib.sha256(content).hexdigest() == record.file_digest
     assert len(content) == record.file_size
     rows = _csv(path, password)
-    assert rows[0][:3] == ["住民票コード", "氏名", "氏名カナ"]
+    assert rows[0][:3] == ["住民票コード", "氏名", "氏名の振り仮名"]
     by_code = {row[0]: row for row in rows[1:]}
     assert set(by_code) == {people[k].juminhyo_code for k in ("head", "wife", "granted")}
     head = by_code[people["head"].juminhyo_code]

@@ -115,7 +115,7 @@ def test_page_shows_every_person_with_address_history(koseki_client, family):
     body = koseki_client.get(page(koseki)).content.decode()
     assert koseki.honseki_address in body
     assert "山田　太郎" in body
-    assert "山田　花子（ヤマダ　ハナコ）" in body
+    assert "山田　花子（氏名の振り仮名 ヤマダ　ハナコ）" in body
     assert "昭和57年3月3日（1982-03-03）" in body
     assert "東京都渋谷区神南一丁目5番" in body
     assert "令和8年11月1日（2026-11-01）" in body

@@ -2,6 +2,7 @@
 same-ward cases and clerk tasks cause none. The events come from the real services."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -289,3 +290,25 @@ def test_a_move_in_from_yokohama_naka_is_accepted_and_its_notice_goes_there(as_c
     )
     assert (NoticeKind.MOVE_IN, "141046") in plans_of(result.events)
     assert result.residents[0].previous_address_text == "神奈川県横浜市中区山下町1番地"
+
+
+def test_the_furigana_is_carried_in_every_notice_that_carries_the_name(as_clerk):
+    """Decision 14: 氏名の振り仮名 (held in the カナ fields) goes with 19条1項, 9条2項 and 19条3項 notices."""
+    resident = ResidentFactory()
+    result = services.ex_officio_amendment(resident, {"given_name_kana": "タロー"}, change_date=D, note="振り仮名")
+    (fuhyo,) = [plan for event in result.events for plan in route(event) if plan.kind == NoticeKind.FUHYO_ITEMS]
+    assert fuhyo.payload["person"]["given_name_kana"] == "タロー"
+
+    entry = _member_living_in(SHIBUYA)
+    result = filings.file_furigana(FilingHeader(filed_on=D), FiledPerson(entry=entry), "ヤマダ", "タロー")
+    (juminhyo,) = [p for e in result.events for p in route(e) if p.kind == NoticeKind.JUMINHYO_ITEMS]
+    assert juminhyo.receiver == SHIBUYA
+    # The person as the 住所地 knows them (to find the 住民票), and the new 振り仮名 among the changes.
+    assert juminhyo.payload["person"]["given_name_kana"] == "タロウ"
+    assert "タロー" in json.dumps(juminhyo.payload["person"]["changes"], ensure_ascii=False)
+
+    result = filings.file_honseki_transfer(
+        FilingHeader(filed_on=D), entry.koseki, KosekiPlace(honseki_municipality=YOKOHAMA, honseki_address="中区1番")
+    )
+    (transfer,) = [p for e in result.events for p in route(e) if p.kind == NoticeKind.HONSEKI_TRANSFER]
+    assert transfer.payload["person"]["given_name_kana"] == "タロー"
