@@ -189,3 +189,21 @@ def test_beat_witnesses_the_tail_at_least_every_minute():
         if entry["task"] == "audit.tasks.witness_audit_chain"
     ]
     assert schedules == [60.0]
+
+
+def test_the_chain_check_page_reports_a_cut_tail(django_user_model):
+    from django.test import Client
+    from django.urls import reverse
+
+    from common.roles import SUPERVISOR, assign_role
+
+    lane2 = _append_on(2, 3)
+    witness.write_witness()
+    _cut_tail(lane2, keep=1)
+    boss = django_user_model.objects.create_user(username="kantoku", password="x-for-tests-only")
+    assign_role(boss, SUPERVISOR)
+    client = Client()
+    client.force_login(boss)
+    response = client.post(reverse("audit:verify_chain"))
+    assert response.context["result"]["problem"].entry_id == lane2[-1].pk
+    assert "切り詰め" in response.content.decode()
