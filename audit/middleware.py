@@ -3,8 +3,9 @@ writes one access-log entry, as the gate does for the clerk's screens.
 
 Personal-data models are every model of `registry`, `koseki_fuhyo` and `audit`, and `common.ChangeEvent` (its payload
 holds names and addresses). Logged admin views: the changelist (the ids on the page in subject_ids), the change view
-(the object id), the history and the delete view. The outcome follows the response: 2xx shown, 403 denied, 404 or the
-admin's redirect for a missing object not found, a redirect to the admin login denied, 5xx error.
+(the object id), the history and the delete view. The outcome follows the response: 2xx shown, 400 (input refused)
+or 403 denied, 404 or the admin's redirect for a missing object not found, a redirect to the admin login denied, 5xx
+error.
 
 Install after the authentication middleware (it needs `request.user`):
     "audit.middleware.AdminAccessLogMiddleware",
@@ -50,7 +51,7 @@ def _outcome(request: HttpRequest, response: HttpResponse) -> str:
     status = response.status_code
     if 200 <= status < 300:
         return AuditLogEntry.Outcome.SHOWN
-    if status == 403:
+    if status in (400, 403):  # 400: input the admin refused (common.middleware.AdminBadInputMiddleware)
         return AuditLogEntry.Outcome.DENIED
     if status == 404:
         return AuditLogEntry.Outcome.NOT_FOUND

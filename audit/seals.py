@@ -112,13 +112,30 @@ def _public_key() -> Ed25519PublicKey:
     return _sign_key().public_key()
 
 
+def sign_statement(statement: dict[str, Any]) -> str:
+    """The ward's Ed25519 signature (base64) over the canonical form of `statement` (seals and the tail witness)."""
+    return base64.b64encode(_sign_key().sign(_canonical(statement))).decode("ascii")
+
+
+def public_key_text() -> str:
+    """The ward's public key (base64), written into signed files for a reader's convenience only."""
+    return base64.b64encode(_public_key().public_bytes_raw()).decode("ascii")
+
+
+def statement_signed(statement: dict[str, Any], signature: str) -> bool:
+    """Whether `signature` is the ward's over `statement` (checked with the ward's own key, never the file's)."""
+    try:
+        _public_key().verify(base64.b64decode(signature), _canonical(statement))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
 def seal_document(head: Head) -> bytes:
     """The file's bytes: the statement, its signature (base64) and, for a reader's convenience, the public key.
     Verification never trusts that key: it uses the ward's own."""
     statement = head.statement()
-    key = _sign_key()
-    signature = base64.b64encode(key.sign(_canonical(statement))).decode("ascii")
-    public = base64.b64encode(key.public_key().public_bytes_raw()).decode("ascii")
+    signature, public = sign_statement(statement), public_key_text()
     document = {"seal": statement, "signature": signature, "algorithm": "Ed25519", "public_key": public}
     return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=True) + "\n").encode("ascii")
 

@@ -1,5 +1,5 @@
-"""Periodic audit work (scheduled by Celery beat, see config/celery.py): expiring grants, and the nightly batch
-commands (analyze_access_logs and the others) through run_batch_command."""
+"""Periodic audit work (scheduled by Celery beat, see config/celery.py): expiring grants, the chain's tail witnessed
+every minute, and the nightly batch commands (analyze_access_logs and the others) through run_batch_command."""
 
 import logging
 
@@ -7,7 +7,7 @@ from celery import shared_task
 
 from common.context import audit_context
 
-from . import restrictions
+from . import restrictions, witness
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,18 @@ def revoke_expired_grants() -> int:
         count = restrictions.revoke_expired()
     logger.info("expired grants revoked: %d", count)
     return count
+
+
+@shared_task(name="audit.tasks.witness_audit_chain", ignore_result=True)
+def witness_audit_chain() -> bool:
+    """Every minute: the end of each lane of the chain, signed, in the seal directory (audit/witness.py). When the
+    chain no longer reaches the previous witness (its tail was cut or rewritten), nothing is written and each
+    problem is logged as an error; verify_audit_chain reports it too. Returns whether a witness was written."""
+    with audit_context(None, "task:witness_audit_chain"):
+        result = witness.write_witness()
+    for problem in result.problems:
+        logger.error("audit chain tail witness: %s", problem)
+    return result.written
 
 
 @shared_task(name="audit.tasks.run_batch_command", acks_late=True, ignore_result=True)

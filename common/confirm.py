@@ -1,8 +1,10 @@
 """The form → 確認 → 記録 flow of every entry screen (異動, 戸籍届出).
 
-1. **Form** (GET): the records concerned are opened through the gate and locked (排他制御); a fresh entry key
-   (common.idempotency) goes into the form.
-2. **確認** (POST step=confirm): the input is validated; then the service itself runs inside a transaction that is
+1. **Form** (GET): the records concerned are opened through the gate; a fresh entry key (common.idempotency) goes
+   into the form. A GET never locks (a link opened from anywhere must not lock a record in the clerk's name): it
+   only shows who is editing when another clerk holds a lock.
+2. **確認** (POST step=confirm): the records are locked (排他制御: the first POST takes the lock), the input is
+   validated; then the service itself runs inside a transaction that is
    rolled back, while every save of a register row is captured (before and after, per record and item). What the
    clerk sees is what the service did, not a guess. The 確認 screen carries one signed token: the entry key, the
    input and the fingerprint of what was shown.
@@ -348,6 +350,9 @@ class EntryFlow:
     def acquire_locks(self, keys: list) -> None:
         """Take or renew the locks; raise one of `lock_refused` (with a `message`) when another clerk holds one."""
 
+    def check_locks(self, keys: list) -> None:
+        """Take nothing; raise one of `lock_refused` when another clerk holds one of the locks (a GET)."""
+
     def release_locks(self, keys: list) -> None:
         """Give the locks up."""
 
@@ -391,7 +396,7 @@ class EntryFlow:
 
     def start(self) -> HttpResponse:
         try:
-            self.acquire_locks(self.lock_keys())
+            self.check_locks(self.lock_keys())
         except self.lock_refused as refused:
             return self.render_locked(refused)
         return self.render_form(self.build_form(), idempotency.new_entry_key())

@@ -7,7 +7,8 @@ to run any number of times: it creates what is missing and removes permissions a
 Roles mostly *view*. The only other permissions are the entry screens': `registry.add_residentchange`
 (異動入力: 窓口担当, 監督者), `koseki_fuhyo.add_kosekifiling` (戸籍届出の受付: 戸籍担当, 監督者),
 `transfers.resolve_inboundnotice` (受信通知の処理: 窓口担当, 戸籍担当, 監督者), `transfers.resend_outboundnotice`
-(送信通知の再送指示: 監督者) and `audit.export_records` (暗号化ZIPでの書き出し: 監督者); the registers and the outbox
+(送信通知の再送指示: 監督者), `audit.export_records` (暗号化ZIPでの書き出し: 監督者) and `registry.view_lock_list`
+(編集中の一覧: 監督者); the registers and the outbox
 still change only through the services those screens call. No role may change or delete a row directly. The
 operator is the one role with `is_staff`, so that the Django admin opens for it — read-only, since it holds no
 add/change/delete permission.
@@ -64,6 +65,7 @@ RESEND_OUTBOUND = "transfers.resend_outboundnotice"  # 送信通知の再送指�
 REVIEW_FLAGS = "audit.review_analysisflag"  # 分析で見つかった事項の確認 (audit:flag_review)
 MANAGE_USERS = "accounts.manage_users"  # 職員アカウントの管理 (accounts:users)
 EXPORT_RECORDS = "audit.export_records"  # 暗号化ZIPでの書き出し、管理簿に記録 (audit:export_*)
+VIEW_LOCK_LIST = "registry.view_lock_list"  # 編集中の一覧（排他制御） (registry_changes:locks)
 # The notices both clerks work with: the outbox (what their changes sent) and the inbox (what waits for them).
 NOTICE_MODELS = ("transfers.outboundnotice", "transfers.inboundnotice")
 
@@ -100,6 +102,7 @@ SUPERVISOR = Role(
         REVIEW_FLAGS,
         EXPORT_RECORDS,
         MANAGE_USERS,
+        VIEW_LOCK_LIST,
     ),
 )
 OPERATOR = Role(

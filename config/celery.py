@@ -61,6 +61,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=0, minute=15),
         "args": ("seal_audit_chain",),
     },
+    # The chain's tail (each lane's last entry, hash and count), signed into the seal directory every minute: a
+    # truncation of today's entries by the database owner is found by verify_audit_chain (audit/witness.py).
+    "witness-audit-chain": {
+        "task": "audit.tasks.witness_audit_chain",
+        "schedule": 60.0,
+    },
     "nightly-verify-audit-chain": {
         "task": "audit.tasks.run_batch_command",
         "schedule": crontab(hour=0, minute=45),

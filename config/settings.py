@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): second factor passed in this session
     "common.middleware.AuditContextMiddleware",
     "audit.middleware.AdminAccessLogMiddleware",
+    "common.middleware.AdminBadInputMiddleware",  # hostile admin query strings: 400, not 500 (logged by the line above)
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",  # idle timeout, absolute lifetime (see Accounts)

@@ -25,5 +25,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# Japanese pages in the site's layout, identical for a restricted record and one that does not exist.
+handler400 = "common.error_pages.bad_request"
+handler403 = "common.error_pages.permission_denied"
+handler404 = "common.error_pages.page_not_found"
+
 if settings.BENCH_ENDPOINTS:  # bench/web_bench.py only; config.settings_production refuses the setting
     urlpatterns.append(path("bench/", include("config.urls_bench")))

@@ -1,7 +1,9 @@
 """排他制御: while one clerk edits a 住民票 (or a 世帯), another clerk cannot start editing it.
 
-A lock is an EditLock row per record, taken when an entry screen opens, renewed on every step (確認, 戻る, 記録),
-and removed in the transaction that records the change, or when the clerk cancels. A lock not renewed for
+A lock is an EditLock row per record, taken by the first POST of an entry screen (確認) and renewed on every step
+(確認, 戻る, 記録), removed in the transaction that records the change, or when the clerk cancels. Opening a screen
+(GET) takes no lock: it only tells the clerk when someone else holds one (`refuse_if_held`), so that a link opened
+from anywhere — another tab, a mail, a crawler — never locks a record in a clerk's name. A lock not renewed for
 LOCK_TTL expires: it no longer counts, and the next clerk takes it over.
 
 Taking a lock is atomic and race-safe on PostgreSQL:
@@ -119,14 +121,36 @@ def acquire(user, keys: Iterable[LockKey], *, screen: str = "") -> None:
             _take(user, key, screen[:80], at)
 
 
+def _matching(keys: Iterable[LockKey]) -> Q | None:
+    condition = None
+    for key in set(keys):
+        one = Q(subject_kind=key.kind, subject_id=key.id)
+        condition = one if condition is None else condition | one
+    return condition
+
+
+def refuse_if_held(user, keys: Iterable[LockKey]) -> None:
+    """Raise LockRefused when another clerk holds a live lock on one of these records. Takes and changes nothing:
+    for opening a screen (GET), which must never lock."""
+    condition = _matching(keys)
+    if condition is None:
+        return
+    held = (
+        EditLock.objects.filter(condition, expires_at__gt=now())
+        .exclude(holder=user)
+        .select_related("holder")
+        .order_by("acquired_at", "pk")
+        .first()
+    )
+    if held is not None:
+        raise LockRefused(held)
+
+
 def release(user, keys: Iterable[LockKey]) -> int:
     """Give up this clerk's locks on these records (after recording, or on cancel). Returns how many were held."""
-    keys = set(keys)
-    if not keys:
+    condition = _matching(keys)
+    if condition is None:
         return 0
-    condition = Q()
-    for key in keys:
-        condition |= Q(subject_kind=key.kind, subject_id=key.id)
     deleted, _ = EditLock.objects.filter(condition, holder=user).delete()
     return deleted
 

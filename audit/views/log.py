@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from common.paging import page_queries
 
-from .. import chain, selectors
+from .. import chain, selectors, witness
 from ..forms import LogFilterForm
 from ..gate import gate_of, personal_data_view
 from ..models import AuditLogEntry
@@ -107,12 +107,13 @@ def entry_detail(request: HttpRequest, access, log_entry_id: int) -> HttpRespons
 @personal_data_view(LOG_PERMISSION, subject_kind="audit_log")
 @require_http_methods(["GET", "POST"])
 def verify_chain(request: HttpRequest, access) -> HttpResponse:
-    """GET explains; POST walks the whole chain (it reads every row: minutes at millions of rows, so only on
-    request — the nightly command `verify_audit_chain` does the same)."""
+    """GET explains; POST walks the whole chain and compares its tail with the newest witness (audit/witness.py; it
+    reads every row: minutes at millions of rows, so only on request — the nightly command `verify_audit_chain`
+    does the same, and checks the daily seals too)."""
     result = None
     if request.method == "POST":
         started = timezone.now()
-        problems = list(chain.verify())
+        problems = list(chain.verify()) or list(witness.verify_witness())  # the tail witness: a cut-off tail
         result = {
             "intact": not problems,
             "problem": problems[0] if problems else None,

@@ -102,6 +102,7 @@ def test_a_resident_edited_at_the_counter_is_locked_for_the_filing(desk, couple,
     head, wife, koseki = couple
     counter = login(Client(), clerk, RESIDENT_CLERK)
     assert counter.get(f"/changes/amend/{wife.pk}/").status_code == 200
+    counter.post(f"/changes/amend/{wife.pk}/", {"step": "confirm"})  # the first POST takes the lock
     data = {**HEADER, "subject_code": wife.juminhyo_code, "surname_kana": "ヤマダ", "given_name_kana": "ハナ"}
     walk = to_confirm(desk, "/filings/furigana/", data, expect_ok=False)
     assert walk.confirm.status_code == 409

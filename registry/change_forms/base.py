@@ -189,6 +189,19 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
 
 
 class BasePersonFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "missing_management_form": "入力欄の数が正しくありません。画面を開き直して、もう一度入力してください。",
+        "too_many_forms": "一度に入力できるのは %(num)d 人までです。",
+        "too_few_forms": "少なくとも %(num)d 人を入力してください。",
+    }
+
+    def total_form_count(self) -> int:
+        """A bound formset whose counts were tampered with (not numbers: the 500 of issue 12, finding 10) offers the
+        usual rows again, filled with what was sent, instead of none; it is not valid (the error above)."""
+        if self.is_bound and not self.management_form.is_valid():
+            return self.min_num + self.extra
+        return super().total_form_count()
+
     def filled_forms(self) -> list[PersonForm]:
         return [f for f in self.forms if f.has_changed() and f not in self.deleted_forms]
 
@@ -200,6 +213,7 @@ PersonFormSet = forms.formset_factory(
     extra=PERSON_ROWS - 1,
     min_num=1,
     max_num=10,
+    absolute_max=10,  # a forged p-TOTAL_FORMS builds at most 10 rows (Django's default would build 1,010)
     validate_min=True,
     validate_max=True,
     renderer=ENTRY_FORM_RENDERER,

@@ -100,10 +100,8 @@ class PersonsEntry:
 
     def focus_first(self) -> None:
         with_errors = [f for f in self.persons.forms if f.errors]
-        if with_errors or not self.form.errors:
-            (with_errors or self.persons.forms)[0].focus_first()
-        else:
-            self.form.focus_first()
+        rows = with_errors or (self.persons.forms if not self.form.errors else [])
+        (rows[0] if rows else self.form).focus_first()
 
     @property
     def cleaned_data(self) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from common.idempotency import UsedTokenBase
 class EditLock(models.Model):
     """排他制御: while a clerk has an 異動 or 届出 open for a 住民票 (or a 世帯), no other clerk may start one for it.
 
-    One row per locked record (a unique constraint), taken when the form opens, renewed on every step, removed when
-    the change is recorded or cancelled; a row whose `expires_at` has passed no longer counts and is taken over by
-    the next clerk (registry.locks).
+    One row per locked record (a unique constraint), taken by the first POST of the screen (opening it takes none),
+    renewed on every step, removed when the change is recorded or cancelled; a row whose `expires_at` has passed no
+    longer counts and is taken over by the next clerk (registry.locks).
     """
 
     class Subject(models.TextChoices):
@@ -34,6 +34,8 @@ class EditLock(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subject_kind", "subject_id"], name="registry_editlock_one_per_subject"),
         ]
+        # 編集中の一覧 (/changes/locks/) is for supervisors: who edits what, and since when, is about the clerks.
+        permissions = [("view_lock_list", "編集中の一覧（排他制御）を見る")]
 
     def __str__(self) -> str:
         return f"{self.get_subject_kind_display()} #{self.subject_id} の編集"

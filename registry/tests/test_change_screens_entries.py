@@ -164,3 +164,36 @@ def test_ex_officio_entry_refuses_a_code_already_in_use(desk):
     assert counts() == before
     assert Household.objects.count() == 1
     assert Resident.objects.filter(status=ResidentStatus.CURRENT).count() == 3
+
+
+@pytest.mark.parametrize(
+    ("total", "message"),
+    [
+        ("abc", "入力欄の数が正しくありません"),
+        ("", "入力欄の数が正しくありません"),
+        ("1\x00", "入力欄の数が正しくありません"),
+        ("-1", "少なくとも 1 人を入力してください"),
+        ("99999999999999999999", "一度に入力できるのは 10 人までです"),
+    ],
+)
+def test_move_in_with_a_broken_persons_count_is_refused_in_japanese_and_changes_nothing(desk, total, message):
+    """Issue 12, finding 10: a non-numeric p-TOTAL_FORMS with an otherwise valid input was a 500 (IndexError in
+    focus_first: the formset had no forms)."""
+    before = counts()
+    data = {
+        **management(),
+        "p-TOTAL_FORMS": total,
+        **person(0),
+        "previous_municipality": "131130",
+        "previous_address": "神南一丁目1番",
+        "destination": "new",
+        "address": "大久保二丁目3番4号",
+        "change_date": "R8.11.20",
+        "notified_on": "R8.11.24",
+    }
+    walk = to_confirm(desk, "/changes/move-in/", data, expect_ok=False)
+    assert walk.confirm.status_code == 200
+    assert message in errors_of(walk.confirm)
+    if not total.isdigit() and not total.startswith("-"):
+        assert 'name="p-0-surname"' in walk.confirm.content.decode()  # the person rows are offered again
+    assert counts() == before

@@ -82,6 +82,8 @@ def test_an_expired_lock_is_taken_over(clerk, other_clerk, monkeypatch):
 def test_the_screen_refuses_the_second_clerk(desk, other_desk):
     head, wife, child = family()
     assert desk.get(f"/changes/move-within/{head.household.pk}/").status_code == 200
+    assert not EditLock.objects.exists()  # opening a screen takes no lock; the first POST does
+    desk.post(f"/changes/move-within/{head.household.pk}/", {"step": "confirm"})
     refused = other_desk.get(f"/changes/split/{head.household.pk}/")
     assert refused.status_code == 409
     lock = EditLock.objects.get(subject_kind="household")
@@ -109,6 +111,7 @@ def test_a_clerk_whose_lock_expired_and_was_taken_cannot_record(desk, other_desk
     walk = to_confirm(desk, url, {**data, "change_date": "R8.11.20", "notified_on": "R8.11.20"})
     later(monkeypatch, 20)  # the first clerk left the 確認 screen open
     assert other_desk.get(f"/changes/split/{head.household.pk}/").status_code == 200
+    other_desk.post(f"/changes/split/{head.household.pk}/", {"step": "confirm"})  # and starts editing
     refused = record(desk, url, walk.token)
     assert refused.status_code == 409
     assert "この世帯は佐藤さんが編集中です" in refused.content.decode()
@@ -120,7 +123,7 @@ def test_the_supervisor_list_shows_the_locks(client, desk, django_user_model):
     from common.roles import SUPERVISOR
 
     head, wife, child = family()
-    desk.get(f"/changes/amend/{wife.pk}/")
+    desk.post(f"/changes/amend/{wife.pk}/", {"step": "confirm"})
     boss = login(
         Client(), django_user_model.objects.create_user(username="boss", password="x-for-tests-only"), SUPERVISOR
     )

@@ -159,6 +159,9 @@ class RegistryFlow(EntryFlow):
     def acquire_locks(self, keys: list) -> None:
         locks.acquire(self.request.user, keys, screen=self.purpose)
 
+    def check_locks(self, keys: list) -> None:
+        locks.refuse_if_held(self.request.user, keys)
+
     def release_locks(self, keys: list) -> None:
         locks.release(self.request.user, keys)
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from audit.gate import personal_data_view
+from common.roles import VIEW_LOCK_LIST
 
 from .. import locks
 from ..choices import ResidentStatus
@@ -110,7 +111,7 @@ def find(request: HttpRequest, access, kind: str) -> HttpResponse:
     return redirect(url)
 
 
-@personal_data_view("registry.view_editlock", subject_kind="resident")
+@personal_data_view(VIEW_LOCK_LIST, subject_kind="resident")
 def lock_list(request: HttpRequest, access) -> HttpResponse:
     """編集中の一覧 (排他制御), for supervisors: which clerk holds which record since when. No names of residents."""
     rows = [

@@ -1,13 +1,14 @@
 """Seal the audit chain's head at the end of a day: a signed JSON file outside the database and a ChainSeal row
 (audit/seals.py). Without --date: every day since the newest seal up to yesterday. Safe to re-run: an existing
-seal with the same content is left as it is; one with different content is refused (exit 1)."""
+seal with the same content is left as it is; one with different content is refused (exit 1). Then (not in a dry
+run) the tail witness of the chain as it is now (audit/witness.py), which beat also writes every minute."""
 
 import datetime as dt
 
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from audit import seals
+from audit import seals, witness
 from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 
 
@@ -44,9 +45,14 @@ class Command(BatchCommand):
                 f"{each}\t最終ID {head.last_entry_id}\t件数 {head.entry_count}\t{head.last_hash[:16]}…\t"
                 f"{'書き出し' if result.written else ('試行' if run.dry_run else '既存')}"
             )
+        if not run.dry_run:
+            witnessed = witness.write_witness()
+            for problem in witnessed.problems:
+                conflicts.append(str(problem))
+                self.stderr.write(self.style.ERROR(str(problem)))
         run.count("conflicts", len(conflicts))
         if conflicts:
-            return BatchOutcome(f"封印できない日があります（{len(conflicts)} 日）", PROBLEMS)
+            return BatchOutcome(f"封印または末尾の証跡を書けません（{len(conflicts)} 件）", PROBLEMS)
         if not days:
             return BatchOutcome("封印する日はありません（昨日まで封印済み）", OK)
         verb = "封印予定" if run.dry_run else "封印"

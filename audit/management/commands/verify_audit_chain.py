@@ -1,9 +1,10 @@
-"""Verify the audit log: the hash chain from the first entry to the head, and every daily seal file against the
-database (audit/seals.py). Exit 0 when both hold; 1 naming the first bad entry or seal otherwise."""
+"""Verify the audit log: the hash chain from the first entry to the head, every daily seal file against the
+database (audit/seals.py), and the newest tail witness (audit/witness.py: a lane cut back or rewritten after it was
+witnessed). Exit 0 when all hold; 1 naming the first bad entry, seal or witness otherwise."""
 
 from django.core.management.base import CommandParser
 
-from audit import seals
+from audit import seals, witness
 from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 from audit.chain import verify
 from audit.models import AuditLogEntry
@@ -11,11 +12,12 @@ from audit.models import AuditLogEntry
 
 class Command(BatchCommand):
     help = (
-        "監査ログのハッシュチェーンと日次封印を検証する（改ざん・削除があれば最初の記録または封印を示して終了コード1）"
+        "監査ログのハッシュチェーン・日次封印・末尾の証跡を検証する"
+        "（改ざん・削除・末尾の切り詰めがあれば最初の記録または封印を示して終了コード1）"
     )
 
     def add_batch_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--skip-seals", action="store_true", help="封印ファイルとの照合を行わない")
+        parser.add_argument("--skip-seals", action="store_true", help="封印ファイル・末尾の証跡との照合を行わない")
 
     def run_batch(self, run: Run, **options) -> BatchOutcome:
         total = AuditLogEntry.objects.count()
@@ -26,6 +28,7 @@ class Command(BatchCommand):
             seal_count = len(seals.seal_files())
             run.count("seals", seal_count)
             problems += list(run.progress(seals.verify_seals(), total=seal_count or None, desc="封印の照合"))
+            problems += list(witness.verify_witness())
         run.count("problems", len(problems))
         for problem in problems:
             self.stderr.write(self.style.ERROR(str(problem)))
