@@ -35,6 +35,13 @@ class AccessRestriction(models.Model):
         on_delete=models.PROTECT,
         related_name="restrictions",
     )
+    identity_key = models.CharField(
+        "本人の特定事項",
+        max_length=120,
+        blank=True,
+        db_index=True,
+        help_text="氏名と生年月日（住民票コードのない人の記録にも制限が及ぶように）",
+    )
     kind = models.CharField("種別", max_length=30, choices=Kind.choices)
     reason = models.CharField("理由", max_length=300)
     starts_on = models.DateField("開始日")

@@ -3,6 +3,7 @@ from django.db import models
 
 from common.models import Municipality
 from common.validators import validate_juminhyo_code, validate_katakana, validate_name_part
+from common.visibility import VisibleToQuerySet, for_persons
 from registry.choices import Sex
 
 from ..choices import EntryStatus
@@ -39,6 +40,8 @@ class FuhyoEntry(models.Model):
     removed_reason = models.CharField("消除事由", max_length=40, blank=True)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    objects = VisibleToQuerySet.as_manager()  # .visible_to(user): the one visibility rule (audit.visibility)
 
     class Meta:
         verbose_name = "附票記載"
@@ -102,6 +105,8 @@ class FuhyoAddress(models.Model):
     reason = models.CharField("事由", max_length=40)
     is_current = models.BooleanField("現住所", default=True)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
+
+    objects = for_persons(("entry__", "koseki_fuhyo.FuhyoEntry")).as_manager()
 
     class Meta:
         verbose_name = "附票の住所"

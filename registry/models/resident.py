@@ -3,6 +3,7 @@ from django.db import models
 
 from common.models import Municipality
 from common.validators import validate_juminhyo_code, validate_katakana, validate_name_part
+from common.visibility import VisibleToQuerySet
 
 from ..choices import ChangeReason, ResidentStatus, Sex
 from ..guards import RemovedRecordError, correction_in_progress
@@ -79,6 +80,8 @@ class Resident(models.Model):
 
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    objects = VisibleToQuerySet.as_manager()  # .visible_to(user): the one visibility rule (audit.visibility)
 
     class Meta:
         verbose_name = "住民票"
