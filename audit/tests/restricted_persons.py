@@ -31,10 +31,13 @@ class Person:
     birth_date: dt.date
     juminhyo_code: str
     addresses: list[str] = field(default_factory=list)
+    # The address of a 世帯 is also that of its unrestricted members (their own data, shown on their pages): what
+    # must not appear there is the restricted person beside it. Scanned only where `shared=True` is asked for.
+    shared_addresses: list[str] = field(default_factory=list)
     resident: Resident | None = None
     entry: FuhyoEntry | None = None
 
-    def strings(self) -> dict[str, str]:
+    def strings(self, *, shared: bool = False) -> dict[str, str]:
         """What must appear on no page for a user without a grant: name and カナ (both parts and whole), 生年月日 in
         西暦 and 和暦, 住民票コード, addresses."""
         birth = self.birth_date
@@ -48,7 +51,7 @@ class Person:
             "生年月日（和暦）": to_wareki(birth),
             "住民票コード": self.juminhyo_code,
         }
-        for i, address in enumerate(self.addresses):
+        for i, address in enumerate(self.addresses + (self.shared_addresses if shared else [])):
             found[f"住所{i}"] = address
         return found
 
@@ -129,15 +132,25 @@ def make_restricted_persons() -> dict[str, Person]:
         record.refresh_from_db()
     return {
         "kitouin": _person(
-            KITOUIN, kitouin.juminhyo_code, ["神楽坂九丁目97番43号", "97番43号"], resident=kitouin, entry=kitouin_entry
+            KITOUIN,
+            kitouin.juminhyo_code,
+            [],
+            resident=kitouin,
+            entry=kitouin_entry,
+            shared_addresses=["神楽坂九丁目97番43号", "97番43号"],
         ),
-        "washinomiya": _person(WASHINOMIYA, washinomiya.juminhyo_code, ["戸山八丁目86番21号"], resident=washinomiya),
+        "washinomiya": _person(
+            WASHINOMIYA, washinomiya.juminhyo_code, [], resident=washinomiya, shared_addresses=["戸山八丁目86番21号"]
+        ),
         "higaki": _person(HIGAKI, higaki_entry.juminhyo_code, ["宇田川町75番11号"], entry=higaki_entry),
     }
 
 
-def leaks(body: str, persons: dict[str, Person]) -> list[str]:
-    """Which of the persons' strings appear in `body`."""
+def leaks(body: str, persons: dict[str, Person], *, shared: bool = False) -> list[str]:
+    """Which of the persons' strings appear in `body` (with `shared`, also the addresses unrestricted people share)."""
     return [
-        f"{key}:{label}={text}" for key, p in persons.items() for label, text in p.strings().items() if text in body
+        f"{key}:{label}={text}"
+        for key, p in persons.items()
+        for label, text in p.strings(shared=shared).items()
+        if text in body
     ]
