@@ -161,3 +161,36 @@ def require_may_change(*records: Any) -> None:
     for record in restricted:
         if not may_act_on(user, record):
             raise RestrictedPersonError(record)
+
+
+# --- Names of restricted persons printed in other people's records -------------------------------------------------
+
+
+def hidden_names(user) -> frozenset[str]:
+    """The names of every person restricted for `user`, as other records copy them (筆頭者の氏名, 世帯主 in 異動履歴,
+    the 世帯主 column of an export): 「氏　名」, 「氏 名」 and 「氏名」."""
+    resident_model, entry_model = _models()
+    names: set[str] = set()
+    for model in (resident_model, entry_model):
+        for surname, given in model.objects.masked_for(user).values_list("surname", "given_name").distinct():
+            names.update({f"{surname}　{given}", f"{surname} {given}", f"{surname}{given}"})
+    return frozenset(names)
+
+
+def mask_names(text: str, names: frozenset[str]) -> str:
+    """`text` with every name of `names` replaced by 「閲覧制限のある方」."""
+    if not text or not names:
+        return text
+    for name in sorted(names, key=len, reverse=True):
+        if name in text:
+            text = text.replace(name, RESTRICTED_LABEL)
+    return text
+
+
+def mask_name_fields(records, fields: tuple[str, ...], names: frozenset[str]) -> None:
+    """For display only (the instances are never saved afterwards): mask the names in these text fields."""
+    if not names:
+        return
+    for record in records:
+        for name in fields:
+            setattr(record, name, mask_names(getattr(record, name), names))

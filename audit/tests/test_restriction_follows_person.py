@@ -162,3 +162,25 @@ def test_a_change_of_a_restricted_person_needs_a_grant(clerk, persons):
     assert refused.type.__name__ == "RestrictedPersonError"
     washinomiya.refresh_from_db()
     assert washinomiya.address == "戸山八丁目86番21号"
+
+
+def test_the_notice_of_a_filing_about_a_restricted_person_does_not_open_without_a_grant(
+    client, django_user_model, koseki_clerk, persons
+):
+    from transfers.models import OutboundNotice
+
+    boss = django_user_model.objects.create_user(username="boss", password="pass-for-tests-only")
+    desk = login(client, boss, SUPERVISOR)
+    kitouin, higaki = persons["kitouin"], persons["higaki"]
+    _grant(boss, fuhyo_entry=kitouin.entry)
+    _grant(boss, fuhyo_entry=higaki.entry)
+    moving = {**TRANSFER, "honseki_municipality": "131130", "honseki_address": "神南九丁目9番"}  # to 渋谷区: notices
+    walk = to_confirm(desk, "/filings/honseki_transfer/", moving)
+    assert record(desk, "/filings/honseki_transfer/", walk.token).status_code == 302
+    notices = list(OutboundNotice.objects.all())
+    assert notices
+    other = login(client.__class__(), koseki_clerk, KOSEKI_CLERK)
+    for notice in notices:
+        page = other.get(f"/notices/outbox/{notice.pk}/")
+        assert page.status_code == 404, (notice.kind, page.status_code)
+        assert leaks(page.content.decode(), persons, shared=True) == []
