@@ -8,8 +8,18 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 
+def _visible(qs, request: HttpRequest):
+    """The one visibility rule (audit.visibility) for every admin list, change page, search and inline: a person
+    restricted for the user is not there at all (their change page answers as an unknown id does)."""
+    return qs.visible_to(request.user) if hasattr(qs, "visible_to") else qs
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """View-only: no add, change or delete, whatever the user's permissions."""
+    """View-only: no add, change or delete, whatever the user's permissions; rows of restricted persons only for a
+    user with a grant."""
+
+    def get_queryset(self, request: HttpRequest):
+        return _visible(super().get_queryset(request), request)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -25,6 +35,9 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+
+    def get_queryset(self, request: HttpRequest):
+        return _visible(super().get_queryset(request), request)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -14,6 +14,7 @@ from django.db.models import Q
 class VisibleToQuerySet(models.QuerySet):
     # (path, "app_label.Model") of every person a row shows; set per model with `for_persons(...)`.
     person_paths: tuple[tuple[str, str], ...] = (("", ""),)
+    masked_through: tuple[tuple[str, str], ...] = ()
 
     def _visible_q(self, user) -> Q:
         from audit.visibility import visible_q
@@ -35,7 +36,33 @@ class VisibleToQuerySet(models.QuerySet):
         """The rows that show a person restricted for `user` (to be printed masked, if at all)."""
         return self.exclude(self._visible_q(user))
 
+    def _masked_related(self, user) -> Q:
+        """Rows that carry a masked person through a many-valued relation (e.g. the persons of a 戸籍届出)."""
+        condition = Q(pk__in=[])
+        for path, label in self.masked_through:
+            related = apps.get_model(label).objects.masked_for(user)
+            condition |= Q(**{f"{path}__in": related})
+        return condition
 
-def for_persons(*paths: tuple[str, str]) -> type[VisibleToQuerySet]:
-    """A VisibleToQuerySet for a model whose rows carry persons at these (path, "app_label.Model") places."""
+
+class VisibleThroughQuerySet(VisibleToQuerySet):
+    """Also hides rows that carry a masked person through a many-valued relation (`masked_through`: (path from
+    this model to the related rows, "app_label.Model" of those rows))."""
+
+    def visible_to(self, user):
+        return super().visible_to(user).exclude(self._masked_related(user))
+
+    def masked_for(self, user):
+        return self.exclude(pk__in=self.visible_to(user).values("pk"))
+
+
+def for_persons(*paths: tuple[str, str], through: tuple[tuple[str, str], ...] = ()) -> type[VisibleToQuerySet]:
+    """A VisibleToQuerySet for a model whose rows carry persons at these (path, "app_label.Model") places, and
+    through these many-valued relations."""
+    if through:
+        return type(
+            "VisibleThroughQuerySet",
+            (VisibleThroughQuerySet,),
+            {"person_paths": tuple(paths), "masked_through": through},
+        )
     return type("VisibleToQuerySet", (VisibleToQuerySet,), {"person_paths": tuple(paths)})

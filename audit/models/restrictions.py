@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from common.validators import validate_juminhyo_code
+from common.visibility import for_persons
 
 
 class AccessRestriction(models.Model):
@@ -61,6 +62,11 @@ class AccessRestriction(models.Model):
     )
     lift_reason = models.CharField("解除理由", max_length=300, blank=True)
 
+    # Names the restricted person (住民票コード, 氏名・生年月日): .visible_to(user) outside the supervisor's screens.
+    objects = for_persons(
+        ("resident__", "registry.Resident"), ("fuhyo_entry__", "koseki_fuhyo.FuhyoEntry")
+    ).as_manager()
+
     class Meta:
         verbose_name = "閲覧制限"
         verbose_name_plural = "閲覧制限"
@@ -117,6 +123,11 @@ class AccessGrant(models.Model):
         related_name="+",
     )
     revoke_reason = models.CharField("取消理由", max_length=300, blank=True)
+
+    # Names the restricted person: .visible_to(user) for lists outside the supervisor's screens.
+    objects = for_persons(
+        ("resident__", "registry.Resident"), ("fuhyo_entry__", "koseki_fuhyo.FuhyoEntry")
+    ).as_manager()
 
     class Meta:
         verbose_name = "個別許可"
