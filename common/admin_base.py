@@ -21,6 +21,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         return _visible(super().get_queryset(request), request)
 
+    def get_object(self, request: HttpRequest, object_id, from_field=None):
+        """The record, with the names of persons restricted for the user masked in its text items (筆頭者の氏名,
+        世帯主 in 異動履歴 …): for display only — the admin never saves."""
+        from audit.visibility import hidden_names, mask_names
+
+        obj = super().get_object(request, object_id, from_field)
+        names = hidden_names(request.user) if obj is not None else frozenset()
+        for field in obj._meta.concrete_fields if names else ():
+            value = getattr(obj, field.attname)
+            if isinstance(value, str):
+                setattr(obj, field.attname, mask_names(value, names))
+        return obj
+
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
