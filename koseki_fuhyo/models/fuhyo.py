@@ -60,6 +60,8 @@ class FuhyoEntry(models.Model):
         indexes = [
             models.Index(fields=["juminhyo_code"], name="fuhyo_entry_code_idx"),
             models.Index(fields=["surname_kana", "given_name_kana"], name="fuhyo_entry_kana_idx"),
+            # audit.visibility: the few restricted rows, read before every search and list.
+            models.Index(fields=["id"], condition=models.Q(access_restricted=True), name="fuhyo_entry_restricted_idx"),
         ]
 
     def __str__(self) -> str:

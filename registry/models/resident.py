@@ -112,6 +112,8 @@ class Resident(models.Model):
             models.Index(fields=["juminhyo_code"], name="registry_resident_code_idx"),
             models.Index(fields=["surname_kana", "given_name_kana"], name="registry_resident_kana_idx"),
             models.Index(fields=["birth_date"], name="registry_resident_birth_idx"),
+            # audit.visibility: every search and list first reads the few restricted rows (masked_for / hidden ids).
+            models.Index(fields=["id"], condition=models.Q(access_restricted=True), name="registry_resident_restr_idx"),
         ]
 
     def __str__(self) -> str:
