@@ -34,6 +34,12 @@ class VisibleToQuerySet(models.QuerySet):
 
     def masked_for(self, user):
         """The rows that show a person restricted for `user` (to be printed masked, if at all)."""
+        if self.person_paths == (("", ""),):  # the person rows themselves: the partial index of restricted rows
+            from audit.visibility import granted_ids
+
+            granted = granted_ids(user, self.model)
+            restricted = self.filter(access_restricted=True)
+            return restricted.exclude(pk__in=granted) if granted else restricted
         return self.exclude(self._visible_q(user))
 
     def _masked_related(self, user) -> Q:
