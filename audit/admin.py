@@ -1,6 +1,11 @@
 """The audit models in the Django admin: read-only for operators (the log is append-only anyway; restrictions and
-grants change only through the supervisor's screens, which write the permission events)."""
+grants change only through the supervisor's screens, which write the permission events).
 
+django-auditlog's own LogEntry admin is removed: its pages and its search over entry contents showed names and codes
+of anyone, restricted or not, without an access-log entry. The change history is read on 監査レビュー
+(/audit/review/), through the gate and the visibility rule."""
+
+from auditlog.models import LogEntry
 from django.contrib import admin
 
 from common.admin_base import ReadOnlyAdmin
@@ -37,3 +42,7 @@ class AccessGrantAdmin(ReadOnlyAdmin):
     list_display = ("id", "user", "resident", "fuhyo_entry", "expires_at", "granted_by", "revoked_at")
     raw_id_fields = ("user", "resident", "fuhyo_entry", "granted_by", "revoked_by")
     show_full_result_count = False
+
+
+if admin.site.is_registered(LogEntry):
+    admin.site.unregister(LogEntry)

@@ -9,6 +9,8 @@ What is flagged (docs/audit-review.md):
   12/29–1/3);
 - repeated_denial: a clerk refused at least AUDIT_REPEATED_DENIALS times;
 - grant_use: each record of a restricted person (支援措置 etc.) a clerk opened under a 個別許可;
+- masked_hit: each restricted person a clerk's search found and showed masked (「閲覧制限のある方」): who looked for
+  whom, although they saw nothing;
 - failed_login: at least AUDIT_FAILED_LOGINS failed logins for one typed 職員ID, or a lockout;
 - notice_overdue / notice_failed: per receiver, notices unacknowledged TRANSFERS_OVERDUE_AFTER after they were
   written, or failed (state failed, or a `failed` transmission entry that day), as of the end of the day.
@@ -138,6 +140,24 @@ def grant_use_findings(start: dt.datetime, end: dt.datetime) -> list[Finding]:
     ]
 
 
+def masked_hit_findings(start: dt.datetime, end: dt.datetime) -> list[Finding]:
+    """One finding per clerk and restricted person a search showed masked (key "<subject kind>:<record id>")."""
+    hits: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    entries = AuditLogEntry.objects.filter(
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        category=AuditLogEntry.Category.ACCESS,
+        conditions__has_key="masked_hits",
+    ).only("username", "action", "subject_kind", "conditions")
+    for entry in entries:
+        for record_id in (entry.conditions or {}).get("masked_hits", []):
+            hits[(entry.username, f"{entry.subject_kind}:{int(record_id)}")][entry.action] += 1
+    return [
+        Finding(Kind.MASKED_HIT, username, key, count=sum(views.values()), details={"views": dict(views)})
+        for (username, key), views in sorted(hits.items())
+    ]
+
+
 def failed_login_findings(start: dt.datetime, end: dt.datetime, limits: Thresholds) -> list[Finding]:
     return [
         Finding(Kind.FAILED_LOGIN, username, count=counts["failed"], details=dict(counts))
@@ -198,6 +218,7 @@ def find(day: dt.date, limits: Thresholds, *, now: dt.datetime | None = None) ->
     return [
         *access_findings(clerks, day, limits),
         *grant_use_findings(start, end),
+        *masked_hit_findings(start, end),
         *failed_login_findings(start, end, limits),
         *notice_findings(day, now),
     ]

@@ -12,6 +12,7 @@ from koseki_fuhyo.models import FuhyoEntry
 from registry.guards import statutory_correction
 from registry.models import Resident
 
+from . import visibility
 from .log import record_permission_event
 from .models import AccessGrant, AccessRestriction
 
@@ -20,9 +21,20 @@ FUHYO_PERM = "koseki_fuhyo.view_restricted_fuhyoentry"
 MAX_GRANT_DAYS = 90  # a grant is an exception for one case; a long one must be renewed with a fresh reason
 
 
-def _persons_for_code(code: str) -> tuple[list[Resident], list[FuhyoEntry]]:
-    residents = list(Resident.objects.filter(juminhyo_code=code)) if code else []
-    entries = list(FuhyoEntry.objects.filter(juminhyo_code=code)) if code else []
+def _persons_of(restriction: AccessRestriction) -> tuple[list[Resident], list[FuhyoEntry]]:
+    """Every row of the restricted person: by 住民票コード, and rows without a code by 氏名・生年月日; the rows the
+    restriction was set on in any case."""
+    subject = restriction.resident or restriction.fuhyo_entry
+    residents, entries = visibility.rows_of_person(
+        juminhyo_code=restriction.juminhyo_code,
+        surname=subject.surname if subject else "",
+        given_name=subject.given_name if subject else "",
+        birth_date=subject.birth_date if subject else None,
+    )
+    if restriction.resident_id and restriction.resident_id not in {r.pk for r in residents}:
+        residents.append(restriction.resident)
+    if restriction.fuhyo_entry_id and restriction.fuhyo_entry_id not in {e.pk for e in entries}:
+        entries.append(restriction.fuhyo_entry)
     return residents, entries
 
 
@@ -57,12 +69,16 @@ def restrict(
         raise ServiceError({"reason": ["閲覧制限の理由を入力してください。"]})
     if resident is None and fuhyo_entry is None:
         raise ServiceError({"resident": ["制限する人を指定してください。"]})
-    code = (resident or fuhyo_entry).juminhyo_code
-    residents, entries = _persons_for_code(code)
+    subject = resident or fuhyo_entry
+    code = subject.juminhyo_code
+    residents, entries = visibility.rows_of_person(
+        juminhyo_code=code, surname=subject.surname, given_name=subject.given_name, birth_date=subject.birth_date
+    )
     residents = residents or ([resident] if resident else [])
     entries = entries or ([fuhyo_entry] if fuhyo_entry else [])
     restriction = AccessRestriction(
         juminhyo_code=code,
+        identity_key=visibility.identity_key(subject.surname, subject.given_name, subject.birth_date),
         resident=resident or (residents[0] if residents else None),
         fuhyo_entry=fuhyo_entry or (entries[0] if entries else None),
         kind=kind,
@@ -99,16 +115,14 @@ def lift(restriction: AccessRestriction, *, actor, reason: str, request=None) ->
     restriction.lifted_by = actor
     restriction.lift_reason = reason.strip()
     restriction.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-    others = AccessRestriction.objects.filter(lifted_at__isnull=True)
-    code = restriction.juminhyo_code
-    still = (
-        others.filter(juminhyo_code=code).exists()
-        if code
-        else others.filter(resident=restriction.resident, fuhyo_entry=restriction.fuhyo_entry).exists()
+    subject = restriction.resident or restriction.fuhyo_entry
+    still = visibility.person_is_restricted(
+        juminhyo_code=restriction.juminhyo_code,
+        surname=subject.surname if subject else "",
+        given_name=subject.given_name if subject else "",
+        birth_date=subject.birth_date if subject else None,
     )
-    residents, entries = _persons_for_code(code)
-    residents = residents or ([restriction.resident] if restriction.resident else [])
-    entries = entries or ([restriction.fuhyo_entry] if restriction.fuhyo_entry else [])
+    residents, entries = _persons_of(restriction)
     if not still:
         _set_flag(residents, entries, False)
     record_permission_event(
@@ -215,18 +229,10 @@ def revoke_expired() -> int:
 
 
 def may_open(user, obj: Resident | FuhyoEntry) -> bool:
-    """The one object-level check: an unrestricted record opens for anyone with the model permission (checked by
-    the gate); a restricted one only with the guardian permission backed by an active, unexpired grant."""
-    if not obj.access_restricted:
-        return True
-    # The grant first: one plain query, and for a user without a grant the only one. Guardian's check builds a far
-    # costlier query; run first, it made a restricted id answer measurably slower than an unknown one (a timing
-    # oracle, issue 12 finding 12: common/tests/test_error_pages.py).
-    is_resident = isinstance(obj, Resident)
-    grants = _active_grants(user, resident=obj) if is_resident else _active_grants(user, fuhyo_entry=obj)
-    if not grants.exists():
-        return False
-    return user.has_perm(RESIDENT_PERM if is_resident else FUHYO_PERM, obj)
+    """The object-level check of one record: the one rule of audit.visibility (an unrestricted record opens for
+    anyone with the model permission, checked by the gate; a restricted one only with the guardian permission backed
+    by an active, unexpired grant)."""
+    return visibility.may_see(user, obj)
 
 
 def active_restrictions(code: str):

@@ -382,6 +382,17 @@ class EntryFlow:
     def context(self) -> dict[str, Any]:
         return {}
 
+    def note_refused_person(self, error: ValidationError) -> None:
+        """A service refused to change a restricted person for lack of a grant (audit.visibility): the screen shows
+        only the refusal, and the access-log entry of the request names the person."""
+        record = getattr(error, "record", None)
+        if record is None or getattr(error, "code", None) != "restricted_person":
+            return
+        named = self.access.conditions.setdefault("restricted_persons", {})
+        ids = named.setdefault(record._meta.model_name.replace("fuhyoentry", "fuhyo_entry"), [])
+        if record.pk is not None and record.pk not in ids:
+            ids.append(record.pk)
+
     # --- The steps -----------------------------------------------------------------------------------------------
 
     def handle(self) -> HttpResponse:
@@ -428,6 +439,7 @@ class EntryFlow:
                 rollback=True,
             )
         except ValidationError as error:
+            self.note_refused_person(error)
             form.add_service_error(error)
             return self.render_form(form, entry_key)
         self.name_persons(preview.shown)
@@ -478,6 +490,7 @@ class EntryFlow:
         except self.lock_refused as refused:
             return self.render_locked(refused)
         except ValidationError as error:
+            self.note_refused_person(error)
             form.add_service_error(error)
             return self.render_form(form, entry_key)
         except ContentChanged:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from .validators import validate_lg_code
+from .visibility import for_persons
 
 
 class Municipality(models.Model):
@@ -101,6 +102,12 @@ class ChangeEvent(models.Model):
     source = models.CharField("経路", max_length=80)
     request_id = models.CharField("要求ID", max_length=64)
     routed_at = models.DateTimeField("通知振分日時", null=True, blank=True)
+
+    objects = for_persons(
+        ("resident__", "registry.Resident"),
+        ("fuhyo_entry__", "koseki_fuhyo.FuhyoEntry"),
+        through=(("filing__persons", "koseki_fuhyo.FilingPerson"),),
+    ).as_manager()
 
     class Meta:
         verbose_name = "変更イベント"

@@ -125,11 +125,17 @@ class ResidentQuery:
             values["birth_date"] = self.birth_date.isoformat()
         return values
 
+    def identity_only(self) -> "ResidentQuery":
+        """The identity items alone (氏名, カナ, 生年月日, 住民票コード): what a masked row is matched on."""
+        return ResidentQuery(name=self.name, kana=self.kana, birth_date=self.birth_date,
+                             juminhyo_code=self.juminhyo_code, status="all")  # fmt: skip
+
 
 @dataclass
 class ResultPage:
     rows: list[Resident] = field(default_factory=list)
     next_after: int | None = None  # pass as `after` for the next page; None on the last page
+    masked: set[int] = field(default_factory=set)  # ids of the rows shown as 「閲覧制限のある方」
 
 
 class KanaKey(Func):
@@ -190,10 +196,10 @@ def prefix_range(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
 
-def filtered(query: ResidentQuery) -> QuerySet[Resident]:
-    """Residents matching every condition (unordered): the whole search on SQLite, and on PostgreSQL the conditions
-    other than the name, which `_ids_by_gram` drives through the gram table instead."""
-    qs = Resident.objects.all()
+def filtered(query: ResidentQuery, hidden: frozenset[int] = frozenset()) -> QuerySet[Resident]:
+    """Residents matching every condition (unordered), less the `hidden` ones: the whole search on SQLite, and on
+    PostgreSQL the conditions other than the name, which `_ids_by_gram` drives through the gram table instead."""
+    qs = Resident.objects.exclude(pk__in=hidden) if hidden else Resident.objects.all()
     if query.status in (ResidentStatus.CURRENT, ResidentStatus.REMOVED):
         qs = qs.filter(status=query.status)
     if query.name:
@@ -234,13 +240,68 @@ def _sort_key_of(resident_id: int) -> tuple[str, dt.date, int] | None:
     return tuple(row) if row else None
 
 
-def search_residents(query: ResidentQuery, *, after: int | None = None, limit: int = PAGE_SIZE) -> ResultPage:
-    """One page of residents matching `query`, in (氏名カナ, 生年月日, id) order, starting after resident `after`."""
+def search_residents(
+    query: ResidentQuery, *, user=None, after: int | None = None, limit: int = PAGE_SIZE
+) -> ResultPage:
+    """One page of residents matching `query`, in (氏名カナ, 生年月日, id) order, starting after resident `after`.
+
+    Persons restricted for `user` (audit.visibility; everyone restricted when no user is given) never take part in
+    the search proper: they come back as masked rows when they match the identity items of the query alone (氏名,
+    カナ, 生年月日, 住民票コード — enough to avoid a double registration), whatever its address, 世帯 or status
+    conditions say, so that no condition can ask a yes/no question about a restricted person's address."""
     if query.is_empty():
         return ResultPage()
     ensure_sqlite_functions()
+    hidden = frozenset(Resident.objects.masked_for(user).values_list("pk", flat=True))
     with transaction.atomic(), search_plans():
-        return _search(query, after, limit)
+        page = _search(query, after, limit, hidden)
+    if not hidden:
+        return page
+    masked = _masked_matches(query, hidden, _sort_key_of(after) if after else None)
+    if not masked:
+        return page
+    merged = _merge(page, masked, limit)
+    merged.masked = {r.pk for r in merged.rows if r.pk in hidden}
+    return merged
+
+
+def _masked_matches(query: ResidentQuery, hidden: frozenset[int], start: tuple | None) -> list[tuple]:
+    """Sort keys (kana, 生年月日, id) of the hidden residents matching the identity items of the query."""
+    identity = query.identity_only()
+    if identity.is_empty():
+        return []
+    qs = Resident.objects.filter(pk__in=hidden)
+    if identity.kana:
+        surname_kana, _, given_kana = identity.kana.partition(" ")
+        qs = qs.alias(kana_key=KanaKey()).filter(prefix_range("kana_key", surname_kana + given_kana))
+        if given_kana:
+            qs = qs.filter(surname_kana=surname_kana)
+    if identity.birth_date:
+        qs = qs.filter(birth_date=identity.birth_date)
+    if identity.juminhyo_code:
+        qs = qs.filter(juminhyo_code=identity.juminhyo_code)
+    rows = qs.annotate(kana_key=KanaKey()).values_list("kana_key", "birth_date", "pk", "surname", "given_name")
+    keys = sorted(
+        (kana, birth, pk)
+        for kana, birth, pk, surname, given in rows
+        if not identity.name or identity.name in fold_name(surname) + fold_name(given)
+    )
+    return [k for k in keys if start is None or k > start]
+
+
+def _merge(page: ResultPage, masked: list[tuple], limit: int) -> ResultPage:
+    """The page's visible rows and the masked matches in one (kana, 生年月日, id) order. When the visible search has
+    more rows, every row up to its last one is known, and the page ends there at the latest."""
+    visible = (
+        Resident.objects.filter(pk__in=[r.pk for r in page.rows])
+        .annotate(kana_key=KanaKey())
+        .values_list("kana_key", "birth_date", "pk")
+    )
+    keys = sorted([*(tuple(v) for v in visible), *masked])
+    if page.next_after is not None:
+        rows = _in_order([k[2] for k in keys[:limit]])
+        return ResultPage(rows=rows, next_after=rows[-1].pk)
+    return _page(_in_order([k[2] for k in keys[: limit + 1]]), limit)
 
 
 @contextlib.contextmanager
@@ -258,7 +319,7 @@ def search_plans():
     yield
 
 
-def _search(query: ResidentQuery, after: int | None, limit: int) -> ResultPage:
+def _search(query: ResidentQuery, after: int | None, limit: int, hidden: frozenset[int]) -> ResultPage:
     start = _sort_key_of(after) if after else None
     by_gram = bool(query.name) and connection.vendor == "postgresql"
     if query.birth_date or query.address or query.household_number or query.juminhyo_code:
@@ -266,7 +327,7 @@ def _search(query: ResidentQuery, after: int | None, limit: int) -> ResultPage:
         # (few_or_none) rather than walk the kana order hoping to meet them soon. Left to itself the planner,
         # misjudging LIKE '%…%', read 276,000 rows of the kana index to find the 51 residents of one 番 (2 s).
         if by_gram:
-            qs = filtered(dataclasses.replace(query, name=""))
+            qs = filtered(dataclasses.replace(query, name=""), hidden)
             grams = query_grams(query.name)
             if max(_common_gram_frequencies().get(g, 0.0) for g in grams) < COMMON_GRAM:
                 # Both bitmaps at once: GIN of the name's grams AND the other condition's index (migration 0006).
@@ -274,7 +335,7 @@ def _search(query: ResidentQuery, after: int | None, limit: int) -> ResultPage:
                 # walking its postings, where the other condition's matches then come densely.
                 qs = qs.alias(grams=NameGrams()).filter(grams__contains=grams)
         else:
-            qs = filtered(query)
+            qs = filtered(query, hidden)
         few = few_or_none(qs)
         if few is not None:
             if by_gram:  # the name is checked here, on the few, in Python (the same fold as the gram table)
@@ -284,8 +345,8 @@ def _search(query: ResidentQuery, after: int | None, limit: int) -> ResultPage:
                 keys = [k for k in keys if k > start]
             return _page(_in_order([k[2] for k in keys[: limit + 1]]), limit)
     if by_gram:
-        return _page(_in_order(_ids_by_gram(query, start, limit + 1)), limit)
-    qs = filtered(query).select_related("household").annotate(kana_key=KanaKey())
+        return _page(_in_order(_ids_by_gram(query, start, limit + 1, hidden)), limit)
+    qs = filtered(query, hidden).select_related("household").annotate(kana_key=KanaKey())
     if start:
         kana, birth, pk = start
         # `kana_key >= kana` is the index range; the OR spells out the rest of the row comparison portably.
@@ -334,7 +395,7 @@ def few_or_none(qs: QuerySet[Resident]) -> list[_Few] | None:
     return [_Few(*row) for row in rows] if len(rows) <= NARROW else None
 
 
-def _ids_by_gram(query: ResidentQuery, start: tuple | None, wanted: int) -> list[int]:
+def _ids_by_gram(query: ResidentQuery, start: tuple | None, wanted: int, hidden: frozenset[int]) -> list[int]:
     """PostgreSQL: walk the postings of the rarest gram of the name, per status, in result order, keeping residents
     that have the name's other bigrams and pass every other condition (by then many: see _search). A name of one or
     two characters needs no recheck (its gram is exactly the condition); a longer one is rechecked here on the folded
@@ -380,7 +441,7 @@ def _ids_by_gram(query: ResidentQuery, start: tuple | None, wanted: int) -> list
             names = Resident.objects.filter(pk__in=ids).values_list("pk", "surname", "given_name")
             folded = {pk: fold_name(surname) + fold_name(given_name) for pk, surname, given_name in names}
             ids = [i for i in ids if query.name in folded.get(i, "")]
-        found.extend(ids)
+        found.extend(i for i in ids if i not in hidden)
         if len(candidates) < batch:
             break
         last = candidates[-1]

@@ -23,6 +23,7 @@ from registry.relationships import HEAD
 from registry.search import KanaKey, ResidentQuery, ensure_sqlite_functions, filtered
 
 from ..restrictions import may_open
+from ..visibility import hidden_names, mask_names
 
 HEADER = (
     "住民票コード",
@@ -99,15 +100,18 @@ def parse_codes(text: str) -> list[str]:
     return codes
 
 
-def selected(selection: RecordSelection) -> QuerySet[Resident]:
-    """The selected residents (restricted ones included), in 氏名カナ, 生年月日, id order."""
+def selected(selection: RecordSelection, user=None) -> QuerySet[Resident]:
+    """The selected residents, in 氏名カナ, 生年月日, id order. By search conditions, only those visible to `user`
+    (audit.visibility): a person restricted for the user is not selected at all, so that no count tells whether a
+    restricted person lives at an address or in a 世帯. By 住民票コード (an identity item, as a masked search row)
+    restricted persons are selected and then left out, and the 確認 page counts them."""
     if selection.by_codes:
         qs = Resident.objects.filter(juminhyo_code__in=selection.codes)
         if selection.status in (ResidentStatus.CURRENT, ResidentStatus.REMOVED):
             qs = qs.filter(status=selection.status)
     else:
         ensure_sqlite_functions()
-        qs = filtered(selection.query or ResidentQuery())
+        qs = filtered(selection.query or ResidentQuery()).visible_to(user)
     return qs.annotate(kana_order=KanaKey()).order_by("kana_order", "birth_date", "pk")
 
 
@@ -126,7 +130,7 @@ class Preview:
 
 
 def preview(selection: RecordSelection, user) -> Preview:
-    rows = list(selected(selection).values_list("pk", "juminhyo_code", "access_restricted")[: MAX_ROWS + 1])
+    rows = list(selected(selection, user).values_list("pk", "juminhyo_code", "access_restricted")[: MAX_ROWS + 1])
     result = Preview(selected=len(rows), too_many=len(rows) > MAX_ROWS)
     restricted_ids = [pk for pk, _, restricted in rows if restricted]
     if restricted_ids:
@@ -154,8 +158,8 @@ def _with_head_name(qs: QuerySet[Resident]) -> QuerySet[Resident]:
     )
 
 
-def _row(r: Resident, ward) -> tuple:
-    head = f"{r.head_surname}　{r.head_given_name}" if r.head_surname else ""
+def _row(r: Resident, ward, names: frozenset[str] = frozenset()) -> tuple:
+    head = mask_names(f"{r.head_surname}　{r.head_given_name}" if r.head_surname else "", names)
     honseki = full_address(r.honseki_municipality, r.honseki_address) if r.honseki_municipality else ""
     return (
         r.juminhyo_code,
@@ -167,7 +171,7 @@ def _row(r: Resident, ward) -> tuple:
         head,
         r.relationship,
         honseki,
-        r.hittousha_name,
+        mask_names(r.hittousha_name, names),
         r.get_status_display(),
     )
 
@@ -176,7 +180,8 @@ def record_rows(selection: RecordSelection, user, tally: Tally) -> Iterator[tupl
     """The selected residents as CSV rows, lazily, a chunk of CHUNK residents at a time; restricted persons without
     a grant are counted in `tally` and skipped. At most MAX_ROWS residents are read."""
     ward = ward_or_none()
-    ids = list(selected(selection).values_list("pk", flat=True)[: MAX_ROWS + 1])
+    ids = list(selected(selection, user).values_list("pk", flat=True)[: MAX_ROWS + 1])
+    names = hidden_names(user)
     if len(ids) > MAX_ROWS:
         raise ValidationError(f"条件に合う人が{MAX_ROWS}人を超えています。条件を絞ってください。", code="too_many")
     for start in range(0, len(ids), CHUNK):
@@ -192,4 +197,4 @@ def record_rows(selection: RecordSelection, user, tally: Tally) -> Iterator[tupl
                     continue
                 tally.granted_ids.append(pk)
             tally.exported_ids.append(pk)
-            yield _row(resident, ward)
+            yield _row(resident, ward, names)

@@ -16,6 +16,7 @@ class AnalysisFlag(models.Model):
         HOLIDAY = "holiday", "休日の閲覧"
         REPEATED_DENIAL = "repeated_denial", "拒否の繰り返し"
         GRANT_USE = "grant_use", "支援措置対象者の閲覧（個別許可の使用）"
+        MASKED_HIT = "masked_hit", "閲覧制限のある方が検索に該当（伏せて表示）"
         FAILED_LOGIN = "failed_login", "ログインの失敗"
         NOTICE_OVERDUE = "notice_overdue", "通知の遅延"
         NOTICE_FAILED = "notice_failed", "通知の送信失敗"

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from common.validators import validate_juminhyo_code
+from common.visibility import for_persons
 
 
 class AccessRestriction(models.Model):
@@ -35,6 +36,13 @@ class AccessRestriction(models.Model):
         on_delete=models.PROTECT,
         related_name="restrictions",
     )
+    identity_key = models.CharField(
+        "本人の特定事項",
+        max_length=120,
+        blank=True,
+        db_index=True,
+        help_text="氏名と生年月日（住民票コードのない人の記録にも制限が及ぶように）",
+    )
     kind = models.CharField("種別", max_length=30, choices=Kind.choices)
     reason = models.CharField("理由", max_length=300)
     starts_on = models.DateField("開始日")
@@ -53,6 +61,11 @@ class AccessRestriction(models.Model):
         related_name="+",
     )
     lift_reason = models.CharField("解除理由", max_length=300, blank=True)
+
+    # Names the restricted person (住民票コード, 氏名・生年月日): .visible_to(user) outside the supervisor's screens.
+    objects = for_persons(
+        ("resident__", "registry.Resident"), ("fuhyo_entry__", "koseki_fuhyo.FuhyoEntry")
+    ).as_manager()
 
     class Meta:
         verbose_name = "閲覧制限"
@@ -110,6 +123,11 @@ class AccessGrant(models.Model):
         related_name="+",
     )
     revoke_reason = models.CharField("取消理由", max_length=300, blank=True)
+
+    # Names the restricted person: .visible_to(user) for lists outside the supervisor's screens.
+    objects = for_persons(
+        ("resident__", "registry.Resident"), ("fuhyo_entry__", "koseki_fuhyo.FuhyoEntry")
+    ).as_manager()
 
     class Meta:
         verbose_name = "個別許可"

@@ -10,6 +10,7 @@ from common.paging import page_queries
 from .. import review
 from ..forms_review import ReviewFilterForm
 from ..gate import personal_data_view
+from ..visibility import may_see
 
 REVIEW_PERMISSIONS = ("audit.view_auditlogentry", "auditlog.view_logentry")
 
@@ -47,6 +48,10 @@ def review_list(request: HttpRequest, access) -> HttpResponse:
             "form": form,
             "page": page,
             "person": flt.person if flt is not None else None,
+            # who the ids belong to is not told for a person restricted for this user (audit.visibility)
+            "person_masked": flt is not None
+            and flt.person is not None
+            and not all(may_see(request.user, r) for r in flt.person.records()),
             "next_query": next_query,
             "first_query": first_query,
             "paged": bool(audit_before or change_before),

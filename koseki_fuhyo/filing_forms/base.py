@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from audit.visibility import mask_names
 from common.forms import KanaField, MunicipalityField, ServiceErrorsMixin, WarekiDateField
 from registry.choices import ResidentStatus, Sex
 from registry.models import Household, Resident
@@ -34,10 +35,14 @@ class KosekiRefField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("size", 40)
         self.widget.attrs.setdefault("autocomplete", "off")
+        self.hidden_names: frozenset[str] = frozenset()  # persons restricted for the user: a 筆頭者 not named
+
+    def _hittousha(self, koseki: Koseki) -> str:
+        return mask_names(koseki.hittousha_name, self.hidden_names)
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, Koseki):
-            return f"#{value.pk} {value.honseki_address}（筆頭者 {value.hittousha_name}）"
+            return f"#{value.pk} {value.honseki_address}（筆頭者 {self._hittousha(value)}）"
         return value
 
     def clean(self, value: Any) -> Koseki | None:
@@ -61,7 +66,7 @@ class KosekiRefField(forms.CharField):
         if not found:
             raise ValidationError(f"本籍「{text}」の戸籍は区にありません。")
         if len(found) > 1:
-            names = "、".join(f"#{k.pk}（筆頭者 {k.hittousha_name}）" for k in found[:5])
+            names = "、".join(f"#{k.pk}（筆頭者 {self._hittousha(k)}）" for k in found[:5])
             raise ValidationError(f"本籍「{text}」の戸籍が複数あります：{names}。#番号で指定してください。")
         return found[0]
 
@@ -103,6 +108,7 @@ class FilingForm(ServiceErrorsMixin, forms.Form):
         koseki: Koseki | None = None,
         may_see: Callable[[Any], bool] = lambda obj: True,
         prefill: dict[str, str] | None = None,
+        hidden_names: frozenset[str] = frozenset(),
         **kwargs: Any,
     ) -> None:
         self.kind = kind
@@ -126,6 +132,9 @@ class FilingForm(ServiceErrorsMixin, forms.Form):
         for name, value in (prefill or {}).items():
             if name in self.fields and not self.is_bound:
                 self.fields[name].initial = value
+        for field in self.fields.values():
+            if isinstance(field, KosekiRefField):
+                field.hidden_names = hidden_names
 
     def add_fields(self) -> None:
         """Kind-specific fields."""

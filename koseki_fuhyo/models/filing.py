@@ -5,6 +5,7 @@ from django.db import models
 
 from common.models import Municipality
 from common.validators import validate_juminhyo_code
+from common.visibility import for_persons
 from registry.choices import Sex
 
 from ..choices import FilingKind, FilingPersonRole, FilingStatus, WardRole
@@ -81,6 +82,10 @@ class FilingPerson(models.Model):
         on_delete=models.PROTECT,
         related_name="filings",
     )
+
+    objects = for_persons(
+        ("fuhyo_entry__", "koseki_fuhyo.FuhyoEntry"), ("resident__", "registry.Resident")
+    ).as_manager()
 
     class Meta:
         verbose_name = "届出の関係者"

@@ -3,6 +3,7 @@ from django.db import models
 
 from common.models import Municipality
 from common.validators import validate_juminhyo_code, validate_katakana, validate_name_part
+from common.visibility import VisibleToQuerySet, for_persons
 from registry.choices import Sex
 
 from ..choices import EntryStatus
@@ -40,6 +41,8 @@ class FuhyoEntry(models.Model):
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
+    objects = VisibleToQuerySet.as_manager()  # .visible_to(user): the one visibility rule (audit.visibility)
+
     class Meta:
         verbose_name = "附票記載"
         verbose_name_plural = "附票記載"
@@ -57,6 +60,8 @@ class FuhyoEntry(models.Model):
         indexes = [
             models.Index(fields=["juminhyo_code"], name="fuhyo_entry_code_idx"),
             models.Index(fields=["surname_kana", "given_name_kana"], name="fuhyo_entry_kana_idx"),
+            # audit.visibility: the few restricted rows, read before every search and list.
+            models.Index(fields=["id"], condition=models.Q(access_restricted=True), name="fuhyo_entry_restricted_idx"),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +107,8 @@ class FuhyoAddress(models.Model):
     reason = models.CharField("事由", max_length=40)
     is_current = models.BooleanField("現住所", default=True)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
+
+    objects = for_persons(("entry__", "koseki_fuhyo.FuhyoEntry")).as_manager()
 
     class Meta:
         verbose_name = "附票の住所"

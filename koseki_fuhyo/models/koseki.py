@@ -1,6 +1,7 @@
 from django.db import models
 
 from common.validators import validate_name_part
+from common.visibility import for_persons
 
 from ..choices import KosekiStatus
 
@@ -23,6 +24,9 @@ class Koseki(models.Model):
     closed_reason = models.CharField("除籍事由", max_length=40, blank=True)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    # A 戸籍 shows its members (and names its 筆頭者): hidden where one of them is restricted for the user.
+    objects = for_persons(through=(("entries", "koseki_fuhyo.FuhyoEntry"),)).as_manager()
 
     class Meta:
         verbose_name = "戸籍"

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.visibility import require_may_change
 from common.errors import ServiceError, clean_fields_or_raise, full_clean_or_raise
 from common.events import record_event
 from common.juminhyo_codes import issue_juminhyo_code
@@ -220,6 +221,7 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
             resident = _resident_for_code(entry.juminhyo_code)
         if entry is None and resident is not None:
             entry = fuhyo.current_entry_for_code(resident.juminhyo_code, lock=True)
+        require_may_change(entry, resident)  # a restricted person: only an actor with a grant (audit.visibility)
         person = _Person(spec=spec, entry=entry, resident=resident, row=None)  # type: ignore[arg-type]
         ident = person.identity()
         person.filed_identity = ident

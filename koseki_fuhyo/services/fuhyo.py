@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from audit.visibility import person_is_restricted, require_may_change
 from common.errors import full_clean_or_raise
 from common.events import record_event
 from common.models import ChangeEvent, Municipality
@@ -128,6 +129,12 @@ def enter_person(
         entered_on=entered_on,
         entered_reason=reason,
     )
+    # The restriction belongs to the person: a new 戸籍 membership of a restricted person is restricted from its first
+    # save (転籍, 婚姻, 入籍 …), and only an actor with a grant for the person may write it.
+    entry.access_restricted = person_is_restricted(
+        juminhyo_code=juminhyo_code, surname=surname, given_name=given_name, birth_date=birth_date
+    )
+    require_may_change(entry)
     full_clean_or_raise(entry, exclude=["koseki"], validate_constraints=True)
     entry.save()
     if address is not None:

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from audit.gate import personal_data_view
+from audit.visibility import hidden_names, mask_names
 from registry.choices import ResidentStatus
 from registry.models import Resident
 from transfers.models import IdentifierSymbol
@@ -63,6 +64,7 @@ def koseki_detail(request: HttpRequest, access, koseki_id: int) -> HttpResponse:
         {
             "koseki": koseki,
             "persons": persons,
-            "hittousha_masked": hittousha is not None and not hittousha["visible"],
+            "hittousha_masked": (hittousha is not None and not hittousha["visible"])
+            or mask_names(koseki.hittousha_name, hidden_names(request.user)) != koseki.hittousha_name,
         },
     )

@@ -72,16 +72,8 @@ class HittoushaFold(Func):
         return f"(registry_name_fold({s}) || registry_name_fold({g}))", [*sp, *gp]
 
 
-def search_koseki(query: KosekiQuery, *, after: int | None = None, limit: int = PAGE_SIZE) -> tuple[list, int | None]:
-    """One page of 戸籍 (newest first) and the id to continue after, or None on the last page."""
-    if query.is_empty():
-        return [], None
-    ensure_sqlite_functions()
-    qs: QuerySet[Koseki] = Koseki.objects.all()
-    if query.status in KosekiStatus.values:
-        qs = qs.filter(status=query.status)
-    if query.honseki:
-        qs = qs.filter(honseki_address__contains=query.honseki)
+def _with_hittousha(qs: QuerySet[Koseki], query: KosekiQuery) -> QuerySet[Koseki]:
+    """The identity conditions: 筆頭者の氏名 (partial) and カナ (prefix)."""
     if query.hittousha:
         if connection.vendor == "postgresql":
             qs = qs.alias(grams=HittoushaGrams()).filter(grams__contains=query_grams(query.hittousha))
@@ -90,6 +82,49 @@ def search_koseki(query: KosekiQuery, *, after: int | None = None, limit: int = 
     if query.hittousha_kana:
         firsts = FuhyoEntry.objects.filter(position=1).alias(kana_key=KanaKey())
         qs = qs.filter(pk__in=firsts.filter(prefix_range("kana_key", query.hittousha_kana)).values("koseki_id"))
+    return qs
+
+
+def search_koseki(
+    query: KosekiQuery, *, user=None, after: int | None = None, limit: int = PAGE_SIZE
+) -> tuple[list, int | None, set[int]]:
+    """One page of 戸籍 (newest first), the id to continue after (None on the last page), and the ids of the 戸籍
+    shown masked.
+
+    A 戸籍 whose 筆頭者 (its first 附票 row) is restricted for `user` (everyone restricted without a user) is not
+    searched by 本籍 or status: it comes back masked when the 筆頭者's name and カナ conditions alone match it, so that
+    no 本籍 condition can ask a yes/no question about it (as 住民検索)."""
+    if query.is_empty():
+        return [], None, set()
+    ensure_sqlite_functions()
+    hidden = set(FuhyoEntry.objects.filter(position=1).masked_for(user).values_list("koseki_id", flat=True))
+    rows, next_after = _search_visible(query, after, limit, hidden)
+    identity = KosekiQuery(hittousha=query.hittousha, hittousha_kana=query.hittousha_kana)
+    if not hidden or identity.is_empty():
+        return rows, next_after, set()
+    masked_qs = _with_hittousha(Koseki.objects.filter(pk__in=hidden), identity)
+    masked = [pk for pk in masked_qs.values_list("pk", flat=True) if after is None or pk < after]
+    if not masked:
+        return rows, next_after, set()
+    ids = sorted({*(k.pk for k in rows), *masked}, reverse=True)
+    if next_after is not None:  # the visible search has more: the page ends at its last row at the latest
+        ids = [pk for pk in ids if pk >= next_after][:limit]
+        more = True
+    else:
+        more = len(ids) > limit
+        ids = ids[:limit]
+    by_id = Koseki.objects.in_bulk(ids)
+    page = [by_id[pk] for pk in ids]
+    return page, (ids[-1] if more and ids else None), {pk for pk in ids if pk in hidden}
+
+
+def _search_visible(query: KosekiQuery, after: int | None, limit: int, hidden: set[int]) -> tuple[list, int | None]:
+    qs: QuerySet[Koseki] = Koseki.objects.exclude(pk__in=hidden) if hidden else Koseki.objects.all()
+    if query.status in KosekiStatus.values:
+        qs = qs.filter(status=query.status)
+    if query.honseki:
+        qs = qs.filter(honseki_address__contains=query.honseki)
+    qs = _with_hittousha(qs, query)
     if after:
         qs = qs.filter(pk__lt=after)
     with transaction.atomic(), search_plans():
@@ -160,13 +195,14 @@ def koseki_search(request: HttpRequest, access) -> HttpResponse:
         query = form.to_query()
         after = request.GET.get("after", "")
         after_id = int(after) if after.isdigit() else None
-        rows, next_after = search_koseki(query, after=after_id, limit=PAGE_SIZE)
+        rows, next_after, masked = search_koseki(query, user=request.user, after=after_id, limit=PAGE_SIZE)
         searched = True
         access.conditions = {**query.as_conditions(), **({"after": after_id} if after_id else {})}
         access.show(rows)
-        firsts = {e.koseki_id: e for e in FuhyoEntry.objects.filter(koseki__in=rows, position=1)}
+        if masked:  # a masked hit: the nightly analysis reports who searched for a restricted 筆頭者
+            access.conditions["masked_hits"] = sorted(masked)
         # The 筆頭者 is a person too: a restricted 筆頭者 masks the whole line (name and 本籍).
-        lines = [{"koseki": k, "visible": k.pk not in firsts or access.may_see(firsts[k.pk])} for k in rows]
+        lines = [{"koseki": k, "visible": k.pk not in masked} for k in rows]
     elif form.is_bound and form.errors:
         access.conditions = {"invalid": sorted(form.errors)}
     next_query = None

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
 from audit.gate import personal_data_view
+from audit.visibility import hidden_names, mask_names
 from common.confirm import DisplaySpec, EntryFlow
 from registry import locks
 from registry.choices import ResidentStatus
@@ -205,6 +206,7 @@ class FilingFlow(EntryFlow):
             koseki=self.koseki,
             may_see=self.access.may_see,
             prefill=self.prefill,
+            hidden_names=hidden_names(self.request.user),
             **self.form_kwargs(data),
         )
         if self.koseki is not None:  # the members offered as choices are shown
@@ -274,7 +276,15 @@ class FilingFlow(EntryFlow):
         return reverse("koseki_filings:menu")
 
     def context(self) -> dict[str, Any]:
-        return {"koseki": self.koseki, "kind": self.kind, "kind_label": filing_title(self.kind)}
+        hittousha = ""
+        if self.koseki is not None:  # a restricted 筆頭者 is not named (audit.visibility)
+            hittousha = mask_names(self.koseki.hittousha_name, hidden_names(self.request.user))
+        return {
+            "koseki": self.koseki,
+            "koseki_hittousha": hittousha,
+            "kind": self.kind,
+            "kind_label": filing_title(self.kind),
+        }
 
 
 def screen(flow_class: type[FilingFlow]) -> Callable[..., HttpResponse]:

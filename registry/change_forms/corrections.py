@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from audit.visibility import RESTRICTED_LABEL, mask_names
 from common.forms import KanaField, MunicipalityField, WarekiDateField
 
 from ..choices import Sex
@@ -18,8 +19,12 @@ class AmendmentForm(ChangeForm):
     note_required = True
     change_date_label = "修正年月日"
 
-    def __init__(self, *args: Any, resident: Resident, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, resident: Resident, hidden_names: frozenset[str] = frozenset(), **kwargs: Any
+    ) -> None:
         self.resident = resident
+        # The 筆頭者 may be a person restricted for this clerk: then the item is neither shown nor corrected here.
+        self.hittousha_masked = mask_names(resident.hittousha_name, hidden_names) != resident.hittousha_name
         super().__init__(*args, **kwargs)
 
     def add_fields(self) -> None:
@@ -42,6 +47,10 @@ class AmendmentForm(ChangeForm):
         self.fields["hittousha_name"] = forms.CharField(
             label="筆頭者の氏名", max_length=61, required=False, initial=r.hittousha_name
         )
+        if self.hittousha_masked:
+            self.fields["hittousha_name"].initial = RESTRICTED_LABEL
+            self.fields["hittousha_name"].disabled = True
+            self.fields["hittousha_name"].help_text = "閲覧制限のある方のため、この画面では表示・修正しません。"
         self.fields["juminhyo_code"] = forms.CharField(label="住民票コード", max_length=11, initial=r.juminhyo_code)
         self.fields["address_established_on"] = WarekiDateField(
             label="住所を定めた年月日", initial=r.address_established_on
@@ -55,6 +64,8 @@ class AmendmentForm(ChangeForm):
         """The items whose cleaned value differs from the 住民票 (本籍 as a 地方公共団体コード)."""
         out: dict[str, Any] = {}
         for name in AMENDABLE:
+            if name == "hittousha_name" and self.hittousha_masked:
+                continue
             value = self.cleaned_data.get(name)
             if name == "honseki_municipality":
                 value = value.code if value is not None else None

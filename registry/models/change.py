@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from common.visibility import for_persons
+
 from ..choices import ChangeClass, ChangeReason
 
 
@@ -46,6 +48,8 @@ class ResidentChange(models.Model):
     source = models.CharField("経路", max_length=80)
     request_id = models.CharField("要求ID", max_length=64)
     recorded_at = models.DateTimeField("記録日時", auto_now_add=True)
+
+    objects = for_persons(("resident__", "registry.Resident")).as_manager()
 
     class Meta:
         verbose_name = "異動履歴"

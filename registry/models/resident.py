@@ -3,6 +3,7 @@ from django.db import models
 
 from common.models import Municipality
 from common.validators import validate_juminhyo_code, validate_katakana, validate_name_part
+from common.visibility import VisibleToQuerySet
 
 from .. import addresses
 from ..choices import ChangeReason, ResidentStatus, Sex
@@ -81,6 +82,8 @@ class Resident(models.Model):
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
+    objects = VisibleToQuerySet.as_manager()  # .visible_to(user): the one visibility rule (audit.visibility)
+
     class Meta:
         verbose_name = "住民票"
         verbose_name_plural = "住民票"
@@ -110,6 +113,8 @@ class Resident(models.Model):
             models.Index(fields=["juminhyo_code"], name="registry_resident_code_idx"),
             models.Index(fields=["surname_kana", "given_name_kana"], name="registry_resident_kana_idx"),
             models.Index(fields=["birth_date"], name="registry_resident_birth_idx"),
+            # audit.visibility: every search and list first reads the few restricted rows (masked_for / hidden ids).
+            models.Index(fields=["id"], condition=models.Q(access_restricted=True), name="registry_resident_restr_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from audit.visibility import person_is_restricted, require_may_change
 from common.errors import ServiceError, full_clean_or_raise
 from common.juminhyo_codes import issue_juminhyo_code
 from koseki_fuhyo.services.fuhyo import sync_from_resident
@@ -159,6 +160,15 @@ def _enter(
             previous_municipality=previous,
             previous_address=previous_address.strip(),  # within previous_municipality, as `address` is within ours
         )
+        # The restriction belongs to the person: their new 住民票 is restricted from its first save, and only an
+        # actor with a grant for the person may write it (audit.visibility).
+        resident.access_restricted = person_is_restricted(
+            juminhyo_code=resident.juminhyo_code,
+            surname=resident.surname,
+            given_name=resident.given_name,
+            birth_date=resident.birth_date,
+        )
+        require_may_change(resident)
         full_clean_or_raise(resident, validate_constraints=True)
         resident.save()
         result.residents.append(resident)

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from audit.visibility import require_may_change
 from common import municipalities
 from common.context import current
 from common.errors import ServiceError
@@ -56,7 +57,9 @@ def write_change(
     filing=None,
     note: str = "",
 ) -> ResidentChange:
-    """One history row for one person, and the change event that carries it to the notice router."""
+    """One history row for one person, and the change event that carries it to the notice router. Every 異動 of a
+    person passes here: a restricted person is changed only by an actor with a grant (audit.visibility)."""
+    require_may_change(resident)
     ctx = current()
     change = ResidentChange.objects.create(
         resident=resident,

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from audit.gate import personal_data_view
+from audit.visibility import RESTRICTED_LABEL, hidden_names, mask_name_fields, mask_names
 from koseki_fuhyo.choices import EntryStatus
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
 from transfers.selectors import notices_about_resident
@@ -49,6 +50,14 @@ def resident_detail(request: HttpRequest, access, resident_id: int) -> HttpRespo
     access.show(m["resident"] for m in members)
     changes = list(resident.changes.order_by("-change_date", "-id"))
     fuhyo = _fuhyo_section(request, access, resident)
+    # Other people's names copied into this record (筆頭者, 世帯主 in 異動履歴, the 戸籍's 筆頭者) are masked when that
+    # person is restricted for this user.
+    names = hidden_names(request.user)
+    mask_name_fields([resident], ("hittousha_name",), names)
+    mask_name_fields(changes, ("previous_head_name", "new_head_name"), names)
+    if fuhyo.entry is not None:
+        if mask_names(fuhyo.entry.koseki.hittousha_name, names) != fuhyo.entry.koseki.hittousha_name:
+            fuhyo.entry.koseki.hittousha_surname, fuhyo.entry.koseki.hittousha_given_name = RESTRICTED_LABEL, ""
     return render(
         request,
         "registry/resident.html",

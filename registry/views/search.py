@@ -19,11 +19,13 @@ def resident_search(request: HttpRequest, access) -> HttpResponse:
     if form.is_bound and form.is_valid() and not form.to_query().is_empty():
         query = form.to_query()
         after = _positive_int(request.GET.get("after"))
-        page = search_residents(query, after=after, limit=PAGE_SIZE)
+        page = search_residents(query, user=request.user, after=after, limit=PAGE_SIZE)
         searched = True
         access.conditions = {**query.as_conditions(), **({"after": after} if after else {})}
         access.show(page.rows)  # every row on the page, masked or not
-        lines = [{"resident": r, "visible": access.may_see(r)} for r in page.rows]
+        if page.masked:  # a masked hit: the nightly analysis reports who searched for a restricted person
+            access.conditions["masked_hits"] = sorted(page.masked)
+        lines = [{"resident": r, "visible": r.pk not in page.masked} for r in page.rows]
     elif form.is_bound and form.errors:
         access.conditions = {"invalid": sorted(form.errors)}
     context = {

@@ -1,5 +1,7 @@
 """職権修正の画面 (誤記修正を含む): a 住民票 or a 除票."""
 
+from audit.visibility import hidden_names
+
 from .. import locks, services
 from ..change_forms.corrections import AmendmentForm
 from .base import RegistryFlow, screen
@@ -16,7 +18,7 @@ class AmendmentFlow(RegistryFlow):
         self.resident = self.open_resident(self.kwargs["resident_id"], current=False)
 
     def build_form(self, data=None) -> AmendmentForm:
-        return AmendmentForm(data, resident=self.resident)
+        return AmendmentForm(data, resident=self.resident, hidden_names=hidden_names(self.request.user))
 
     def lock_keys(self, form=None) -> list:
         return [] if form is not None else [locks.resident_key(self.resident)]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from common.validators import validate_juminhyo_code, validate_partner_code
+from common.visibility import for_persons
 
 from ..routing import NoticeKind
 
@@ -77,6 +78,11 @@ class InboundNotice(models.Model):
     resolved_at = models.DateTimeField("処理日時", null=True, blank=True)
     resolution_note = models.CharField("処理メモ", max_length=500, blank=True)
     change_group = models.UUIDField("異動番号", null=True, blank=True, help_text="反映した変更の異動番号")
+
+    # The payload carries the person: .visible_to(user) (audit.visibility).
+    objects = for_persons(
+        ("resident__", "registry.Resident"), ("fuhyo_entry__", "koseki_fuhyo.FuhyoEntry")
+    ).as_manager()
 
     class Meta:
         verbose_name = "受信した通知"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from common.validators import validate_juminhyo_code, validate_partner_code
+from common.visibility import for_persons
 
 from ..routing import NoticeKind
 
@@ -76,6 +77,15 @@ class OutboundNotice(models.Model):
     sent_at = models.DateTimeField("送信日時", null=True, blank=True)
     acknowledged_at = models.DateTimeField("受領確認日時", null=True, blank=True)
     resent_count = models.PositiveIntegerField("再送指示の回数", default=0)
+
+    # The payload carries the person of the change (or of the notice answered): .visible_to(user) (audit.visibility).
+    objects = for_persons(
+        ("event__resident__", "registry.Resident"),
+        ("event__fuhyo_entry__", "koseki_fuhyo.FuhyoEntry"),
+        ("in_reply_to__resident__", "registry.Resident"),
+        ("in_reply_to__fuhyo_entry__", "koseki_fuhyo.FuhyoEntry"),
+        through=(("event__filing__persons", "koseki_fuhyo.FilingPerson"),),
+    ).as_manager()
 
     class Meta:
         verbose_name = "送信する通知"

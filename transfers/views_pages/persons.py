@@ -16,15 +16,22 @@ from ..models import InboundNotice, OutboundNotice
 class NoticePerson:
     resident: object | None = None
     fuhyo_entry: object | None = None
+    # The persons of the 戸籍届出 that caused the notice (a 転籍 carries every member of the 戸籍): each is opened too.
+    others: tuple = ()
 
     def __bool__(self) -> bool:
-        return self.resident is not None or self.fuhyo_entry is not None
+        return self.resident is not None or self.fuhyo_entry is not None or bool(self.others)
 
 
 def of_outbound(notice: OutboundNotice) -> NoticePerson:
     """The person of the change that caused the notice, or of the inbound notice it answers (本籍照合通知)."""
     if notice.event_id is not None:
-        return NoticePerson(notice.event.resident, notice.event.fuhyo_entry)
+        event = notice.event
+        others: tuple = ()
+        if event.filing_id is not None:
+            filed = event.filing.persons.select_related("resident", "fuhyo_entry")
+            others = tuple(r for p in filed for r in (p.resident, p.fuhyo_entry) if r is not None)
+        return NoticePerson(event.resident, event.fuhyo_entry, others)
     if notice.in_reply_to_id is not None:
         return of_inbound(notice.in_reply_to)
     return NoticePerson()
@@ -37,6 +44,9 @@ def of_inbound(inbound: InboundNotice) -> NoticePerson:
 def open_person(access: Access, person: NoticePerson) -> NoticePerson:
     """Open every record of the person the page shows; RestrictedRecord (→ 404, `denied`) for one this user may not
     open."""
+    for record in person.others:
+        if not may_open(access.request.user, record):
+            raise RestrictedRecord(record)
     if person.resident is not None:
         access.open(person.resident)
     if person.fuhyo_entry is not None:
