@@ -6,7 +6,8 @@ from django.db import models
 
 
 class AccountState(models.Model):
-    """One per user who was created or reset by a supervisor. A user without a row has no pending change."""
+    """One per user who was created, reset or disabled by a supervisor. A user without a row has no pending change
+    and session generation 0."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name="職員", on_delete=models.CASCADE, related_name="account_state"
@@ -15,6 +16,11 @@ class AccountState(models.Model):
         "パスワード変更が必要", default=False, help_text="初期パスワード・再設定後は、変更するまで他の画面を開けない"
     )
     password_changed_at = models.DateTimeField("パスワード変更日時", null=True, blank=True)
+    session_generation = models.PositiveIntegerField(
+        "セッションの世代",
+        default=0,
+        help_text="利用停止・パスワードや二段階認証の再設定で一つ進む。ログイン時の世代と違うセッションは終了する",
+    )
 
     class Meta:
         verbose_name = "アカウントの状態"

@@ -63,7 +63,9 @@ class PasswordChange(PasswordChangeView):
 
     def form_valid(self, form):
         forced = policy.must_change_password(self.request.user)
-        response = super().form_valid(form)  # keeps this session signed in (update_session_auth_hash)
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)  # keeps this session signed in (update_session_auth_hash: a new id)
+        sessions.follow_rotation(self.request, old_key)
         services.password_changed(self.request.user, request=self.request, forced=forced)
         messages.success(self.request, "パスワードを変更しました。")
         return response
