@@ -22,6 +22,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("戸籍届出の受付", "koseki_filings:menu", "koseki_fuhyo.add_kosekifiling", "t"),
     MenuItem("通知（送受信）", "notices:outbox", "transfers.view_outboundnotice", "o"),
     MenuItem("受信通知", "notices:inbox", "transfers.view_inboundnotice", "u"),
+    MenuItem("通信相手", "notices:partners", "transfers.view_partner", ""),
     MenuItem("アクセスログ", "audit:log", "audit.view_auditlogentry", "l"),
     MenuItem("監査", "audit:review", "audit.view_auditlogentry", "a"),
     MenuItem("閲覧制限・個別許可", "audit:restrictions", "audit.manage_restriction", "r"),
