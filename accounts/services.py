@@ -18,7 +18,7 @@ from django.utils import timezone
 from audit.log import record_account_event
 from common.roles import ROLES, ROLES_BY_KEY, Role, assign_role, ensure_roles
 
-from . import lockout, sessions, totp
+from . import approvals, lockout, sessions, totp
 from .models import AccountState
 
 # No 0/O, 1/l/I: an initial password is read from the screen and typed by someone else.
@@ -67,6 +67,15 @@ def _log(action: str, actor, target, request: HttpRequest | None, **details) -> 
         subject_ids=[target.pk],
         details={"target_user_id": target.pk, "target_username": target.get_username(), **details},
     )
+
+
+def _single_supervisor_allowed(actor, target) -> None:
+    """Another supervisor's credentials are reset only through a request that a second supervisor approves
+    (accounts.approvals, issue 12): one supervisor must never be able to take over another."""
+    if approvals.needs_second_supervisor(actor, target):
+        raise ManageError(
+            "他の監督者のパスワード・二段階認証の再設定は、別の監督者の承認が必要です。申請してください。"
+        )
 
 
 def _force_change(user) -> None:
@@ -119,8 +128,9 @@ def set_role(actor, target, role_key: str, *, request: HttpRequest | None = None
 @transaction.atomic
 def reset_password(actor, target, *, request: HttpRequest | None = None) -> str:
     """A new initial password (returned to be shown once); the user must change it at the next login. Their open
-    sessions end (a new password hash invalidates them; the rows go too)."""
+    sessions end (a new password hash invalidates them; the rows go too). Not for another supervisor."""
     _guard(actor, target)
+    _single_supervisor_allowed(actor, target)
     password = generate_password(target)
     target.set_password(password)
     target.save(update_fields=["password"])
@@ -132,8 +142,10 @@ def reset_password(actor, target, *, request: HttpRequest | None = None) -> str:
 
 @transaction.atomic
 def reset_totp(actor, target, *, request: HttpRequest | None = None) -> int:
-    """Remove the user's authenticator and backup codes (a lost phone); the next login enrols again."""
+    """Remove the user's authenticator and backup codes (a lost phone); the next login enrols again. One's own, or
+    a clerk's; another supervisor's only through a request."""
     _guard(actor, target, self_allowed=True)
+    _single_supervisor_allowed(actor, target)
     removed = totp.remove_all(target)
     sessions.end_all_for(target)
     _log("totp_reset", actor, target, request, devices_removed=removed)
