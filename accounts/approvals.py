@@ -3,6 +3,9 @@ another supervisor's password or second factor, are requested by one supervisor 
 supervisor approves.
 
 Rules, checked here and nowhere else:
+- making someone a supervisor is a request too: otherwise one supervisor could create a second supervisor account
+  whose password they know and approve their own requests with it. Only an account whose holder has replaced the
+  initial password and enrolled an authenticator can be proposed (the creator of the account no longer holds it);
 - nobody approves their own request, nor one that concerns themselves (the grantee, the account being reset);
 - the approver holds the permission of the act (`audit.manage_restriction` for a grant, `accounts.manage_users` for
   a reset); a request not decided within APPROVAL_HOURS expires;
@@ -40,7 +43,12 @@ MANAGE_USERS = "accounts.manage_users"
 SUPERVISOR_GROUP = "監督者"
 Kind = ApprovalRequest.Kind
 State = ApprovalRequest.State
-PERMISSION_OF = {Kind.GRANT: MANAGE_RESTRICTION, Kind.RESET_PASSWORD: MANAGE_USERS, Kind.RESET_TOTP: MANAGE_USERS}
+PERMISSION_OF = {
+    Kind.GRANT: MANAGE_RESTRICTION,
+    Kind.RESET_PASSWORD: MANAGE_USERS,
+    Kind.RESET_TOTP: MANAGE_USERS,
+    Kind.ROLE_SUPERVISOR: MANAGE_USERS,
+}
 
 
 def needs_second_supervisor(actor, target) -> bool:
@@ -168,7 +176,51 @@ def request_reset(kind: str, *, actor, target, reason: str = "", request: HttpRe
     return approval
 
 
+def _role_blocked(target) -> str | None:
+    if not target.is_active:
+        return "利用停止中のアカウントは監督者にできません。"
+    if target.groups.filter(name=SUPERVISOR_GROUP).exists():
+        return "この職員はすでに監督者です。"
+    state = AccountState.objects.filter(user=target).first()
+    if state is not None and state.must_change_password:
+        return "本人が初期パスワードを変更していません。本人が変更してから申請してください。"
+    if totp.confirmed_device(target) is None:
+        return "本人が二段階認証を登録していません。本人が登録してから申請してください。"
+    return None
+
+
+@transaction.atomic
+def request_supervisor_role(*, actor, target, reason: str = "", request: HttpRequest | None = None):
+    """Ask for `target` to become a supervisor."""
+    if target.is_superuser:
+        raise ServiceError("管理者（superuser）のアカウントはこの画面では変更できません。")
+    if actor.pk == target.pk:
+        raise ServiceError("自分自身のアカウントにはこの操作はできません。")
+    if _open_request(target, Kind.ROLE_SUPERVISOR).exists():
+        raise ServiceError("同じ申請がすでに承認待ちです。承認待ちの一覧を確かめてください。")
+    blocked = _role_blocked(target)
+    if blocked:
+        raise ServiceError(blocked)
+    approval = _new(Kind.ROLE_SUPERVISOR, actor=actor, target=target, reason=reason or Kind.ROLE_SUPERVISOR.label)
+    _log(approval, "role_requested", actor, request, target_username=target.get_username())
+    return approval
+
+
 # --- Decisions --------------------------------------------------------------------------------------------------
+
+
+APPROVED_ACTION = {
+    Kind.GRANT: "grant_approved",
+    Kind.RESET_PASSWORD: "reset_approved",
+    Kind.RESET_TOTP: "reset_approved",
+    Kind.ROLE_SUPERVISOR: "role_approved",
+}
+REFUSED_ACTION = {
+    Kind.GRANT: "grant_refused",
+    Kind.RESET_PASSWORD: "reset_refused",
+    Kind.RESET_TOTP: "reset_refused",
+    Kind.ROLE_SUPERVISOR: "role_refused",
+}
 
 
 @dataclass(frozen=True)
@@ -223,7 +275,7 @@ def approve(approval: ApprovalRequest, *, actor, note: str = "", request: HttpRe
             approval.save(update_fields=["result_id"])
         _log(
             approval,
-            "grant_approved" if approval.kind == Kind.GRANT else "reset_approved",
+            APPROVED_ACTION[approval.kind],
             actor,
             request,
             result_id=approval.result_id,
@@ -252,6 +304,14 @@ def _carry_out(approval: ApprovalRequest, actor, request: HttpRequest | None):
             fuhyo_entry=entry,
             request=request,
         )
+    if approval.kind == Kind.ROLE_SUPERVISOR:
+        from common.roles import SUPERVISOR, assign_role, ensure_roles
+
+        blocked = _role_blocked(target)
+        if blocked:
+            raise ServiceError(blocked)
+        assign_role(target, SUPERVISOR, ensure_roles())
+        return None
     blocked = _reset_blocked(target, approval.kind)
     if blocked:
         raise ServiceError(blocked)
@@ -281,7 +341,7 @@ def refuse(approval: ApprovalRequest, *, actor, note: str, request: HttpRequest 
     if won != 1:
         raise ServiceError("この申請はすでに処理されています。", code="decided")
     approval.refresh_from_db()
-    _log(approval, "grant_refused" if approval.kind == Kind.GRANT else "reset_refused", actor, request)
+    _log(approval, REFUSED_ACTION[approval.kind], actor, request)
     return approval
 
 

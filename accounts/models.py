@@ -58,13 +58,15 @@ class UserSession(models.Model):
 
 class ApprovalRequest(models.Model):
     """二人承認の申請: an act that one supervisor asks for and that takes effect only when a second supervisor
-    approves it — a 個別許可 on a restricted person, or the reset of another supervisor's password or second factor.
+    approves it — a 個別許可 on a restricted person, the reset of another supervisor's password or second factor, or
+    making someone a supervisor (else one supervisor could make a second, approving account of their own).
     Nobody approves their own request, nor one that concerns themselves; a request not decided in time expires."""
 
     class Kind(models.TextChoices):
         GRANT = "grant", "個別許可の付与"
         RESET_PASSWORD = "reset_password", "パスワードの再設定"
         RESET_TOTP = "reset_totp", "二段階認証の再設定"
+        ROLE_SUPERVISOR = "role_supervisor", "監督者への役割変更"
 
     class State(models.TextChoices):
         PENDING = "pending", "承認待ち"
@@ -84,7 +86,7 @@ class ApprovalRequest(models.Model):
         verbose_name="対象の職員",
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="個別許可を受ける職員、または再設定されるアカウント",
+        help_text="個別許可を受ける職員、再設定されるアカウント、または監督者になる職員",
     )
     payload = models.JSONField(
         "申請の内容", default=dict, blank=True, help_text="個別許可: 閲覧制限・記録・有効期限（ID と日時だけ）"

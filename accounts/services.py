@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.log import record_account_event
-from common.roles import ROLES, ROLES_BY_KEY, Role, assign_role, ensure_roles
+from common.roles import ROLES, ROLES_BY_KEY, SUPERVISOR, Role, assign_role, ensure_roles
 
 from . import approvals, lockout, sessions, totp
 from .models import AccountState
@@ -87,6 +87,11 @@ def create_user(
     actor, *, username: str, last_name: str, first_name: str, role_key: str, request: HttpRequest | None = None
 ) -> Created:
     role = ROLES_BY_KEY[role_key]
+    if role == SUPERVISOR:
+        raise ManageError(
+            "監督者のアカウントは直接作成できません。他の役割で作成し、本人が初期パスワードの変更と二段階認証の"
+            "登録を済ませてから、監督者への役割変更を申請してください（別の監督者の承認が必要です）。"
+        )
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
         raise ManageError("その職員IDはすでに使われています。")
@@ -121,6 +126,8 @@ def set_role(actor, target, role_key: str, *, request: HttpRequest | None = None
     before = role_of(target)
     if before == role:
         return
+    if role == SUPERVISOR:
+        raise ManageError("監督者への役割変更は、別の監督者の承認が必要です。申請してください。")
     assign_role(target, role, ensure_roles())
     _log("role_changed", actor, target, request, before=before.key if before else "", after=role.key)
 

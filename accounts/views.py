@@ -19,7 +19,7 @@ from django_otp import login as otp_login
 from audit.log import record_access, record_account_event
 from audit.models import AuditLogEntry
 from common.errors import ServiceError
-from common.roles import ROLES_BY_KEY
+from common.roles import ROLES_BY_KEY, SUPERVISOR
 
 from . import approvals, lockout, policy, services, sessions, totp
 from .forms import LockForm, PasswordResetCompleteForm, RoleForm, TokenForm, UserCreateForm
@@ -318,6 +318,14 @@ def _perform(request: HttpRequest, target, action: str, form: RoleForm) -> HttpR
     elif action == "reset_totp":
         services.reset_totp(actor, target, request=request)
         messages.success(request, "二段階認証の登録を削除しました。")
+    elif action == "role" and form.cleaned_data["role"] == SUPERVISOR.key and services.role_of(target) != SUPERVISOR:
+        try:
+            approval = approvals.request_supervisor_role(actor=actor, target=target, request=request)
+        except ServiceError as exc:
+            raise services.ManageError(" ".join(exc.messages)) from None
+        messages.success(
+            request, f"監督者への役割変更を申請しました（申請 #{approval.pk}）。別の監督者が承認すると変わります。"
+        )
     elif action == "role":
         services.set_role(actor, target, form.cleaned_data["role"], request=request)
         messages.success(request, "役割を変更しました。")

@@ -310,7 +310,8 @@ def test_takeover_of_finding_7_fails_end_to_end(boss_a, boss_b, victim, settings
     shown = [_ask_reset(a, boss_b, "reset_password"), _ask_reset(a, boss_b, "reset_totp")]
     for page in shown:
         assert "accounts/password_shown.html" not in [t.name for t in page.templates]
-        assert "申請しました" in page.content.decode()
+    assert "申請しました" in shown[0].content.decode()
+    assert "同時に再設定することはできません" in shown[1].content.decode()
     # Nothing took effect: B keeps the password only B knows; A cannot log in as B.
     assert _fresh(boss_b).check_password(PASSWORD)
     for request_ in ApprovalRequest.objects.all():
@@ -323,3 +324,38 @@ def test_takeover_of_finding_7_fails_end_to_end(boss_a, boss_b, victim, settings
     assert not AccessGrant.objects.exists()
     assert a.get(victim_page).status_code == 404
     assert _fresh(boss_b).check_password(PASSWORD)
+
+
+# --- Making someone a supervisor ----------------------------------------------------------------------------------
+
+
+def test_one_supervisor_cannot_make_a_second_approving_account(boss_a, clerk, victim):
+    """Without this rule A could create a supervisor whose initial password A is shown, and approve A's own
+    requests with it."""
+    page = _client(boss_a).post(
+        reverse("accounts:user_create"),
+        {"username": "puppet", "last_name": "傀儡", "role": "supervisor", "step": "commit"},
+        follow=True,
+    )
+    assert "監督者のアカウントは直接作成できません" in page.content.decode()
+    assert not get_user_model().objects.filter(username="puppet").exists()
+    with pytest.raises(services.ManageError):
+        services.set_role(boss_a, clerk, "supervisor")
+    # The role change is a request, and only for an account its holder has taken over (own password, own phone).
+    with pytest.raises(ServiceError, match="初期パスワード|二段階認証"):
+        approvals.request_supervisor_role(actor=boss_a, target=clerk)
+
+
+def test_a_supervisor_role_takes_effect_on_a_second_supervisors_approval(boss_a, boss_c, clerk):
+    TOTPDevice.objects.create(user=clerk, name="phone", confirmed=True)
+    url = reverse("accounts:user_action", args=[clerk.pk, "role"])
+    page = _client(boss_a).post(url, {"role": "supervisor", "step": "commit"}, follow=True)
+    assert "監督者への役割変更を申請しました" in page.content.decode()
+    assert services.role_of(clerk).key == "resident_clerk"
+    approval = ApprovalRequest.objects.get(kind="role_supervisor")
+    with pytest.raises(ServiceError, match="自分の申請"):
+        approvals.approve(approval, actor=boss_a)
+    with pytest.raises(ServiceError, match="自分に関わる"):
+        approvals.approve(approval, actor=clerk)
+    approvals.approve(approval, actor=boss_c)
+    assert services.role_of(clerk).key == "supervisor"
