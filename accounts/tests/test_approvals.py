@@ -359,3 +359,8 @@ def test_a_supervisor_role_takes_effect_on_a_second_supervisors_approval(boss_a,
         approvals.approve(approval, actor=clerk)
     approvals.approve(approval, actor=boss_c)
     assert services.role_of(clerk).key == "supervisor"
+
+
+def test_the_menu_links_the_approvals_for_supervisors_only(boss_a, clerk):
+    assert reverse("accounts:approvals") in _client(boss_a).get(reverse("home")).content.decode()
+    assert reverse("accounts:approvals") not in _client(clerk).get(reverse("home")).content.decode()
