@@ -325,6 +325,9 @@ def _carry_out(approval: ApprovalRequest, actor, request: HttpRequest | None):
             defaults={"password_reset_until": timezone.now() + dt.timedelta(hours=PASSWORD_RESET_HOURS)},
         )
     sessions.end_all_for(target)
+    from audit.restrictions import revoke_all_of
+
+    revoke_all_of(target, actor=actor, reason=f"{approval.get_kind_display()}により取消", request=request)
     return None
 
 

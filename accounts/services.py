@@ -78,6 +78,14 @@ def _single_supervisor_allowed(actor, target) -> None:
         )
 
 
+def _end_grants(actor, target, request: HttpRequest | None, what: str) -> int:
+    """A reset by someone else ends the target's 個別許可: the one who reset the password (and was shown it) must
+    not be able to sign in as the target and use a grant approved for the target (issue 12)."""
+    from audit.restrictions import revoke_all_of
+
+    return revoke_all_of(target, actor=actor, reason=f"{what}により取消", request=request)
+
+
 def _force_change(user) -> None:
     AccountState.objects.update_or_create(user=user, defaults={"must_change_password": True})
 
@@ -135,7 +143,8 @@ def set_role(actor, target, role_key: str, *, request: HttpRequest | None = None
 @transaction.atomic
 def reset_password(actor, target, *, request: HttpRequest | None = None) -> str:
     """A new initial password (returned to be shown once); the user must change it at the next login. Their open
-    sessions end (a new password hash invalidates them; the rows go too). Not for another supervisor."""
+    sessions end (a new password hash invalidates them; the rows go too), and so do their 個別許可. Not for
+    another supervisor."""
     _guard(actor, target)
     _single_supervisor_allowed(actor, target)
     password = generate_password(target)
@@ -143,7 +152,8 @@ def reset_password(actor, target, *, request: HttpRequest | None = None) -> str:
     target.save(update_fields=["password"])
     _force_change(target)
     sessions.end_all_for(target)
-    _log("password_reset", actor, target, request, must_change_password=True)
+    revoked = _end_grants(actor, target, request, "パスワードの再設定")
+    _log("password_reset", actor, target, request, must_change_password=True, grants_revoked=revoked)
     return password
 
 
@@ -155,7 +165,8 @@ def reset_totp(actor, target, *, request: HttpRequest | None = None) -> int:
     _single_supervisor_allowed(actor, target)
     removed = totp.remove_all(target)
     sessions.end_all_for(target)
-    _log("totp_reset", actor, target, request, devices_removed=removed)
+    revoked = _end_grants(actor, target, request, "二段階認証の再設定") if actor.pk != target.pk else 0
+    _log("totp_reset", actor, target, request, devices_removed=removed, grants_revoked=revoked)
     return removed
 
 

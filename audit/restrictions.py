@@ -224,6 +224,17 @@ def _sync_perm(user, resident, fuhyo_entry) -> None:
         remove_perm(FUHYO_PERM, user, fuhyo_entry)
 
 
+def revoke_all_of(user, *, actor, reason: str, request=None) -> int:
+    """Every active grant of `user` ends (their credentials were reset: whoever signs in next may not be the
+    person the grants were approved for). Returns how many."""
+    active = AccessGrant.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    count = 0
+    for access_grant in active:
+        revoke(access_grant, actor=actor, reason=reason, request=request)
+        count += 1
+    return count
+
+
 def revoke_expired() -> int:
     """Nightly (and before every check): expired grants lose their permission, and the expiry is logged."""
     expired = AccessGrant.objects.filter(revoked_at__isnull=True, expires_at__lte=timezone.now())

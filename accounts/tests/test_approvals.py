@@ -364,3 +364,14 @@ def test_a_supervisor_role_takes_effect_on_a_second_supervisors_approval(boss_a,
 def test_the_menu_links_the_approvals_for_supervisors_only(boss_a, clerk):
     assert reverse("accounts:approvals") in _client(boss_a).get(reverse("home")).content.decode()
     assert reverse("accounts:approvals") not in _client(clerk).get(reverse("home")).content.decode()
+
+
+def test_a_reset_by_someone_else_ends_the_targets_grants(boss_a, boss_c, clerk, victim):
+    """A supervisor who resets a clerk's password is shown it: the clerk's grants must not come with it."""
+    approvals.approve(_request_grant(boss_a, clerk, victim), actor=boss_c)
+    assert restrictions.may_open(_fresh(clerk), victim)
+    password = services.reset_password(boss_a, clerk)
+    holder = Client()
+    assert login(holder, "madoguchi", password).status_code == 302
+    assert not restrictions.may_open(_fresh(clerk), victim)
+    assert AccessGrant.objects.get().revoke_reason == "パスワードの再設定により取消"
