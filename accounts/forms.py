@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from common.roles import ROLES
@@ -41,3 +42,32 @@ class RoleForm(forms.Form):
 
 class LockForm(forms.Form):
     username = forms.CharField(label="職員ID", max_length=150)
+
+
+class PasswordResetCompleteForm(forms.Form):
+    """パスワードの再設定（承認済み）: the holder's 職員ID, a code of their own authenticator, the new password."""
+
+    username = forms.CharField(label="職員ID", max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
+    token = forms.CharField(
+        label="確認コード",
+        max_length=20,
+        help_text="自分の認証アプリに表示されている6桁の数字（または自分の予備コード）",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    new_password1 = forms.CharField(
+        label="新しいパスワード",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html,
+    )
+    new_password2 = forms.CharField(
+        label="新しいパスワード（確認）",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", "確認のパスワードが一致しません。")
+        return data

@@ -1,8 +1,9 @@
 """Two checks on every request of a signed-in user.
 
-SessionLifetimeMiddleware ends a session idle for ACCOUNT_IDLE_TIMEOUT seconds or older than ACCOUNT_SESSION_MAX_AGE
-seconds since the login (however active), with one audit entry (`idle_timeout` / `session_expired`), and sends the
-user to the login page with a message.
+SessionLifetimeMiddleware ends a session of an older generation than the user's (the user was disabled or their
+credentials reset since the login), a session idle for ACCOUNT_IDLE_TIMEOUT seconds, and one older than
+ACCOUNT_SESSION_MAX_AGE seconds since the login (however active), with one audit entry (`session_revoked` /
+`idle_timeout` / `session_expired`), and sends the user to the login page with a message.
 
 AccountGateMiddleware lets a signed-in user open only the pages needed to become fully signed in: first the second
 factor (members of ACCOUNT_REQUIRE_TOTP_FOR: enrolment without a device, verification with one), then the change of an
@@ -22,6 +23,7 @@ from . import policy, sessions
 ENDING_MESSAGES = {
     "idle_timeout": "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。",
     "session_expired": "ログインしてから{hours}時間が経過したため、ログアウトしました。もう一度ログインしてください。",
+    "session_revoked": "このアカウントのセッションは終了されました。もう一度ログインしてください。",
 }
 
 
@@ -32,7 +34,7 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            reason = sessions.expired(request)
+            reason = "session_revoked" if sessions.revoked(request) else sessions.expired(request)
             if reason is not None:
                 request.accounts_ending = reason
                 logout(request)  # writes the audit entry under `reason` (audit.signals)

@@ -16,9 +16,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.log import record_account_event
-from common.roles import ROLES, ROLES_BY_KEY, Role, assign_role, ensure_roles
+from common.roles import ROLES, ROLES_BY_KEY, SUPERVISOR, Role, assign_role, ensure_roles
 
-from . import lockout, sessions, totp
+from . import approvals, lockout, sessions, totp
 from .models import AccountState
 
 # No 0/O, 1/l/I: an initial password is read from the screen and typed by someone else.
@@ -69,6 +69,23 @@ def _log(action: str, actor, target, request: HttpRequest | None, **details) -> 
     )
 
 
+def _single_supervisor_allowed(actor, target) -> None:
+    """Another supervisor's credentials are reset only through a request that a second supervisor approves
+    (accounts.approvals, issue 12): one supervisor must never be able to take over another."""
+    if approvals.needs_second_supervisor(actor, target):
+        raise ManageError(
+            "他の監督者のパスワード・二段階認証の再設定は、別の監督者の承認が必要です。申請してください。"
+        )
+
+
+def _end_grants(actor, target, request: HttpRequest | None, what: str) -> int:
+    """A reset by someone else ends the target's 個別許可: the one who reset the password (and was shown it) must
+    not be able to sign in as the target and use a grant approved for the target (issue 12)."""
+    from audit.restrictions import revoke_all_of
+
+    return revoke_all_of(target, actor=actor, reason=f"{what}により取消", request=request)
+
+
 def _force_change(user) -> None:
     AccountState.objects.update_or_create(user=user, defaults={"must_change_password": True})
 
@@ -78,6 +95,11 @@ def create_user(
     actor, *, username: str, last_name: str, first_name: str, role_key: str, request: HttpRequest | None = None
 ) -> Created:
     role = ROLES_BY_KEY[role_key]
+    if role == SUPERVISOR:
+        raise ManageError(
+            "監督者のアカウントは直接作成できません。他の役割で作成し、本人が初期パスワードの変更と二段階認証の"
+            "登録を済ませてから、監督者への役割変更を申請してください（別の監督者の承認が必要です）。"
+        )
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
         raise ManageError("その職員IDはすでに使われています。")
@@ -112,6 +134,8 @@ def set_role(actor, target, role_key: str, *, request: HttpRequest | None = None
     before = role_of(target)
     if before == role:
         return
+    if role == SUPERVISOR:
+        raise ManageError("監督者への役割変更は、別の監督者の承認が必要です。申請してください。")
     assign_role(target, role, ensure_roles())
     _log("role_changed", actor, target, request, before=before.key if before else "", after=role.key)
 
@@ -119,24 +143,30 @@ def set_role(actor, target, role_key: str, *, request: HttpRequest | None = None
 @transaction.atomic
 def reset_password(actor, target, *, request: HttpRequest | None = None) -> str:
     """A new initial password (returned to be shown once); the user must change it at the next login. Their open
-    sessions end (a new password hash invalidates them; the rows go too)."""
+    sessions end (a new password hash invalidates them; the rows go too), and so do their 個別許可. Not for
+    another supervisor."""
     _guard(actor, target)
+    _single_supervisor_allowed(actor, target)
     password = generate_password(target)
     target.set_password(password)
     target.save(update_fields=["password"])
     _force_change(target)
     sessions.end_all_for(target)
-    _log("password_reset", actor, target, request, must_change_password=True)
+    revoked = _end_grants(actor, target, request, "パスワードの再設定")
+    _log("password_reset", actor, target, request, must_change_password=True, grants_revoked=revoked)
     return password
 
 
 @transaction.atomic
 def reset_totp(actor, target, *, request: HttpRequest | None = None) -> int:
-    """Remove the user's authenticator and backup codes (a lost phone); the next login enrols again."""
+    """Remove the user's authenticator and backup codes (a lost phone); the next login enrols again. One's own, or
+    a clerk's; another supervisor's only through a request."""
     _guard(actor, target, self_allowed=True)
+    _single_supervisor_allowed(actor, target)
     removed = totp.remove_all(target)
     sessions.end_all_for(target)
-    _log("totp_reset", actor, target, request, devices_removed=removed)
+    revoked = _end_grants(actor, target, request, "二段階認証の再設定") if actor.pk != target.pk else 0
+    _log("totp_reset", actor, target, request, devices_removed=removed, grants_revoked=revoked)
     return removed
 
 

@@ -1,22 +1,26 @@
 """Sessions per user: the login time and the last activity stored in the session, the idle and absolute limits, and
 ending every session of a user at once (when the user is disabled).
 
-Decision: a small table (UserSession) of the session keys each login opened, rather than scanning every session on
-each disable. Logins add a row, logouts remove it; disabling a user deletes the sessions named there through the
-session engine (any backend) and the rows. Django also refuses an inactive user's session on the next request
-(ModelBackend.get_user), so a row missed by a crash cannot keep a disabled user in."""
+Decision: a per-user session generation (AccountState.session_generation) decides; the table of keys only tidies up.
+A login writes the user's current generation into the session; ending all of a user's sessions moves the
+generation on, and SessionLifetimeMiddleware ends, on its next request, any session whose generation is older —
+however often its id rotated since the login (the password change rotates it: issue 12, finding 8) and whichever
+session backend holds it. The small table (UserSession) of the keys each login opened lets the disable delete the
+rows at once as well (and counts them for the audit entry); a key it missed can no longer keep anyone in."""
 
 import datetime as dt
 from importlib import import_module
 
 from django.conf import settings
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import UserSession
+from .models import AccountState, UserSession
 
 LOGIN_AT = "accounts.login_at"
 LAST_SEEN = "accounts.last_seen"
+GENERATION = "accounts.generation"
 # The last-activity stamp is written at most this often (seconds): one session write per minute, not per request.
 ACTIVITY_RESOLUTION = 60
 
@@ -38,6 +42,7 @@ def start(request: HttpRequest, user) -> None:
     now = _stamp(timezone.now())
     request.session[LOGIN_AT] = now
     request.session[LAST_SEEN] = now
+    request.session[GENERATION] = generation_of(user)
     if request.session.session_key is None:
         request.session.save()
     UserSession.objects.get_or_create(session_key=request.session.session_key, defaults={"user": user})
@@ -50,6 +55,24 @@ def _prune(user) -> None:
     for row in UserSession.objects.filter(user=user):
         if not store.exists(row.session_key):
             row.delete()
+
+
+def generation_of(user) -> int:
+    """The user's current session generation (0 for a user who was never disabled or reset)."""
+    found = AccountState.objects.filter(user_id=user.pk).values_list("session_generation", flat=True).first()
+    return found or 0
+
+
+def revoked(request: HttpRequest) -> bool:
+    """Whether this session was opened before the user's sessions were last ended (one query per request)."""
+    return int(request.session.get(GENERATION, 0)) != generation_of(request.user)
+
+
+def follow_rotation(request: HttpRequest, old_key: str | None) -> None:
+    """The session id changed (password change): the tracked row follows it."""
+    new_key = request.session.session_key
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
 
 
 def forget(request: HttpRequest) -> None:
@@ -79,7 +102,10 @@ def expired(request: HttpRequest) -> str | None:
 
 
 def end_all_for(user) -> int:
-    """Delete every tracked session of `user`; returns how many there were."""
+    """End every session of `user`: the generation moves on (any session opened before now is refused at its next
+    request), and the tracked sessions are deleted at once. Returns how many were tracked."""
+    AccountState.objects.get_or_create(user=user)
+    AccountState.objects.filter(user=user).update(session_generation=F("session_generation") + 1)
     engine = import_module(settings.SESSION_ENGINE)
     keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
     for key in keys:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_approvals
 
 app_name = "accounts"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("users/<int:user_id>/", views.user_detail, name="user_detail"),
     path("users/<int:user_id>/<slug:action>/", views.user_action, name="user_action"),
     path("locks/lift/", views.lock_lift, name="lock_lift"),
+    path("approvals/", views_approvals.approval_list, name="approvals"),
+    path("approvals/<int:approval_id>/", views_approvals.approval_detail, name="approval"),
+    path("password/reset/", views.password_reset_complete, name="password_reset"),
 ]

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordChangeView
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -18,10 +18,11 @@ from django_otp import login as otp_login
 
 from audit.log import record_access, record_account_event
 from audit.models import AuditLogEntry
-from common.roles import ROLES_BY_KEY
+from common.errors import ServiceError
+from common.roles import ROLES_BY_KEY, SUPERVISOR
 
-from . import lockout, policy, services, sessions, totp
-from .forms import LockForm, RoleForm, TokenForm, UserCreateForm
+from . import approvals, lockout, policy, services, sessions, totp
+from .forms import LockForm, PasswordResetCompleteForm, RoleForm, TokenForm, UserCreateForm
 
 MANAGE_USERS = "accounts.manage_users"
 
@@ -63,13 +64,38 @@ class PasswordChange(PasswordChangeView):
 
     def form_valid(self, form):
         forced = policy.must_change_password(self.request.user)
-        response = super().form_valid(form)  # keeps this session signed in (update_session_auth_hash)
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)  # keeps this session signed in (update_session_auth_hash: a new id)
+        sessions.follow_rotation(self.request, old_key)
         services.password_changed(self.request.user, request=self.request, forced=forced)
         messages.success(self.request, "パスワードを変更しました。")
         return response
 
 
 password_change = login_required(PasswordChange.as_view())
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_complete(request: HttpRequest) -> HttpResponse:
+    """パスワードの再設定（承認済み）: the holder of a reset that two supervisors approved chooses a new password,
+    proving who they are with a code of their own authenticator. Public, like the login page; every answer to a
+    refused attempt is the same (unknown ID, no approved reset, wrong code) and is logged."""
+    form = PasswordResetCompleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        try:
+            approvals.complete_password_reset(
+                username, form.cleaned_data["token"], form.cleaned_data["new_password1"], request=request
+            )
+        except approvals.ResetRefused:
+            approvals.log_refused_completion(username, request)
+            form.add_error(None, "職員ID・確認コードを確かめてください。承認済みの再設定がないか、コードが違います。")
+        except ValidationError as exc:
+            form.add_error("new_password1", exc)
+        else:
+            messages.success(request, "新しいパスワードを設定しました。新しいパスワードでログインしてください。")
+            return redirect("login")
+    return render(request, "accounts/password_reset.html", {"form": form})
 
 
 @login_required
@@ -230,11 +256,13 @@ ACTIONS = {
     "reset_password": (
         "パスワードの再設定",
         "新しい初期パスワードを発行します（画面に一度だけ表示）。本人は次のログインで変更が必要です。"
-        "ログイン中のセッションは終了します。",
+        "ログイン中のセッションは終了します。監督者のアカウントでは申請になり、別の監督者が承認すると今の"
+        "パスワードが使えなくなって、本人が自分の認証アプリのコードで新しいパスワードを決めます（誰にも表示されません）。",
     ),
     "reset_totp": (
         "二段階認証の再設定",
-        "認証アプリと予備コードの登録を削除します。本人は次のログインで登録し直します。",
+        "認証アプリと予備コードの登録を削除します。本人は次のログインで登録し直します。"
+        "他の監督者のアカウントでは申請になり、別の監督者が承認したときに削除します。",
     ),
     "role": ("役割の変更", "職員の役割（グループ）を変更します。"),
 }
@@ -273,12 +301,31 @@ def _perform(request: HttpRequest, target, action: str, form: RoleForm) -> HttpR
     elif action == "enable":
         services.set_active(actor, target, True, request=request)
         messages.success(request, "利用を再開しました。")
+    elif action in ("reset_password", "reset_totp") and approvals.needs_second_supervisor(actor, target):
+        # Another supervisor's credentials: a request that a second supervisor approves; no secret is shown.
+        try:
+            approval = approvals.request_reset(action, actor=actor, target=target, request=request)
+        except ServiceError as exc:
+            raise services.ManageError(" ".join(exc.messages)) from None
+        messages.success(
+            request,
+            f"{approval.get_kind_display()}を申請しました（申請 #{approval.pk}）。"
+            "別の監督者が承認すると効力を持ちます。",
+        )
     elif action == "reset_password":
         password = services.reset_password(actor, target, request=request)
         return render(request, "accounts/password_shown.html", {"target": target, "password": password})
     elif action == "reset_totp":
         services.reset_totp(actor, target, request=request)
         messages.success(request, "二段階認証の登録を削除しました。")
+    elif action == "role" and form.cleaned_data["role"] == SUPERVISOR.key and services.role_of(target) != SUPERVISOR:
+        try:
+            approval = approvals.request_supervisor_role(actor=actor, target=target, request=request)
+        except ServiceError as exc:
+            raise services.ManageError(" ".join(exc.messages)) from None
+        messages.success(
+            request, f"監督者への役割変更を申請しました（申請 #{approval.pk}）。別の監督者が承認すると変わります。"
+        )
     elif action == "role":
         services.set_role(actor, target, form.cleaned_data["role"], request=request)
         messages.success(request, "役割を変更しました。")

@@ -141,10 +141,10 @@ def record_account_event(
     details: dict[str, Any] | None = None,
     subject_ids: list[int] | None = None,
 ) -> AuditLogEntry:
-    """login / logout / login_failed / locked_out / idle_timeout / session_expired / otp_* / user_* (category
-    `account`). `user` is the actor (None for an anonymous attempt; `username` then holds what was typed); the
-    target of a supervisor's action goes into `subject_ids` (a user id) and `details` says what changed — never a
-    password, a TOTP secret or a code."""
+    """login / logout / login_failed / locked_out / idle_timeout / session_expired / session_revoked / otp_* /
+    user_* (category `account`). `user` is the actor (None for an anonymous attempt; `username` then holds what was
+    typed); the target of a supervisor's action goes into `subject_ids` (a user id) and `details` says what
+    changed — never a password, a TOTP secret or a code."""
     ctx = current()
     if user is not None and getattr(user, "pk", None) is None:
         username = username or user.get_username()

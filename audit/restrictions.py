@@ -135,6 +135,32 @@ def lift(restriction: AccessRestriction, *, actor, reason: str, request=None) ->
     )
 
 
+def validate_grant(
+    *,
+    actor,
+    user,
+    reason: str,
+    expires_at: dt.datetime,
+    resident: Resident | None = None,
+    fuhyo_entry: FuhyoEntry | None = None,
+) -> None:
+    """The rules of a grant, checked when it is requested and again when it is approved (ServiceError)."""
+    problems: dict[str, list[str]] = {}
+    if not reason.strip():
+        problems["reason"] = ["許可の理由を入力してください。"]
+    if user is not None and actor is not None and user.pk == actor.pk:
+        problems["user"] = ["自分自身に個別許可を付与することはできません。"]
+    now = timezone.now()
+    if expires_at <= now:
+        problems["expires_at"] = ["有効期限は現在より後にしてください。"]
+    elif expires_at > now + dt.timedelta(days=MAX_GRANT_DAYS):
+        problems["expires_at"] = [f"有効期限は{MAX_GRANT_DAYS}日以内にしてください。"]
+    if (resident is None) == (fuhyo_entry is None):
+        problems["resident"] = ["許可の対象（住民票または附票の一人）を指定してください。"]
+    if problems:
+        raise ServiceError(problems)
+
+
 @transaction.atomic
 def grant(
     *,
@@ -146,19 +172,13 @@ def grant(
     fuhyo_entry: FuhyoEntry | None = None,
     request=None,
 ) -> AccessGrant:
-    """Let `user` open one restricted person's record until `expires_at` (a guardian object permission)."""
-    problems: dict[str, list[str]] = {}
-    if not reason.strip():
-        problems["reason"] = ["許可の理由を入力してください。"]
-    now = timezone.now()
-    if expires_at <= now:
-        problems["expires_at"] = ["有効期限は現在より後にしてください。"]
-    elif expires_at > now + dt.timedelta(days=MAX_GRANT_DAYS):
-        problems["expires_at"] = [f"有効期限は{MAX_GRANT_DAYS}日以内にしてください。"]
-    if (resident is None) == (fuhyo_entry is None):
-        problems["resident"] = ["許可の対象（住民票または附票の一人）を指定してください。"]
-    if problems:
-        raise ServiceError(problems)
+    """Let `user` open one restricted person's record until `expires_at` (a guardian object permission).
+
+    The screens never call this directly: a grant is requested (accounts.approvals.request_grant) and this runs
+    when a second supervisor approves, with that supervisor as `actor` (issue 12: two people for a grant)."""
+    validate_grant(
+        actor=actor, user=user, reason=reason, expires_at=expires_at, resident=resident, fuhyo_entry=fuhyo_entry
+    )
     access_grant = AccessGrant.objects.create(
         user=user,
         resident=resident,
@@ -216,6 +236,17 @@ def _sync_perm(user, resident, fuhyo_entry) -> None:
         remove_perm(RESIDENT_PERM, user, resident)
     else:
         remove_perm(FUHYO_PERM, user, fuhyo_entry)
+
+
+def revoke_all_of(user, *, actor, reason: str, request=None) -> int:
+    """Every active grant of `user` ends (their credentials were reset: whoever signs in next may not be the
+    person the grants were approved for). Returns how many."""
+    active = AccessGrant.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    count = 0
+    for access_grant in active:
+        revoke(access_grant, actor=actor, reason=reason, request=request)
+        count += 1
+    return count
 
 
 def revoke_expired() -> int:

@@ -5,7 +5,7 @@ only the username is read from them.
 
 One entry per event: a failed attempt is `login_failed` (with `locked: true` when the ID was already locked and the
 password was not even checked); the failure that reaches the limit also writes `locked_out`; a session that the
-accounts middleware ends writes `idle_timeout` or `session_expired` instead of `logout`."""
+accounts middleware ends writes `idle_timeout`, `session_expired` or `session_revoked` instead of `logout`."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,8 +15,8 @@ from django.dispatch import receiver
 from .log import record_account_event
 from .models import AuditLogEntry
 
-# Set by the accounts app on the request: why the session ends (idle_timeout, session_expired), and whether the
-# lockout backend refused the attempt without checking the password.
+# Set by the accounts app on the request: why the session ends (idle_timeout, session_expired, session_revoked), and
+# whether the lockout backend refused the attempt without checking the password.
 ENDING_REASON = "accounts_ending"
 LOCKED_FLAG = "accounts_locked"
 

@@ -13,6 +13,7 @@ class MenuItem:
     url_name: str
     permission: str | None = None
     shortcut: str = ""  # accesskey, shown beside the label
+    also: tuple[str, ...] = ()  # further permissions the page needs
 
 
 MENU: tuple[MenuItem, ...] = (
@@ -22,9 +23,11 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("戸籍届出の受付", "koseki_filings:menu", "koseki_fuhyo.add_kosekifiling", "t"),
     MenuItem("通知（送受信）", "notices:outbox", "transfers.view_outboundnotice", "o"),
     MenuItem("受信通知", "notices:inbox", "transfers.view_inboundnotice", "u"),
+    MenuItem("通信相手", "notices:partners", "transfers.view_partner", ""),
     MenuItem("アクセスログ", "audit:log", "audit.view_auditlogentry", "l"),
     MenuItem("監査", "audit:review", "audit.view_auditlogentry", "a"),
     MenuItem("閲覧制限・個別許可", "audit:restrictions", "audit.manage_restriction", "r"),
+    MenuItem("承認待ちの申請", "accounts:approvals", "audit.manage_restriction", "", ("accounts.manage_users",)),
     MenuItem("住民票・附票の不一致", "registry:discrepancies", "registry.view_registerdiscrepancy", ""),
     MenuItem("バッチの実行記録", "audit:batch_runs", "audit.view_batchrun", ""),
     MenuItem("消去の記録", "audit:erasures", "audit.view_erasurerecord", ""),
@@ -43,6 +46,8 @@ def menu_for(request: HttpRequest) -> list[dict]:
         if item.url_name.startswith("admin:") and not user.is_staff:
             continue
         if item.permission and not user.has_perm(item.permission):
+            continue
+        if item.also and not user.has_perms(item.also):
             continue
         try:
             url = reverse(item.url_name)

@@ -11,7 +11,9 @@ Roles mostly *view*. The only other permissions are the entry screens': `registr
 (編集中の一覧: 監督者); the registers and the outbox
 still change only through the services those screens call. No role may change or delete a row directly. The
 operator is the one role with `is_staff`, so that the Django admin opens for it — read-only, since it holds no
-add/change/delete permission.
+add/change/delete permission — and it views no model that holds personal data (issue 12: the operator runs the
+system, it does not read the registers). README 「画面と権限」 and 「デモ用ログイン」 are checked against this file
+(common/tests/test_readme_roles.py).
 """
 
 from collections.abc import Iterable
@@ -89,8 +91,9 @@ KOSEKI_CLERK = Role(
 SUPERVISOR = Role(
     key="supervisor",
     group_name="監督者",
-    description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付、閲覧制限と個別許可の管理、"
-    "受信通知の処理と送信通知の再送指示、暗号化ZIPでの書き出し（管理簿に記録）、職員アカウントの管理",
+    description="両台帳・変更イベント・通知・監査記録のすべての閲覧、異動入力と届出の受付、閲覧制限の管理と個別許可の"
+    "申請・承認（承認は別の監督者）、受信通知の処理と送信通知の再送指示、暗号化ZIPでの書き出し（管理簿に記録）、"
+    "職員アカウントの管理（他の監督者のパスワード・二段階認証の再設定は別の監督者の承認）",
     view_apps=REGISTER_APPS,
     view_models=("auditlog.logentry",),
     entry_permissions=(
@@ -108,10 +111,12 @@ SUPERVISOR = Role(
 OPERATOR = Role(
     key="operator",
     group_name="運用担当",
-    description="管理画面（Django admin）の閲覧のみ。職員アカウントの確認を含む。通知は送信通知と通信相手だけ"
-    "（受信通知と情報提供用個人識別符号は見ない）",
-    view_apps=tuple(app for app in REGISTER_APPS if app != "transfers"),
-    view_models=("auditlog.logentry", "auth.user", "auth.group", "transfers.outboundnotice", "transfers.partner"),
+    description="管理画面 /admin/（閲覧のみ）で職員アカウント・グループ・通信相手・バッチの実行記録を確認、"
+    "通信相手とバッチの実行記録の画面。住民・戸籍・通知・監査記録など個人情報を含む画面は開けない",
+    # Only what runs the system and names no resident: staff accounts and groups (who holds which role), the
+    # partners (transport, key fingerprints, failures) and the batch runs (commands, counts). Not the registers, not
+    # the notices (their payloads name persons), not the audit records (they name persons and conditions).
+    view_models=("auth.user", "auth.group", "transfers.partner", "audit.batchrun"),
     is_staff=True,
 )
 

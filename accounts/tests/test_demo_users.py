@@ -31,7 +31,7 @@ def _code(secret_base32: str) -> str:
 def test_demo_supervisor_signs_in_with_the_printed_secret(client, totp_enforced):
     output = _run()
     secrets = dict(re.findall(r"username=(\S+)\s+totp_secret=([A-Z2-7]+)", output))
-    assert set(secrets) == {"supervisor", "operator"}
+    assert set(secrets) == {"supervisor", "supervisor2", "operator"}
     demo = {d.username: d for d in DEMO_USERS}
     assert login(client, "supervisor", demo["supervisor"].password).status_code == 302
     assert client.get(reverse("home"))["Location"].startswith(reverse("accounts:otp_verify"))
@@ -47,4 +47,4 @@ def test_demo_accounts_stay_the_same_on_a_second_run(totp_enforced):
     second = _run()
     assert "[更新]" not in second
     assert "[作成]" not in second
-    assert second.count("totp_secret=") == 2
+    assert second.count("totp_secret=") == 3  # supervisor, supervisor2, operator

@@ -9,11 +9,12 @@ from django.urls import reverse
 from audit.models import AuditLogEntry
 from audit.tests.screens import entries_after, last_id
 
-from ..models import UserSession
+from ..models import AccountState, UserSession
 from ..services import set_active
-from .conftest import login, make_user
+from .conftest import PASSWORD, login, make_user
 
 pytestmark = pytest.mark.django_db
+NEW_PASSWORD = "a-brand-new-passphrase-77"  # noqa: S105
 
 
 def _home(client):
@@ -102,3 +103,36 @@ def test_logout_forgets_the_session(client, clock):
     assert UserSession.objects.count() == 1
     client.post(reverse("logout"))
     assert not UserSession.objects.exists()
+
+
+def test_a_rotated_session_does_not_come_back_after_re_enabling(client, clock, supervisor):
+    """Finding 8 of issue 12: the forced password change rotates the session id (update_session_auth_hash); only
+    the first id was tracked, so disabling left the rotated session in django_session and re-enabling revived it."""
+    user = make_user("madoguchi")
+    AccountState.objects.create(user=user, must_change_password=True)
+    login(client, "madoguchi")
+    first_key = client.session.session_key
+    changed = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert changed.status_code == 302
+    assert client.session.session_key != first_key  # the id rotated
+    assert _home(client).status_code == 200
+    set_active(supervisor, user, False)
+    set_active(supervisor, user, True)
+    assert _sent_to_login(_home(client))
+    assert _sent_to_login(_home(client))  # ended, not refused once
+
+
+def test_each_disable_ends_sessions_opened_before_it_only(client, clock, supervisor):
+    """The generation moves on with each disable: a login after re-enabling works, and survives later requests."""
+    user = make_user("madoguchi")
+    login(client, "madoguchi")
+    set_active(supervisor, user, False)
+    set_active(supervisor, user, True)
+    fresh = Client()
+    assert login(fresh, "madoguchi").status_code == 302
+    assert _home(fresh).status_code == 200
+    assert _home(fresh).status_code == 200
+    assert _sent_to_login(_home(client))

@@ -72,8 +72,12 @@ def people(boss):
         restrictions.restrict(
             actor=boss, kind="dv_support", reason="支援措置", starts_on=dt.date(2026, 11, 1), resident=person
         )
-    restrictions.grant(
-        actor=boss, user=boss, reason="提供の審査", expires_at=timezone.now() + dt.timedelta(days=3), resident=granted
+    restrictions.grant(  # approved by a second supervisor: nobody grants to themselves (issue 12)
+        actor=user_with("kantoku-approver"),
+        user=boss,
+        reason="提供の審査",
+        expires_at=timezone.now() + dt.timedelta(days=3),
+        resident=granted,
     )
     for person in (head, wife, hidden, granted):
         person.refresh_from_db()

@@ -9,6 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import approvals
+from accounts.models import ApprovalRequest
 from audit import restrictions
 from audit.models import AccessGrant, AccessRestriction
 from koseki_fuhyo.tests.factories import link_to_koseki
@@ -162,13 +164,19 @@ def test_grant_then_revoke_then_lift(client_as, person, boss, clerk):
 
     data.update(reason="職務上請求の審査", expires_on=(timezone.localdate() + dt.timedelta(days=7)).isoformat())
     confirm = client_as.post(url, data)
-    assert "付与する" in confirm.content.decode()
+    assert "申請する" in confirm.content.decode()
     assert not AccessGrant.objects.exists()
     mark = last_id()
     client_as.post(url, {**data, "step": "commit", "token": _token(confirm)})
+    # A request only (issue 12): no grant, no permission, until a second supervisor approves.
+    assert not AccessGrant.objects.exists()
+    assert [e.action for e in entries_after(mark)] == ["grant_requested", "restrictions.grant"]
+    assert not restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
+    approval = ApprovalRequest.objects.get()
+    second = user_with("kantoku2", MANAGE, "accounts.manage_users")
+    approvals.approve(approval, actor=second)
     access_grant = AccessGrant.objects.get()
-    assert (access_grant.user, access_grant.resident, access_grant.granted_by) == (clerk, person, boss)
-    assert [e.action for e in entries_after(mark)] == ["grant", "restrictions.grant"]
+    assert (access_grant.user, access_grant.resident, access_grant.granted_by) == (clerk, person, second)
     assert restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
 
     grants_page = client_as.get(reverse("audit:grants"), {"state": "active"}).content.decode()

@@ -51,6 +51,7 @@ PUBLIC = {
     # Machines, not people: partners POST signed envelopes (the signature is the login); the answer is a signed
     # ack or an error code, never personal data.
     "transfers:inbound": "the receiving end of the notices (transfers.inbound): envelopes in, acks out",
+    "accounts:password_reset": "the holder of an approved reset sets a new password with their own authenticator",
 }
 
 # Pages for signed-in staff that show no personal data and so need no gate. Each with the reason; a new entry here
@@ -276,6 +277,19 @@ class World:
         self.batch_records = self._batch_records()
         self.handover = self._handover()
         self.analysis_flag = self._analysis_flag()
+        self.approval = self._approval()
+
+    def _approval(self):
+        """A grant request waiting for a second supervisor (the approval screens)."""
+        from accounts import approvals
+
+        return approvals.request_grant(
+            actor=self.supervisor,
+            user=user_with("walk-requested"),
+            reason="審査",
+            expires_at=_now() + dt.timedelta(days=7),
+            resident=self.restricted,
+        )
 
     def _analysis_flag(self):
         from audit.models import AnalysisFlag
@@ -374,6 +388,7 @@ class World:
             **self.batch_records,
             "handover": self.handover,
             "analysis_flag": self.analysis_flag,
+            "approval": self.approval,
         }
         return {name: obj for name, obj in found.items() if obj is not None}
 
@@ -413,6 +428,7 @@ ARGUMENT_OBJECTS: dict[str, tuple[str, ...]] = {
     "erasure_id": ("erasure",),
     "handover_id": ("handover",),
     "flag_id": ("analysis_flag",),
+    "approval_id": ("approval",),
 }
 # Words in a URL's name or namespace that tell what its `pk` is.
 NAME_HINTS = (

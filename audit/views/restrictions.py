@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from accounts import approvals
+
 from .. import restrictions as service
 from .. import selectors
 from ..forms import GrantForm, LiftForm, RestrictForm, RevokeForm, record_label
@@ -218,7 +220,8 @@ def lift(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
 @personal_data_view(MANAGE, subject_kind="person")
 @require_http_methods(["GET", "POST"])
 def grant(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
-    """個別許可の付与: one clerk, one record of the restricted person, a reason, an expiry within 90 days."""
+    """個別許可の申請: one clerk, one record of the restricted person, a reason, an expiry within 90 days. The
+    grant takes effect only when another supervisor approves the request (accounts.approvals, issue 12)."""
     restriction = get_object_or_404(
         AccessRestriction.objects.select_related("resident", "fuhyo_entry"), pk=restriction_id
     )
@@ -252,19 +255,20 @@ def grant(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
         return redirect("audit:restriction", restriction_id=restriction.pk)
     is_resident = record._meta.model_name == "resident"
     try:
-        access_grant = service.grant(
+        approval = approvals.request_grant(
             actor=request.user,
             user=form.cleaned_data["user"],
             reason=form.cleaned_data["reason"],
             expires_at=form.expires_at(),
             resident=record if is_resident else None,
             fuhyo_entry=None if is_resident else record,
+            restriction_id=restriction.pk,
             request=request,
         )
     except ValidationError as exc:
         _apply_errors(form, exc)
         return render(request, "audit/grant_form.html", {**context, "form": form})
-    messages.success(request, f"個別許可 #{access_grant.pk} を付与しました。")
+    messages.success(request, f"個別許可を申請しました（申請 #{approval.pk}）。別の監督者が承認すると有効になります。")
     return redirect("audit:restriction", restriction_id=restriction.pk)
 
 

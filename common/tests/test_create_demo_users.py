@@ -28,7 +28,7 @@ def test_creates_one_user_per_role_and_prints_them(settings):
     settings.DEBUG = False
     output = _run(force_demo=True)
     users = {user.username: user for user in get_user_model().objects.all()}
-    assert set(users) == {"clerk", "koseki", "supervisor", "operator"}
+    assert set(users) == {"clerk", "koseki", "supervisor", "supervisor2", "operator"}
     for demo in DEMO_USERS:
         user = users[demo.username]
         assert user.check_password(demo.password)

@@ -47,11 +47,20 @@ def test_koseki_clerk_views_koseki_and_the_resident_register_to_find_persons():
     assert not any(code.startswith("registry.") and not code.startswith("registry.view_") for code in koseki_clerk)
 
 
-def test_supervisor_and_operator_view_everything_in_the_register_apps():
+def test_supervisor_views_everything_in_the_register_apps():
     groups = ensure_roles()
     everything = _view_codes("registry") | _view_codes("koseki_fuhyo") | _view_codes("common")
     assert everything | {"auditlog.view_logentry"} <= _codes(groups[SUPERVISOR.key])
-    assert everything | {"auth.view_user"} <= _codes(groups[OPERATOR.key])
+
+
+def test_operator_views_accounts_partners_and_batch_runs_only():
+    """Issue 12, finding 6: the operator runs the system and reads no register, notice or audit record."""
+    assert _codes(ensure_roles()[OPERATOR.key]) == {
+        "auth.view_user",
+        "auth.view_group",
+        "transfers.view_partner",
+        "audit.view_batchrun",
+    }
 
 
 ENTRY_PERMISSIONS = {
@@ -89,7 +98,7 @@ def test_only_the_supervisor_manages_restrictions():
 
 def test_notices_by_role():
     """Both clerks see the outbox and the inbox and resolve inbound notices; the supervisor also resends; the
-    operator sees the outbox and the partners only (not the inbox, not the 情報提供用個人識別符号)."""
+    operator sees the partners only (no notice: their payloads name persons)."""
     groups = ensure_roles()
     notices = {"transfers.view_outboundnotice", "transfers.view_inboundnotice", "transfers.resolve_inboundnotice"}
     for role in (RESIDENT_CLERK, KOSEKI_CLERK):
@@ -101,7 +110,7 @@ def test_notices_by_role():
         supervisor
     )
     operator = {code for code in _codes(groups[OPERATOR.key]) if code.startswith("transfers.")}
-    assert operator == {"transfers.view_outboundnotice", "transfers.view_partner"}
+    assert operator == {"transfers.view_partner"}
 
 
 def test_only_the_supervisor_resends():
@@ -130,7 +139,8 @@ def test_assign_role_sets_group_and_staff_flag(django_user_model):
     assign_role(user, OPERATOR)
     user.refresh_from_db()
     assert user.is_staff
-    assert user.has_perm("registry.view_resident")
+    assert user.has_perm("auth.view_user")
+    assert not user.has_perm("registry.view_resident")
     assert not user.has_perm("registry.change_resident")
     assign_role(user, RESIDENT_CLERK)
     user = django_user_model.objects.get(pk=user.pk)  # fresh permission cache
@@ -145,8 +155,9 @@ def test_operator_opens_the_admin_and_clerks_do_not(client, django_user_model):
     assign_role(operator, OPERATOR)
     client.force_login(operator)
     assert client.get("/admin/").status_code == 200
-    assert client.get("/admin/registry/resident/").status_code == 200
-    assert client.get("/admin/registry/resident/add/").status_code == 403
+    assert client.get("/admin/auth/user/").status_code == 200
+    assert client.get("/admin/auth/user/add/").status_code == 403
+    assert client.get("/admin/registry/resident/").status_code == 403
 
     clerk = django_user_model.objects.create_user(username="madoguchi", password="x-for-tests-only")
     assign_role(clerk, RESIDENT_CLERK)

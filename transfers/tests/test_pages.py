@@ -585,8 +585,9 @@ def test_the_operator_may_not_open_the_inbox(client, operator):
     mark = last_id()
     assert client.get(reverse("notices:inbox")).status_code == 403
     assert client.get(reverse("notices:inbound", args=[inbound.pk])).status_code == 403
-    assert client.get(reverse("notices:outbox")).status_code == 200
-    assert [e.outcome for e in _access(mark)] == ["denied", "denied", "shown"]
+    assert client.get(reverse("notices:outbox")).status_code == 403  # payloads name persons (issue 12)
+    assert client.get(reverse("notices:partners")).status_code == 200
+    assert [e.outcome for e in _access(mark)] == ["denied", "denied", "denied", "shown"]
 
 
 def test_a_clerk_without_the_permission_may_not_resolve(client):
@@ -642,7 +643,8 @@ def test_menu_entries_by_role(client, madoguchi, operator):
     assert "受信通知" in home
     client.force_login(operator)
     home = client.get(reverse("home")).content.decode()
-    assert "通知（送受信）" in home
+    assert "通信相手" in home
+    assert "通知（送受信）" not in home
     assert "受信通知" not in home
 
 

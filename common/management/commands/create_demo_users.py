@@ -35,6 +35,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("clerk", "madoguchi-demo-2468", "窓口", RESIDENT_CLERK),
     DemoUser("koseki", "fuhyo-demo-1357", "戸籍", KOSEKI_CLERK),
     DemoUser("supervisor", "kantoku-demo-8642", "監督", SUPERVISOR),
+    # A second supervisor: grants and resets of another supervisor need one to approve (two-person rule).
+    DemoUser("supervisor2", "kantoku2-demo-7531", "副監督", SUPERVISOR),
     DemoUser("operator", "unyou-demo-9753", "運用", OPERATOR),
 )
 
