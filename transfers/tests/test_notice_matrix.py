@@ -1,0 +1,373 @@
+"""The notice conformance matrix (docs/notice-matrix.json, rendered in docs/notices.md 「通知の適合表」): for each
+row, the world is set up with factories, the REAL service the row names runs, and the statutory notices written to
+the outbox (kind, receiver and, where the row names them, the items) must be exactly those of the row — a notice
+added or missing fails, and so does a row that expects nothing when something is sent. Receiving rows deliver a
+real sealed envelope through `transfers.inbound.receive` and compare the notice's state and what changed.
+
+A row marked `xfail` is a case where the service does not do what the law or a product decision says: it is kept
+visible (strict xfail) until the service is fixed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from common.juminhyo_codes import juminhyo_code_for
+from common.models import ChangeEvent
+from koseki_fuhyo.choices import FilingKind, WardRole
+from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
+from koseki_fuhyo.services import filings
+from koseki_fuhyo.services.filings import FiledPerson, FilingHeader, KosekiPlace, Newborn
+from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory, link_to_koseki
+from registry import services
+from registry.models import Resident
+from registry.services.entries import NewHousehold, PersonData
+from registry.tests.factories import ResidentFactory
+from transfers.models import OutboundNotice
+from transfers.routing import FUHYO_ITEMS
+
+pytestmark = pytest.mark.django_db
+
+MATRIX = Path(settings.BASE_DIR) / "docs" / "notice-matrix.json"
+D = dt.date(2026, 11, 20)  # the 異動日 / 届出日 of every row (the pinned clock is 2026-11-25)
+WARD = "131041"
+SHIBUYA, NAKANO, OSAKA, YOKOHAMA_NAKA = "131130", "131148", "271004", "141046"
+
+
+def load_matrix() -> dict[str, Any]:
+    return json.loads(MATRIX.read_text(encoding="utf-8"))
+
+
+# --- What a notice carries: the "items" column -------------------------------------------------------------------
+
+
+def items_of(notice: OutboundNotice) -> list[str]:
+    """The items a row can name, per kind: what changes (19条1項: the 附票 items that differ, or the 異動事由 of an
+    entry/removal/move), what the 住所地 must write (9条2項), the record kind (J-LIS), where the person lives
+    (19条3項), the 異動事由 (転入通知)."""
+    p = notice.payload
+    if notice.kind == "fuhyo_items":
+        before, after = p.get("before"), p["person"]
+        if before:
+            return sorted(k for k in FUHYO_ITEMS if k in after and before.get(k) != after.get(k))
+        return [p["change"]["reason"]]
+    if notice.kind == "juminhyo_items":
+        person = p["person"]
+        return sorted(set(person["changes"]) | ({"removed"} if person["removed"] else set()))
+    if notice.kind == "jlis_fuhyo":
+        return [p["record_kind"]]
+    if notice.kind == "honseki_transfer":
+        return [f"address_municipality={p['person'].get('address_municipality') or 'abroad'}"]
+    if notice.kind == "move_in_notice":
+        return [p["change"]["reason"]]
+    return []
+
+
+# --- The world a row names ----------------------------------------------------------------------------------------
+
+
+class World:
+    """What one row's action set up and did: the outbox mark taken just before the service ran, and what the
+    action reports it observed (receiving rows: the inbound notice's state and what changed)."""
+
+    def __init__(self) -> None:
+        self.mark = 0
+        self.event_mark = 0
+        self.observed: dict[str, Any] = {}
+        self.result: Any = None
+
+    def begin(self) -> None:
+        self.mark = OutboundNotice.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        self.event_mark = ChangeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def events(self, kind: str) -> int:
+        """How many events of `kind` the action wrote."""
+        return ChangeEvent.objects.filter(pk__gt=self.event_mark, kind=kind).count()
+
+    def sent(self) -> list[OutboundNotice]:
+        return list(OutboundNotice.objects.filter(pk__gt=self.mark).order_by("pk"))
+
+
+def resident_here(honseki: str, **fields: Any) -> tuple[Resident, FuhyoEntry | None]:
+    """A resident of the ward, 本籍 in this ward (with a matching 附票 row) or elsewhere (渋谷区)."""
+    resident = ResidentFactory(**fields)
+    if honseki == "ward":
+        return resident, link_to_koseki(resident)
+    return resident, None
+
+
+def member_living(where: str, *, code: int | None = 777, koseki=None, **fields: Any) -> FuhyoEntry:
+    """A member of a 戸籍 of this ward whose 住民票 is elsewhere ('abroad': the 附票 shows 国外転出)."""
+    entry = FuhyoEntryFactory(
+        juminhyo_code=juminhyo_code_for(code) if code else "", **({"koseki": koseki} if koseki else {}), **fields
+    )
+    FuhyoAddress.objects.create(
+        entry=entry,
+        municipality_id=None if where == "abroad" else where,
+        is_abroad=where == "abroad",
+        country="アメリカ合衆国" if where == "abroad" else "",
+        address="" if where == "abroad" else "神南一丁目1番",
+        established_on=dt.date(2015, 4, 1),
+        recorded_on=dt.date(2015, 4, 3),
+        reason="国外転出" if where == "abroad" else "転入",
+    )
+    return entry
+
+
+def subject(lives: str, honseki: str) -> tuple[Resident | None, FuhyoEntry | None, FiledPerson]:
+    """The person of a row and how the clerk names them on the 届書: picked from our registers, or typed (a person
+    in neither: lives and has the 本籍 elsewhere, the ward is only the 受理地)."""
+    if lives == "ward":
+        resident, entry = resident_here(honseki)
+        return resident, entry, FiledPerson(resident=resident)
+    if honseki == "ward":
+        entry = member_living(SHIBUYA if lives == "elsewhere" else "abroad")
+        return None, entry, FiledPerson(entry=entry)
+    typed = FiledPerson(
+        surname="鈴木",
+        given_name="一郎",
+        surname_kana="スズキ",
+        given_name_kana="イチロウ",
+        birth_date=dt.date(1970, 3, 3),
+        sex="1",
+        juminhyo_code=juminhyo_code_for(4242),
+        address_municipality=SHIBUYA,
+        address="神南二丁目2番",
+    )
+    return None, None, typed
+
+
+def header(p: dict[str, Any]) -> FilingHeader:
+    return FilingHeader(filed_on=D, ward_role=p.get("ward_role", WardRole.HONSEKICHI))
+
+
+def person_data(**overrides: Any) -> PersonData:
+    values = {
+        "surname": "佐藤",
+        "given_name": "健太",
+        "surname_kana": "サトウ",
+        "given_name_kana": "ケンタ",
+        "birth_date": dt.date(1990, 1, 15),
+        "sex": "1",
+        "relationship": "世帯主",
+        "honseki_municipality": OSAKA,
+        "honseki_address": "北区梅田一丁目1番",
+        "hittousha_name": "佐藤　健太",
+    }
+    return PersonData(**{**values, **overrides})
+
+
+# --- Actions: the REAL service a row names --------------------------------------------------------------------------
+
+
+def act_move_in(w: World, p: dict[str, Any]) -> None:
+    """転入 (住基法22条) from another municipality or from abroad."""
+    from_abroad = p["from"] == "abroad"
+    if p["honseki"] == "ward":
+        entry = member_living(
+            "abroad" if from_abroad else p["from"], given_name="健太", birth_date=dt.date(1990, 1, 15)
+        )
+        who = person_data(
+            surname=entry.surname,
+            given_name=entry.given_name,
+            surname_kana=entry.surname_kana,
+            given_name_kana=entry.given_name_kana,
+            birth_date=entry.birth_date,
+            juminhyo_code=entry.juminhyo_code,
+            honseki_municipality=WARD,
+            honseki_address=entry.koseki.honseki_address,
+            hittousha_name=entry.koseki.hittousha_name,
+        )
+    else:
+        who = person_data()
+    w.begin()
+    services.move_in(
+        [who],
+        change_date=D,
+        notified_on=D,
+        previous_municipality=None if from_abroad else p["from"],
+        previous_address="" if from_abroad else "山下町1番地",
+        from_abroad=from_abroad,
+        new_household=NewHousehold("四谷二丁目2番"),
+    )
+
+
+def act_move_within(w: World, p: dict[str, Any]) -> None:
+    """転居 (23条)."""
+    resident, _ = resident_here(p["honseki"])
+    w.begin()
+    services.move_within([resident], change_date=D, notified_on=D, new_address=NewHousehold("高田馬場一丁目1番"))
+
+
+def act_move_out(w: World, p: dict[str, Any]) -> None:
+    """転出 (24条): to another municipality or abroad."""
+    resident, _ = resident_here(p["honseki"])
+    w.begin()
+    if p["to"] == "abroad":
+        services.move_out([resident], planned_date=D, notified_on=D, destination_country="アメリカ合衆国")
+    else:
+        services.move_out(
+            [resident], planned_date=D, notified_on=D, destination_municipality=p["to"], destination_address="中区1番"
+        )
+
+
+def act_death_report(w: World, p: dict[str, Any]) -> None:
+    """The 住民票 side of a death (消除 by the 死亡届 accepted here)."""
+    resident, _ = resident_here(p["honseki"])
+    w.begin()
+    services.death(resident, date_of_death=D, notified_on=D)
+
+
+def act_household_head(w: World, p: dict[str, Any]) -> None:
+    """世帯主変更 (25条)."""
+    head, _ = resident_here(p["honseki"])
+    wife = ResidentFactory(household=head.household, relationship="妻", given_name="花子", sex="2")
+    w.begin()
+    services.change_household_head(head.household, wife, {head.pk: "夫"}, change_date=D, notified_on=D)
+
+
+def act_amend(w: World, p: dict[str, Any]) -> None:
+    """職権修正 of one 住民票 item."""
+    resident, _ = resident_here(p["honseki"])
+    value = {
+        "given_name_kana": "タロー",
+        "address_established_on": dt.date(2010, 3, 29),
+        "became_resident_on": dt.date(2010, 4, 2),
+        "juminhyo_code": juminhyo_code_for(424242),
+        "birth_date": dt.date(1980, 5, 2),
+        "sex": "2",
+    }[p["item"]]
+    w.begin()
+    services.ex_officio_amendment(resident, {p["item"]: value}, change_date=D, note="誤記修正")
+
+
+def act_file_death(w: World, p: dict[str, Any]) -> None:
+    """死亡届 (戸籍法86条) accepted here."""
+    _, _, filed = subject(p["lives"], p["honseki"])
+    w.begin()
+    filings.file_death(header(p), filed, date_of_death=D)
+
+
+def act_file_birth(w: World, p: dict[str, Any]) -> None:
+    """出生届 (49条): the child enters a 戸籍 of the ward, or one elsewhere (the ward is 受理地)."""
+    place = KosekiPlace(koseki=KosekiFactory()) if p["honseki"] == "ward" else KosekiPlace(honseki_municipality=OSAKA)
+    child = Newborn("山田", "蓮", "ヤマダ", "レン", D, "1")
+    household = ResidentFactory().household if p["lives"] == "ward" else None
+    w.begin()
+    if p["lives"] == "ward":
+        filings.file_birth(header(p), child, place, household=household)
+    else:
+        filings.file_birth(header(p), child, place, address_municipality=SHIBUYA, address="神南一丁目1番")
+
+
+def act_file_surname_change(w: World, p: dict[str, Any]) -> None:
+    """氏の変更届 (107条1項) of a 戸籍 of the ward; its member lives here or elsewhere."""
+    _, entry, _ = subject(p["lives"], "ward")
+    w.begin()
+    filings.file_surname_change(header(p), entry.koseki, "山口", "ヤマグチ")
+
+
+def act_file_honseki_transfer(w: World, p: dict[str, Any]) -> None:
+    """転籍届 (108条) of a 戸籍 of the ward: to another municipality, or within the ward (decision 13)."""
+    _, entry, _ = subject(p["lives"], "ward")
+    if p["to"] == "ward":
+        place = KosekiPlace(honseki_municipality=WARD, honseki_address="戸山三丁目3番")
+    else:
+        place = KosekiPlace(honseki_municipality=p["to"], honseki_address="北区1番")
+    w.begin()
+    w.result = filings.file_honseki_transfer(header(p), entry.koseki, place)
+    w.observed["koseki_closed_events"] = w.events(ChangeEvent.Kind.KOSEKI_CLOSED)
+
+
+def act_file_record_only(w: World, p: dict[str, Any]) -> None:
+    """A 届出 recorded in the 戸籍 without a 住民票 item (認知)."""
+    resident, _, filed = subject("ward", p["honseki"])
+    w.begin()
+    filings.file_record_only(FilingKind.RECOGNITION, header(p), [filed])
+
+
+ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
+    "move_in": act_move_in,
+    "move_within": act_move_within,
+    "move_out": act_move_out,
+    "death_report": act_death_report,
+    "household_head": act_household_head,
+    "amend": act_amend,
+    "file_death": act_file_death,
+    "file_birth": act_file_birth,
+    "file_surname_change": act_file_surname_change,
+    "file_honseki_transfer": act_file_honseki_transfer,
+    "file_record_only": act_file_record_only,
+}
+
+
+# --- The test -------------------------------------------------------------------------------------------------------
+
+
+def _params() -> list:
+    out = []
+    for row in load_matrix()["rows"]:
+        marks = [pytest.mark.xfail(strict=True, reason=row["xfail"])] if row.get("xfail") else []
+        out.append(pytest.param(row, id=row["id"], marks=marks))
+    return out
+
+
+def expected_counter(row: dict[str, Any]) -> Counter:
+    return Counter({(s["kind"], s["receiver"]): s.get("count", 1) for s in row["send"]})
+
+
+@pytest.mark.parametrize("row", _params())
+def test_notice_matrix_row(row, as_clerk, request):
+    world = World()
+    if row.get("side") == "receive":
+        world.observed["ward"] = request.getfixturevalue("ward")
+    ACTIONS[row["action"]](world, {**row.get("params", {}), "lives": row["lives"], "honseki": row["honseki"]})
+    sent = world.sent()
+    got = Counter((n.kind, n.receiver) for n in sent)
+    assert got == expected_counter(row), f"sent {sorted(got.items())}"
+    for forbidden in row.get("not_sent", []):
+        assert (forbidden["kind"], forbidden["receiver"]) not in got
+    for spec in row["send"]:
+        if "items" in spec:
+            carried = sorted(items_of(n) for n in sent if (n.kind, n.receiver) == (spec["kind"], spec["receiver"]))
+            assert carried == sorted([spec["items"]] * spec.get("count", 1)), f"{spec['kind']}: {carried}"
+    for key, value in row.get("observed", {}).items():
+        assert world.observed.get(key) == value, f"{key}: {world.observed.get(key)!r}"
+
+
+WHERE = {(lives, honseki) for lives in ("ward", "elsewhere", "abroad") for honseki in ("ward", "elsewhere")}
+
+
+def test_the_matrix_is_well_formed():
+    """Every row names a known action, a citation, the where-columns, and only known kinds and receivers; ids are
+    unique; and the table covers the issue's gaps 1–10 and 12."""
+    matrix = load_matrix()
+    rows = matrix["rows"]
+    kinds = {"move_in_notice", "juminhyo_items", "fuhyo_items", "honseki_check", "honseki_transfer", "jlis_fuhyo"}
+    assert len({row["id"] for row in rows}) == len(rows)
+    for row in rows:
+        assert row["action"] in ACTIONS, row["id"]
+        assert all(row[column] for column in ("cite", "case", "filer")), row["id"]
+        assert (row["lives"], row["honseki"]) in WHERE, row["id"]
+        for spec in [*row["send"], *row.get("not_sent", [])]:
+            assert spec["kind"] in kinds, row["id"]
+            assert spec["receiver"] in matrix["receivers"], row["id"]
+
+
+def test_docs_notices_md_shows_the_matrix_as_it_stands():
+    """docs/notices.md 「通知の適合表」 is generated from the data file: regenerate it with
+    `python scripts/render_notice_matrix.py` after a change to docs/notice-matrix.json."""
+    import importlib.util
+
+    path = Path(settings.BASE_DIR) / "scripts" / "render_notice_matrix.py"
+    spec = importlib.util.spec_from_file_location("render_notice_matrix", path)
+    render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render)
+    assert (Path(settings.BASE_DIR) / "docs" / "notices.md").read_text(encoding="utf-8") == render.rendered_document()
