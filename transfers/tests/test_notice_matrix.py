@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -126,7 +127,7 @@ def subject(lives: str, honseki: str) -> tuple[Resident | None, FuhyoEntry | Non
     in neither: lives and has the 本籍 elsewhere, the ward is only the 受理地)."""
     if lives == "ward":
         resident, entry = resident_here(honseki)
-        return resident, entry, FiledPerson(resident=resident)
+        return resident, entry, FiledPerson(entry=entry) if entry else FiledPerson(resident=resident)
     if honseki == "ward":
         entry = member_living(SHIBUYA if lives == "elsewhere" else "abroad")
         return None, entry, FiledPerson(entry=entry)
@@ -257,7 +258,12 @@ def act_file_death(w: World, p: dict[str, Any]) -> None:
 
 def act_file_birth(w: World, p: dict[str, Any]) -> None:
     """出生届 (49条): the child enters a 戸籍 of the ward, or one elsewhere (the ward is 受理地)."""
-    place = KosekiPlace(koseki=KosekiFactory()) if p["honseki"] == "ward" else KosekiPlace(honseki_municipality=OSAKA)
+    if p["honseki"] == "ward":
+        place = KosekiPlace(koseki=KosekiFactory())
+    else:
+        place = KosekiPlace(
+            honseki_municipality=OSAKA, honseki_address="北区1番", hittousha_surname="山田", hittousha_given_name="一郎"
+        )
     child = Newborn("山田", "蓮", "ヤマダ", "レン", D, "1")
     household = ResidentFactory().household if p["lives"] == "ward" else None
     w.begin()
@@ -293,6 +299,53 @@ def act_file_record_only(w: World, p: dict[str, Any]) -> None:
     filings.file_record_only(FilingKind.RECOGNITION, header(p), [filed])
 
 
+def act_file_given_name_change(w: World, p: dict[str, Any]) -> None:
+    """名の変更届 (107条の2)."""
+    _, _, filed = subject(p["lives"], "ward")
+    w.begin()
+    filings.file_given_name_change(header(p), filed, "太一", "タイチ")
+
+
+def act_file_furigana(w: World, p: dict[str, Any]) -> None:
+    """氏名の振り仮名の届 (2025-05-26 施行; 決定14)."""
+    _, _, filed = subject(p["lives"], "ward")
+    w.begin()
+    filings.file_furigana(header(p), filed, "ヤマダ", "タロー")
+
+
+def act_file_branch(w: World, p: dict[str, Any]) -> None:
+    """分籍届 (100条): a new 戸籍 in the ward or in another municipality."""
+    _, _, filed = subject(p["lives"], "ward")
+    place = KosekiPlace(honseki_municipality=p["to"], honseki_address="戸山五丁目5番" if p["to"] == WARD else "北区5番")
+    w.begin()
+    filings.file_relocation(FilingKind.BRANCH, header(p), [filed], place)
+
+
+def act_file_marriage(w: World, p: dict[str, Any]) -> None:
+    """婚姻届 (74条), 夫の氏: the husband (a resident here in a 戸籍 of the ward) and the wife, who lives elsewhere —
+    in a 戸籍 of the ward (`wife`: "koseki") or from outside the ward (typed: "outside"); new 戸籍 in `to`."""
+    _, _, husband = subject("ward", "ward")
+    if p["wife"] == "koseki":
+        wife_entry = member_living(SHIBUYA, surname="田中", given_name="花子", surname_kana="タナカ", sex="2")
+        wife_entry.koseki.hittousha_surname = "田中"
+        wife_entry.koseki.save()
+        wife = FiledPerson(entry=wife_entry)
+    else:
+        wife = FiledPerson(
+            surname="田中",
+            given_name="花子",
+            surname_kana="タナカ",
+            given_name_kana="ハナコ",
+            birth_date=dt.date(1985, 7, 7),
+            sex="2",
+            address_municipality=SHIBUYA,
+            address="神南三丁目3番",
+        )
+    place = KosekiPlace(honseki_municipality=p["to"], honseki_address="戸山七丁目7番" if p["to"] == WARD else "北区7番")
+    w.begin()
+    filings.file_marriage(header(p), husband, wife, surname_from="husband", place=place)
+
+
 ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "move_in": act_move_in,
     "move_within": act_move_within,
@@ -305,6 +358,10 @@ ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "file_surname_change": act_file_surname_change,
     "file_honseki_transfer": act_file_honseki_transfer,
     "file_record_only": act_file_record_only,
+    "file_given_name_change": act_file_given_name_change,
+    "file_furigana": act_file_furigana,
+    "file_branch": act_file_branch,
+    "file_marriage": act_file_marriage,
 }
 
 
@@ -330,6 +387,8 @@ def test_notice_matrix_row(row, as_clerk, request):
         world.observed["ward"] = request.getfixturevalue("ward")
     ACTIONS[row["action"]](world, {**row.get("params", {}), "lives": row["lives"], "honseki": row["honseki"]})
     sent = world.sent()
+    if os.environ.get("MATRIX_SHOW"):
+        print(row["id"], [(n.kind, n.receiver, items_of(n)) for n in sent])  # noqa: T201
     got = Counter((n.kind, n.receiver) for n in sent)
     assert got == expected_counter(row), f"sent {sorted(got.items())}"
     for forbidden in row.get("not_sent", []):
