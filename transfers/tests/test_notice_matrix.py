@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from audit.models import AuditLogEntry
 from common.juminhyo_codes import juminhyo_code_for
 from common.models import ChangeEvent
 from koseki_fuhyo.choices import FilingKind, WardRole
@@ -31,8 +33,15 @@ from registry import services
 from registry.models import Resident
 from registry.services.entries import NewHousehold, PersonData
 from registry.tests.factories import ResidentFactory
-from transfers.models import OutboundNotice
+from transfers import delivery
+from transfers.envelope import Identity
+from transfers.inbound import receive
+from transfers.models import InboundNotice, OutboundNotice
 from transfers.routing import FUHYO_ITEMS
+
+from .inbound_support import fuhyo_items as inbound_fuhyo_items
+from .inbound_support import koseki_person, register, sealed, ward_fixture  # noqa: F401 - the `ward` fixture
+from .inbound_support import person as inbound_person
 
 pytestmark = pytest.mark.django_db
 
@@ -346,6 +355,175 @@ def act_file_marriage(w: World, p: dict[str, Any]) -> None:
     filings.file_marriage(header(p), husband, wife, surname_from="husband", place=place)
 
 
+# --- Receiving rows: a real sealed envelope from a partner through transfers.inbound.receive ----------------------
+
+CODE = juminhyo_code_for(1)
+
+
+def receive_from(w: World, sender_code: str, kind: str, payload: dict[str, Any]) -> InboundNotice:
+    """Seal `payload` as the registered partner `sender_code` and hand it to `transfers.inbound.receive`."""
+    ward = w.observed.pop("ward")
+    sender = Identity.generate(sender_code)
+    register(sender)
+    w.begin()
+    reply = receive(sealed(sender, ward, kind, payload), via="http")
+    assert reply.status == 200, reply.body
+    notice = InboundNotice.objects.order_by("-pk").first()
+    w.observed |= {"state": notice.state, "authority_refused": bool(notice.authority_refusal)}
+    return notice
+
+
+def recv_fuhyo_items(w: World, p: dict[str, Any]) -> None:
+    """附票記載事項通知 (19条1項) received as 本籍地. `case`: a 転入 reported by the 転入地 whose 従前の住所 is our
+    附票's address ("move_in"); the same by a municipality our 附票 does not name ("forged"); a row without a
+    住民票コード ("no_code"), twice alike ("twins"); names that disagree ("mismatch"); nobody in our 戸籍 ("nobody");
+    a 国外転出 reported by the 住所地 ("abroad")."""
+    case = p["case"]
+    if case in ("no_code", "twins"):
+        entry = koseki_person("")
+        if case == "twins":
+            FuhyoEntryFactory(koseki=entry.koseki, juminhyo_code="")
+    elif case != "nobody":
+        entry = koseki_person(CODE)
+    who = inbound_person(juminhyo_code=CODE)
+    payload = inbound_fuhyo_items(who)
+    if case == "mismatch":
+        payload = inbound_fuhyo_items(inbound_person(juminhyo_code=CODE, given_name="太朗"))
+    if case == "forged":
+        FuhyoAddress.objects.filter(entry=entry).update(is_current=False)
+        FuhyoAddress.objects.create(
+            entry=entry,
+            municipality_id=SHIBUYA,
+            address="神南一丁目2番3号",
+            established_on=dt.date(2026, 11, 10),
+            recorded_on=dt.date(2026, 11, 12),
+            reason="転入",
+        )
+        payload = inbound_fuhyo_items(
+            inbound_person(juminhyo_code=CODE, address_municipality=NAKANO, address="中央一丁目1番1号"),
+            change_date="2026-11-20",
+        )
+    if case == "abroad":
+        FuhyoAddress.objects.filter(entry=entry).update(municipality_id=SHIBUYA, address="神南一丁目2番3号")
+        payload = inbound_fuhyo_items(who, reason="move_out_abroad", change_class="removal")
+        payload["change"]["new_address"] = "国外（アメリカ合衆国）"
+    notice = receive_from(w, p["sender"], "fuhyo_items", payload)
+    if case != "nobody":
+        entry.refresh_from_db()
+        line = entry.current_address()
+        w.observed["fuhyo_address"] = "abroad" if line.is_abroad else line.municipality_id
+        w.observed["fuhyo_code"] = "notified" if entry.juminhyo_code == CODE else entry.juminhyo_code
+    w.observed["waiting_with_differences"] = bool(notice.differences)
+
+
+def recv_juminhyo_items(w: World, p: dict[str, Any]) -> None:
+    """住民票記載事項通知 (9条2項) received as 住所地: never applied before a clerk confirms (決定2)."""
+    resident = ResidentFactory(juminhyo_code=CODE)  # 本籍 in 渋谷区
+    payload = {
+        "filing": {"kind": "marriage", "filed_on": "2026-11-20", "accepted_on": "2026-11-20"},
+        "person": {
+            "role": "subject",
+            "juminhyo_code": CODE,
+            "surname": resident.surname,
+            "given_name": resident.given_name,
+            "surname_kana": resident.surname_kana,
+            "given_name_kana": resident.given_name_kana,
+            "birth_date": resident.birth_date.isoformat(),
+            "sex": resident.sex,
+            "address": resident.address,
+            "changes": {"surname": "佐藤", "surname_kana": "サトウ"},
+            "removed": False,
+        },
+    }
+    receive_from(w, p["sender"], "juminhyo_items", payload)
+    resident.refresh_from_db()
+    w.observed["juminhyo_surname"] = resident.surname
+
+
+def recv_move_in_notice(w: World, p: dict[str, Any]) -> None:
+    """転入通知 (9条1項) received as the 転出地: completes the 除票 of the person who moved to the sender
+    (決定7・15)."""
+    resident = ResidentFactory(juminhyo_code=CODE)
+    services.move_out(
+        [resident],
+        planned_date=dt.date(2026, 11, 14),
+        notified_on=dt.date(2026, 11, 10),
+        destination_municipality=SHIBUYA,
+        destination_address="神南一丁目2番3号",
+    )
+    payload = {
+        "person": inbound_person(
+            juminhyo_code=CODE,
+            honseki_municipality=SHIBUYA,
+            honseki_address="神南一丁目1番",
+            hittousha_name="山田　一夫",
+            address_municipality=p["sender"],
+        ),
+        "change": {
+            "reason": "move_in",
+            "change_date": "2026-11-15",
+            "notified_on": "2026-11-16",
+            "previous_address": "東京都新宿区西新宿二丁目1番1号",
+            "new_address": "東京都渋谷区神南一丁目2番3号",
+        },
+    }
+    receive_from(w, p["sender"], "move_in_notice", payload)
+    resident.refresh_from_db()
+    w.observed["move_out_confirmed_on"] = resident.move_out_confirmed_on and resident.move_out_confirmed_on.isoformat()
+
+
+def recv_honseki_transfer(w: World, p: dict[str, Any]) -> None:
+    """本籍転属通知 (19条3項) received as the new 本籍地: opens the 戸籍 and its 附票 here (決定5・15)."""
+    new = {"municipality": WARD, "address": "新宿六丁目1番", "hittousha_name": "山田　太郎"}
+    payload = {
+        "filing": {"kind": "honseki_transfer", "filed_on": "2026-11-20", "accepted_on": "2026-11-20"},
+        "person": inbound_person(
+            juminhyo_code=CODE, honseki_municipality=WARD, honseki_address="新宿六丁目1番", hittousha_name="山田　太郎"
+        ),
+        "abroad": None,
+        "old_honseki": {"municipality": SHIBUYA, "address": "神南一丁目1番", "hittousha_name": "山田　太郎"},
+        "new_honseki": new,
+    }
+    receive_from(w, p["sender"], "honseki_transfer", payload)
+    w.observed["fuhyo_opened"] = FuhyoEntry.objects.filter(juminhyo_code=CODE).exists()
+
+
+def recv_honseki_check(w: World, p: dict[str, Any]) -> None:
+    """本籍照合通知 (19条2項) received as 住所地: a correction task for a clerk (決定4), nothing changes by itself."""
+    ResidentFactory(juminhyo_code=CODE)  # 本籍 in 渋谷区
+    payload = {
+        "in_reply_to": str(uuid.uuid4()),
+        "juminhyo_code": CODE,
+        "found": True,
+        "differences": [{"item": "given_name", "notified": "太郎", "koseki": "太朗"}],
+        "koseki_values": {
+            "surname": "山田",
+            "given_name": "太朗",
+            "surname_kana": "ヤマダ",
+            "given_name_kana": "タロウ",
+            "birth_date": "1980-05-01",
+            "sex": "1",
+            "honseki_address": "神南一丁目1番",
+            "hittousha_name": "山田　一夫",
+        },
+    }
+    receive_from(w, p["sender"], "honseki_check", payload)
+
+
+def deliver_unconnected(w: World, p: dict[str, Any]) -> None:
+    """A 転入 whose notices go to municipalities that are not connected partners: one delivery look each sets them
+    aside as 送信先未接続 (決定9; no endless retries in the clerk's name)."""
+    act_move_in(w, p)
+    for notice in w.sent():
+        delivery.deliver(notice.pk)
+    notices = w.sent()
+    w.observed["states"] = {n.receiver: n.state for n in notices}
+    w.observed["attempts"] = sorted({n.attempts for n in notices})
+    entries = AuditLogEntry.objects.filter(category="transmission", action="unconnected")
+    w.observed["unconnected_entries"] = {"system": entries.filter(user__isnull=True).count(), "clerk": 0}
+    w.observed["unconnected_entries"]["clerk"] = entries.filter(user__isnull=False).count()
+
+
 ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "move_in": act_move_in,
     "move_within": act_move_within,
@@ -362,6 +540,12 @@ ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "file_furigana": act_file_furigana,
     "file_branch": act_file_branch,
     "file_marriage": act_file_marriage,
+    "recv_fuhyo_items": recv_fuhyo_items,
+    "recv_juminhyo_items": recv_juminhyo_items,
+    "recv_move_in_notice": recv_move_in_notice,
+    "recv_honseki_transfer": recv_honseki_transfer,
+    "recv_honseki_check": recv_honseki_check,
+    "deliver_unconnected": deliver_unconnected,
 }
 
 
@@ -377,13 +561,29 @@ def _params() -> list:
 
 
 def expected_counter(row: dict[str, Any]) -> Counter:
-    return Counter({(s["kind"], s["receiver"]): s.get("count", 1) for s in row["send"]})
+    """(kind, receiver) → how many; a row may list one pair more than once, each with its own items."""
+    counter: Counter = Counter()
+    for spec in row["send"]:
+        counter[(spec["kind"], spec["receiver"])] += spec.get("count", 1)
+    return counter
+
+
+def expected_items(row: dict[str, Any]) -> dict[tuple[str, str], list[list[str]]]:
+    """(kind, receiver) → the items of each notice, for the pairs whose every entry in the row names them."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for spec in row["send"]:
+        groups.setdefault((spec["kind"], spec["receiver"]), []).append(spec)
+    return {
+        pair: sorted(spec["items"] for spec in specs for _ in range(spec.get("count", 1)))
+        for pair, specs in groups.items()
+        if all("items" in spec for spec in specs)
+    }
 
 
 @pytest.mark.parametrize("row", _params())
 def test_notice_matrix_row(row, as_clerk, request):
     world = World()
-    if row.get("side") == "receive":
+    if row["action"].startswith("recv_"):
         world.observed["ward"] = request.getfixturevalue("ward")
     ACTIONS[row["action"]](world, {**row.get("params", {}), "lives": row["lives"], "honseki": row["honseki"]})
     sent = world.sent()
@@ -393,10 +593,9 @@ def test_notice_matrix_row(row, as_clerk, request):
     assert got == expected_counter(row), f"sent {sorted(got.items())}"
     for forbidden in row.get("not_sent", []):
         assert (forbidden["kind"], forbidden["receiver"]) not in got
-    for spec in row["send"]:
-        if "items" in spec:
-            carried = sorted(items_of(n) for n in sent if (n.kind, n.receiver) == (spec["kind"], spec["receiver"]))
-            assert carried == sorted([spec["items"]] * spec.get("count", 1)), f"{spec['kind']}: {carried}"
+    for pair, items in expected_items(row).items():
+        carried = sorted(items_of(n) for n in sent if (n.kind, n.receiver) == pair)
+        assert carried == items, f"{pair}: {carried}"
     for key, value in row.get("observed", {}).items():
         assert world.observed.get(key) == value, f"{key}: {world.observed.get(key)!r}"
 
