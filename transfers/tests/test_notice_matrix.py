@@ -598,6 +598,73 @@ def purge_with_short_retention(w: World, p: dict[str, Any]) -> None:
     w.observed["removed_record_kept"] = Resident.objects.filter(pk=kept.pk).exists()
 
 
+def act_move_in_unmatched(w: World, p: dict[str, Any]) -> None:
+    """転入 of a person whose 住民票 names this ward as 本籍 but whom no 附票 row matches: a clerk's 照合 task."""
+    w.begin()
+    services.move_in(
+        [person_data(honseki_municipality=WARD, honseki_address="北新宿九丁目9番", hittousha_name="佐藤　健太")],
+        change_date=D,
+        notified_on=D,
+        previous_municipality=p["from"],
+        previous_address="山下町1番地",
+        new_household=NewHousehold("四谷二丁目2番"),
+    )
+
+
+def act_file_marriage_received(w: World, p: dict[str, Any]) -> None:
+    """婚姻届 accepted here as 所在地: both live in the ward, both 本籍 elsewhere, the new 戸籍 in 大阪市. The
+    住民票 follow here; the 附票 are the business of the old and new 本籍地 (19条3項 goes between them)."""
+    husband = ResidentFactory()
+    wife = ResidentFactory(
+        household=husband.household,
+        relationship="妻",
+        given_name="花子",
+        sex="2",
+        surname="田中",
+        surname_kana="タナカ",
+    )
+    place = KosekiPlace(honseki_municipality=OSAKA, honseki_address="北区9番")
+    w.begin()
+    filings.file_marriage(
+        header(p), FiledPerson(resident=husband), FiledPerson(resident=wife), surname_from="husband", place=place
+    )
+
+
+def act_file_marriage_into_existing(w: World, p: dict[str, Any]) -> None:
+    """婚姻届: the wife (a member of another 戸籍 of the ward, living elsewhere) enters the existing 戸籍 of which the
+    husband (a resident) is 筆頭者. Nothing of the husband changes."""
+    husband, entry, filed = subject("ward", "ward")
+    wife_entry = member_living(SHIBUYA, surname="田中", given_name="花子", surname_kana="タナカ", sex="2", code=778)
+    w.begin()
+    filings.file_marriage(
+        header(p), filed, FiledPerson(entry=wife_entry), surname_from="husband", place=KosekiPlace(koseki=entry.koseki)
+    )
+
+
+def recv_fuhyo_items_after_move_out(w: World, p: dict[str, Any]) -> None:
+    """19条1項 about a person who moved out of the ward (our 除票 names the 転出先, our 附票 still the ward address):
+    the 転入地 reports the 転入 (決定3・15)."""
+    resident = ResidentFactory(juminhyo_code=CODE)
+    entry = link_to_koseki(resident)
+    services.move_out(
+        [resident],
+        planned_date=dt.date(2026, 11, 9),
+        notified_on=dt.date(2026, 11, 1),
+        destination_municipality=SHIBUYA,
+        destination_address="神南一丁目2番3号",
+    )
+    who = inbound_person(
+        juminhyo_code=CODE,
+        honseki_address=entry.koseki.honseki_address,
+        hittousha_name=entry.koseki.hittousha_name,
+        address_municipality=p["sender"],
+    )
+    payload = inbound_fuhyo_items(who)
+    payload["change"]["previous_address"] = f"東京都新宿区{resident.address}"
+    receive_from(w, p["sender"], "fuhyo_items", payload)
+    w.observed["fuhyo_address"] = entry.current_address().municipality_id
+
+
 ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "move_in": act_move_in,
     "move_within": act_move_within,
@@ -625,6 +692,10 @@ ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "koseki_change": act_koseki_change,
     "file_new_national": act_file_new_national,
     "purge_with_short_retention": purge_with_short_retention,
+    "move_in_unmatched": act_move_in_unmatched,
+    "file_marriage_received": act_file_marriage_received,
+    "file_marriage_into_existing": act_file_marriage_into_existing,
+    "recv_fuhyo_items_after_move_out": recv_fuhyo_items_after_move_out,
 }
 
 
@@ -662,7 +733,7 @@ def expected_items(row: dict[str, Any]) -> dict[tuple[str, str], list[list[str]]
 @pytest.mark.parametrize("row", _params())
 def test_notice_matrix_row(row, as_clerk, request):
     world = World()
-    if row["action"].startswith("recv_"):
+    if row["action"].startswith("recv_"):  # the receiving rows need this ward's keys
         world.observed["ward"] = request.getfixturevalue("ward")
     ACTIONS[row["action"]](world, {**row.get("params", {}), "lives": row["lives"], "honseki": row["honseki"]})
     sent = world.sent()
