@@ -230,12 +230,13 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
         if resident is not None:
             address_municipality = Municipality.objects.get(code=settings.WARD_LG_CODE)
             address = resident.address
-        elif entry is not None and address_municipality is None:
+        elif entry is not None:
             # Picked from our 戸籍 and living elsewhere: the 附票 says where (the 住所地 that the 住民票記載事項通知,
-            # 住基法9条2項, goes to).
+            # 住基法9条2項, goes to). Decision 2: the 附票 comes before what the 届書 says; the 届書's 住所 is used
+            # only when the 附票 shows none (国外転出, or no line yet).
             line = entry.current_address()
             if line is not None and not line.is_abroad and line.municipality_id:
-                address_municipality, address = line.municipality, address or line.address
+                address_municipality, address = line.municipality, line.address
         row = FilingPerson(
             filing=filing,
             role=spec.role,

@@ -312,3 +312,25 @@ def test_the_furigana_is_carried_in_every_notice_that_carries_the_name(as_clerk)
     )
     (transfer,) = [p for e in result.events for p in route(e) if p.kind == NoticeKind.HONSEKI_TRANSFER]
     assert transfer.payload["person"]["given_name_kana"] == "タロー"
+
+
+def test_the_fuhyo_address_wins_over_the_address_typed_from_the_todokesho(as_clerk):
+    """Decision 2: the 住所地 of a 9条2項 notice is taken from our 住民票, then from the person's current 附票 address,
+    and only then from what the 届書 says — a 届書 naming 中野区 does not redirect the notice about a member whose
+    附票 shows 渋谷区."""
+    entry = _member_living_in(SHIBUYA)
+    filed = FiledPerson(entry=entry, address_municipality="131148", address="中央一丁目1番")
+    result = filings.file_death(FilingHeader(filed_on=D), filed, date_of_death=D)
+    juminhyo = [p for e in result.events for p in route(e) if p.kind == NoticeKind.JUMINHYO_ITEMS]
+    assert [plan.receiver for plan in juminhyo] == [SHIBUYA]
+    assert result.filing.persons.get().address_municipality_id == SHIBUYA
+
+
+def test_the_address_typed_from_the_todokesho_is_used_when_the_fuhyo_shows_none(as_clerk):
+    """A member abroad per the 附票 (no 住所地 there): the 届書's address is the only one, and the notice goes there."""
+    from koseki_fuhyo.tests.factories import FuhyoEntryFactory
+
+    entry = FuhyoEntryFactory()
+    filed = FiledPerson(entry=entry, address_municipality="131148", address="中央一丁目1番")
+    result = filings.file_death(FilingHeader(filed_on=D), filed, date_of_death=D)
+    assert (NoticeKind.JUMINHYO_ITEMS, "131148") in plans_of(result.events)
