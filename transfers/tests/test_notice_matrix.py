@@ -665,6 +665,70 @@ def recv_fuhyo_items_after_move_out(w: World, p: dict[str, Any]) -> None:
     w.observed["fuhyo_address"] = entry.current_address().municipality_id
 
 
+def act_file_death_typed_address(w: World, p: dict[str, Any]) -> None:
+    """死亡届 for a member of our 戸籍 whose 附票 shows 渋谷区, the 届書 giving another 住所 (中野区): decision 2 takes
+    the 住所地 from our 住民票, then the 附票, and only then from the 届書."""
+    entry = member_living(SHIBUYA)
+    filed = FiledPerson(entry=entry, address_municipality=NAKANO, address="中央一丁目1番")
+    w.begin()
+    filings.file_death(header(p), filed, date_of_death=D)
+
+
+def act_file_divorce(w: World, p: dict[str, Any]) -> None:
+    """離婚届 (76条): the wife, a resident whose 本籍 is here, returns to her parents' 戸籍 in 大阪市."""
+    _, _, filed = subject("ward", "ward")
+    place = KosekiPlace(
+        honseki_municipality=OSAKA, honseki_address="北区3番", hittousha_surname="田中", hittousha_given_name="父"
+    )
+    w.begin()
+    kind = FilingKind.DIVORCE
+    filings.file_relocation(kind, header(p), [filed], place, new_surname="田中", new_surname_kana="タナカ")
+
+
+def recv_juminhyo_items_confirmed(w: World, p: dict[str, Any]) -> None:
+    """A 9条2項 notice of a 転籍 into this ward (from 渋谷区), confirmed by a clerk: the 住民票 takes the new 本籍;
+    our 附票 was opened by the 本籍転属通知 before; the old 本籍地 closed its own (決定3)."""
+    from transfers import inbox
+
+    resident = ResidentFactory(juminhyo_code=CODE)
+    entry = link_to_koseki(resident)
+    Resident.objects.filter(pk=resident.pk).update(honseki_municipality_id=SHIBUYA, honseki_address="神南一丁目1番")
+    resident.refresh_from_db()
+    payload = {
+        "filing": {"kind": "honseki_transfer", "filed_on": "2026-11-20", "accepted_on": "2026-11-20"},
+        "person": {
+            "role": "subject",
+            "juminhyo_code": CODE,
+            "surname": resident.surname,
+            "given_name": resident.given_name,
+            "surname_kana": resident.surname_kana,
+            "given_name_kana": resident.given_name_kana,
+            "birth_date": resident.birth_date.isoformat(),
+            "sex": resident.sex,
+            "address": resident.address,
+            "changes": {
+                "honseki_municipality": WARD,
+                "honseki_address": entry.koseki.honseki_address,
+                "hittousha_name": entry.koseki.hittousha_name,
+            },
+            "removed": False,
+        },
+    }
+    notice = receive_from(w, SHIBUYA, "juminhyo_items", payload)
+    clerk = request_clerk()
+    inbox.confirm(notice, clerk)
+    notice.refresh_from_db()
+    resident.refresh_from_db()
+    w.observed["state"] = notice.state
+    w.observed["juminhyo_honseki"] = resident.honseki_municipality_id
+
+
+def request_clerk():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="clerk")
+
+
 ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "move_in": act_move_in,
     "move_within": act_move_within,
@@ -696,6 +760,9 @@ ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "file_marriage_received": act_file_marriage_received,
     "file_marriage_into_existing": act_file_marriage_into_existing,
     "recv_fuhyo_items_after_move_out": recv_fuhyo_items_after_move_out,
+    "file_death_typed_address": act_file_death_typed_address,
+    "file_divorce": act_file_divorce,
+    "recv_juminhyo_items_confirmed": recv_juminhyo_items_confirmed,
 }
 
 
