@@ -411,6 +411,13 @@ def recv_fuhyo_items(w: World, p: dict[str, Any]) -> None:
         FuhyoAddress.objects.filter(entry=entry).update(municipality_id=SHIBUYA, address="神南一丁目2番3号")
         payload = inbound_fuhyo_items(who, reason="move_out_abroad", change_class="removal")
         payload["change"]["new_address"] = "国外（アメリカ合衆国）"
+    if case == "repeat":  # the same 転入 told twice: the second changes nothing
+        first = Identity.generate(SHIBUYA)
+        register(first)
+        receive(sealed(first, w.observed["ward"], "fuhyo_items", payload), via="http")
+        from transfers.models import Partner
+
+        Partner.objects.filter(code=SHIBUYA).delete()
     notice = receive_from(w, p["sender"], "fuhyo_items", payload)
     if case != "nobody":
         entry.refresh_from_db()
