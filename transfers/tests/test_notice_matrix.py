@@ -5,7 +5,10 @@ added or missing fails, and so does a row that expects nothing when something is
 real sealed envelope through `transfers.inbound.receive` and compare the notice's state and what changed.
 
 A row marked `xfail` is a case where the service does not do what the law or a product decision says: it is kept
-visible (strict xfail) until the service is fixed."""
+visible (strict xfail) until the service is fixed.
+
+Writing a row: `MATRIX_SHOW=1 pytest transfers/tests/test_notice_matrix.py -s -k R01` prints what the row sent
+(kind, receiver, items) — to compare with what the law and the product decisions say, never to copy blindly."""
 
 from __future__ import annotations
 
