@@ -266,10 +266,10 @@ def act_amend(w: World, p: dict[str, Any]) -> None:
 
 
 def act_file_death(w: World, p: dict[str, Any]) -> None:
-    """死亡届 (戸籍法86条) accepted here."""
+    """死亡届 (戸籍法86条) accepted here; the same path for 失踪宣告 (94条) and 国籍喪失 (103条) (`kind`)."""
     _, _, filed = subject(p["lives"], p["honseki"])
     w.begin()
-    filings.file_death(header(p), filed, date_of_death=D)
+    filings.file_death(header(p), filed, date_of_death=D, kind=p.get("kind", FilingKind.DEATH))
 
 
 def act_file_birth(w: World, p: dict[str, Any]) -> None:
