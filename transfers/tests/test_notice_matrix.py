@@ -815,7 +815,7 @@ def test_notice_matrix_row(row, as_clerk, request):
     ACTIONS[row["action"]](world, {**row.get("params", {}), "lives": row["lives"], "honseki": row["honseki"]})
     sent = world.sent()
     if os.environ.get("MATRIX_SHOW"):
-        print(row["id"], [(n.kind, n.receiver, items_of(n)) for n in sent])  # noqa: T201
+        print(row["id"], [(n.kind, n.receiver, items_of(n), n.payload.get("reason")) for n in sent])  # noqa: T201
     got = Counter((n.kind, n.receiver) for n in sent)
     assert got == expected_counter(row), f"sent {sorted(got.items())}"
     for forbidden in row.get("not_sent", []):
