@@ -334,3 +334,18 @@ def test_the_address_typed_from_the_todokesho_is_used_when_the_fuhyo_shows_none(
     filed = FiledPerson(entry=entry, address_municipality="131148", address="中央一丁目1番")
     result = filings.file_death(FilingHeader(filed_on=D), filed, date_of_death=D)
     assert (NoticeKind.JUMINHYO_ITEMS, "131148") in plans_of(result.events)
+
+
+def test_moving_abroad_with_the_honseki_here_records_the_fuhyo_line_today(as_clerk):
+    """Gap 5 on the 国外転出 path: the 附票 line (国外転出) written in the same transaction is dated with the day it was
+    written (記録日), not the 届出日; its 国外転出年月日 is the planned date; J-LIS is told the same 記録日."""
+    koseki = KosekiFactory(honseki_address="北新宿一丁目1番")
+    resident = ResidentFactory(honseki_municipality_id="131041", honseki_address="北新宿一丁目1番")
+    entry = link_to_koseki(resident, koseki)
+    result = services.move_out(
+        [resident], planned_date=D, notified_on=D - dt.timedelta(days=2), destination_country="アメリカ合衆国"
+    )
+    line = entry.current_address()
+    assert (line.is_abroad, line.established_on, line.recorded_on) == (True, D, timezone.localdate())
+    (jlis,) = [plan for event in result.events for plan in route(event) if plan.kind == NoticeKind.JLIS_FUHYO]
+    assert jlis.payload["recorded_on"] == timezone.localdate().isoformat()
