@@ -349,3 +349,27 @@ def test_moving_abroad_with_the_honseki_here_records_the_fuhyo_line_today(as_cle
     assert (line.is_abroad, line.established_on, line.recorded_on) == (True, D, timezone.localdate())
     (jlis,) = [plan for event in result.events for plan in route(event) if plan.kind == NoticeKind.JLIS_FUHYO]
     assert jlis.payload["recorded_on"] == timezone.localdate().isoformat()
+
+
+def test_a_filing_recorded_after_its_acceptance_tells_jlis_the_day_it_was_written(as_clerk):
+    """Gap 5 on the 戸籍届出 path: a 届書 accepted on D and recorded today gives J-LIS today as 記録日; the 附票 row
+    keeps D as its 消除日 (and a new row D as 入籍日), and a new address line is recorded today."""
+    from koseki_fuhyo.models import FuhyoEntry
+
+    entry = _member_living_in(SHIBUYA)
+    result = filings.file_death(FilingHeader(filed_on=D), FiledPerson(entry=entry), date_of_death=D)
+    (jlis,) = [p for e in result.events for p in route(e) if p.kind == NoticeKind.JLIS_FUHYO]
+    assert jlis.payload["recorded_on"] == timezone.localdate().isoformat() != D.isoformat()
+    assert FuhyoEntry.objects.get(pk=entry.pk).removed_on == D
+
+    result = filings.file_birth(
+        FilingHeader(filed_on=D),
+        Newborn("山田", "蓮", "ヤマダ", "レン", D, "1"),
+        KosekiPlace(koseki=KosekiFactory()),
+        address_municipality=YOKOHAMA,
+        address="中区1番",
+    )
+    (child,) = result.entries
+    assert (child.entered_on, child.current_address().recorded_on) == (D, timezone.localdate())
+    (jlis,) = [p for e in result.events for p in route(e) if p.kind == NoticeKind.JLIS_FUHYO]
+    assert jlis.payload["recorded_on"] == timezone.localdate().isoformat()
