@@ -232,12 +232,13 @@ def _begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details:
         if resident is not None:
             address_municipality = Municipality.objects.get(code=settings.WARD_LG_CODE)
             address = resident.address
-        elif entry is not None and address_municipality is None:
+        elif entry is not None:
             # Picked from our 戸籍 and living elsewhere: the 附票 says where (the 住所地 that the 住民票記載事項通知,
-            # 住基法9条2項, goes to).
+            # 住基法9条2項, goes to). Decision 2: the 附票 comes before what the 届書 says; the 届書's 住所 is used
+            # only when the 附票 shows none (国外転出, or no line yet).
             line = entry.current_address()
             if line is not None and not line.is_abroad and line.municipality_id:
-                address_municipality, address = line.municipality, address or line.address
+                address_municipality, address = line.municipality, line.address
         row = FilingPerson(
             filing=filing,
             role=spec.role,
@@ -473,7 +474,6 @@ def _relocate(
             fuhyo.amend_person(
                 old,
                 {"surname": new_surname, "surname_kana": new_surname_kana},
-                run.date,
                 reason,
                 run.group,
                 filing=run.filing,
@@ -915,9 +915,7 @@ def _transfer_within_ward(run: _Run, koseki: Koseki, new_place: KosekiPlace) -> 
     full_clean_or_raise(koseki, validate_constraints=True)
     koseki.save(update_fields=["honseki_address", "updated_at"])
     for person in run.persons:
-        run.result.events.append(
-            fuhyo.koseki_display_corrected(person.entry, run.date, "転籍", run.group, filing=run.filing)
-        )
+        run.result.events.append(fuhyo.koseki_display_corrected(person.entry, "転籍", run.group, filing=run.filing))
         _update_resident(run, person, {"honseki_address": koseki.honseki_address})
     return _finish(run)
 
@@ -943,9 +941,7 @@ def file_surname_change(header: FilingHeader, koseki: Koseki, new_surname: str, 
     koseki.save(update_fields=["hittousha_surname", "updated_at"])
     for person in run.persons:
         changes = {"surname": new_surname, "surname_kana": new_surname_kana}
-        run.result.events.append(
-            fuhyo.amend_person(person.entry, changes, run.date, "氏の変更", run.group, filing=run.filing)
-        )
+        run.result.events.append(fuhyo.amend_person(person.entry, changes, "氏の変更", run.group, filing=run.filing))
         _update_resident(run, person, changes | {"hittousha_name": koseki.hittousha_name})
     _sync_hittousha_of_others(run, koseki)
     return _finish(run)
@@ -969,7 +965,7 @@ def file_given_name_change(
     if was_hittousha:  # first, so that the 附票's event carries the new 筆頭者
         koseki.hittousha_given_name = new_given_name
         koseki.save(update_fields=["hittousha_given_name", "updated_at"])
-    run.result.events.append(fuhyo.amend_person(entry, changes, run.date, "名の変更", run.group, filing=run.filing))
+    run.result.events.append(fuhyo.amend_person(entry, changes, "名の変更", run.group, filing=run.filing))
     if was_hittousha:
         changes |= {"hittousha_name": koseki.hittousha_name}
     _update_resident(run, person, changes)
@@ -987,9 +983,7 @@ def file_furigana(header: FilingHeader, subject: FiledPerson, surname_kana: str,
     run = _begin(FilingKind.FURIGANA, header, [subject], {})
     person = run.persons[0]
     changes = {"surname_kana": surname_kana, "given_name_kana": given_name_kana}
-    run.result.events.append(
-        fuhyo.amend_person(person.entry, changes, run.date, "振り仮名", run.group, filing=run.filing)
-    )
+    run.result.events.append(fuhyo.amend_person(person.entry, changes, "振り仮名", run.group, filing=run.filing))
     _update_resident(run, person, changes)
     return _finish(run)
 

@@ -51,9 +51,9 @@ def identity_differences(entry: FuhyoEntry, person) -> list[str]:
     return [f for f in IDENTITY_FIELDS if getattr(entry, f) != getattr(person, f)]
 
 
-def _event(
-    kind: str, entry: FuhyoEntry, record_kind: str, reason: str, recorded_on: dt.date, group: uuid.UUID, filing=None
-) -> ChangeEvent:
+def _event(kind: str, entry: FuhyoEntry, record_kind: str, reason: str, group: uuid.UUID, filing=None) -> ChangeEvent:
+    # 記録日 (what J-LIS is told, 施行令30条の12の3): the day the 附票 is written, never the 異動日 or the 受理日 of a
+    # 届書 recorded later (issue 13, gap 5); the 入籍日・消除日 keep their own dates on the row.
     # The 戸籍 as it stands now: the entry's cached one may predate a change of this filing (氏の変更 renames the
     # 筆頭者 on another instance), and the event's items are what J-LIS and the 住所地 are told.
     entry.koseki = Koseki.objects.get(pk=entry.koseki_id)
@@ -61,7 +61,7 @@ def _event(
         kind,
         group,
         reason,
-        fuhyo_items(entry, record_kind, reason, recorded_on),
+        fuhyo_items(entry, record_kind, reason, timezone.localdate()),
         fuhyo_entry=entry,
         koseki=entry.koseki,
         filing=filing,
@@ -93,7 +93,7 @@ def record_address(
         reason=reason,
         is_current=True,
     )
-    event = _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, FuhyoRecordKind.AMENDMENT, reason, recorded_on, group, filing)
+    event = _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, FuhyoRecordKind.AMENDMENT, reason, group, filing)
     return line, event
 
 
@@ -145,11 +145,11 @@ def enter_person(
             is_abroad=address.is_abroad,
             country=address.country,
             established_on=address_established_on or entered_on,
-            recorded_on=entered_on,
+            recorded_on=timezone.localdate(),
             reason=reason,
             is_current=True,
         )
-    event = _event(ChangeEvent.Kind.FUHYO_ENTERED, entry, FuhyoRecordKind.ENTRY, reason, entered_on, group, filing)
+    event = _event(ChangeEvent.Kind.FUHYO_ENTERED, entry, FuhyoRecordKind.ENTRY, reason, group, filing)
     return entry, event
 
 
@@ -159,26 +159,22 @@ def remove_person(entry: FuhyoEntry, removed_on: dt.date, reason: str, group: uu
     entry.removed_on = removed_on
     entry.removed_reason = reason
     entry.save(update_fields=["status", "removed_on", "removed_reason", "updated_at"])
-    return _event(ChangeEvent.Kind.FUHYO_REMOVED, entry, FuhyoRecordKind.REMOVAL, reason, removed_on, group, filing)
+    return _event(ChangeEvent.Kind.FUHYO_REMOVED, entry, FuhyoRecordKind.REMOVAL, reason, group, filing)
 
 
-def amend_person(
-    entry: FuhyoEntry, changes: dict, recorded_on: dt.date, reason: str, group: uuid.UUID, *, filing=None
-) -> ChangeEvent:
+def amend_person(entry: FuhyoEntry, changes: dict, reason: str, group: uuid.UUID, *, filing=None) -> ChangeEvent:
     """記載の修正 of identity items (氏名, カナ, 生年月日, 性別) or of the 住民票コード."""
     for field, value in changes.items():
         setattr(entry, field, value)
     full_clean_or_raise(entry, exclude=["koseki"], validate_constraints=True)
     entry.save()
     kind = FuhyoRecordKind.CODE_AMENDMENT if set(changes) == {"juminhyo_code"} else FuhyoRecordKind.AMENDMENT
-    return _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, kind, reason, recorded_on, group, filing)
+    return _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, kind, reason, group, filing)
 
 
-def koseki_display_corrected(
-    entry: FuhyoEntry, recorded_on: dt.date, reason: str, group: uuid.UUID, *, filing=None
-) -> ChangeEvent:
+def koseki_display_corrected(entry: FuhyoEntry, reason: str, group: uuid.UUID, *, filing=None) -> ChangeEvent:
     """The 戸籍の表示 of the person's 附票 was corrected (管内転籍): one 記載の修正, which J-LIS is told of."""
-    return _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, FuhyoRecordKind.AMENDMENT, reason, recorded_on, group, filing)
+    return _event(ChangeEvent.Kind.FUHYO_AMENDED, entry, FuhyoRecordKind.AMENDMENT, reason, group, filing)
 
 
 def ward_address(address: str, katagaki: str = "") -> AddressData:
@@ -202,7 +198,7 @@ def follow_code_change(old_code: str, resident, reason: str, group: uuid.UUID) -
     if entry is None or identity_differences(entry, resident):
         return []
     label = ChangeReason(reason).label if reason in ChangeReason.values else reason
-    return [amend_person(entry, {"juminhyo_code": resident.juminhyo_code}, timezone.localdate(), label, group)]
+    return [amend_person(entry, {"juminhyo_code": resident.juminhyo_code}, label, group)]
 
 
 def sync_from_resident(resident, reason: str, group: uuid.UUID) -> list[ChangeEvent]:

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from common.errors import ServiceError
 from common.models import Municipality
@@ -160,7 +161,7 @@ def move_out(
                     entry,
                     AddressData(municipality=None, is_abroad=True, country=destination_country.strip()),
                     planned_date,
-                    notified_on,
+                    timezone.localdate(),  # 記録日: the day the line is written, not the 届出日
                     ChangeReason.MOVE_OUT_ABROAD.label,
                     result.change_group,
                 )

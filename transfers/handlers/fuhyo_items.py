@@ -157,7 +157,7 @@ def apply(entry: FuhyoEntry, payload: dict[str, Any]) -> Outcome:
     changed = False
     code = person.get("juminhyo_code")
     if code and code != entry.juminhyo_code:
-        amend_person(entry, {"juminhyo_code": code}, today(), label, group)
+        amend_person(entry, {"juminhyo_code": code}, label, group)
         changed = True
     if reason == ChangeReason.MOVE_OUT:
         pass  # 国内転出: the 附票 keeps the address until the new 住所地's notice brings the next one

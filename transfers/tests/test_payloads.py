@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from common.juminhyo_codes import juminhyo_code_for
@@ -247,7 +248,9 @@ def test_juminhyo_items_of_a_birth_elsewhere_and_jlis_fuhyo_of_the_entry(as_cler
         "hittousha_name": "山田　太郎",
     }
     (jlis,) = assert_written_and_valid(NoticeKind.JLIS_FUHYO)
-    assert (jlis["record_kind"], jlis["reason"], jlis["recorded_on"]) == ("entry", "出生", D.isoformat())
+    # 記録日: the day the 附票 was written (today), not the 受理日 D (issue 13, gap 5)
+    today = dt.date.fromisoformat(jlis["recorded_on"])
+    assert (jlis["record_kind"], jlis["reason"], today) == ("entry", "出生", timezone.localdate())
     assert jlis["person"]["juminhyo_code"] is None  # the child has no 住民票コード yet
     assert jlis["person"]["address"] == {
         "municipality": YOKOHAMA,

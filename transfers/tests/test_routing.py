@@ -312,3 +312,64 @@ def test_the_furigana_is_carried_in_every_notice_that_carries_the_name(as_clerk)
     )
     (transfer,) = [p for e in result.events for p in route(e) if p.kind == NoticeKind.HONSEKI_TRANSFER]
     assert transfer.payload["person"]["given_name_kana"] == "タロー"
+
+
+def test_the_fuhyo_address_wins_over_the_address_typed_from_the_todokesho(as_clerk):
+    """Decision 2: the 住所地 of a 9条2項 notice is taken from our 住民票, then from the person's current 附票 address,
+    and only then from what the 届書 says — a 届書 naming 中野区 does not redirect the notice about a member whose
+    附票 shows 渋谷区."""
+    entry = _member_living_in(SHIBUYA)
+    filed = FiledPerson(entry=entry, address_municipality="131148", address="中央一丁目1番")
+    result = filings.file_death(FilingHeader(filed_on=D), filed, date_of_death=D)
+    juminhyo = [p for e in result.events for p in route(e) if p.kind == NoticeKind.JUMINHYO_ITEMS]
+    assert [plan.receiver for plan in juminhyo] == [SHIBUYA]
+    assert result.filing.persons.get().address_municipality_id == SHIBUYA
+
+
+def test_the_address_typed_from_the_todokesho_is_used_when_the_fuhyo_shows_none(as_clerk):
+    """A member abroad per the 附票 (no 住所地 there): the 届書's address is the only one, and the notice goes there."""
+    from koseki_fuhyo.tests.factories import FuhyoEntryFactory
+
+    entry = FuhyoEntryFactory()
+    filed = FiledPerson(entry=entry, address_municipality="131148", address="中央一丁目1番")
+    result = filings.file_death(FilingHeader(filed_on=D), filed, date_of_death=D)
+    assert (NoticeKind.JUMINHYO_ITEMS, "131148") in plans_of(result.events)
+
+
+def test_moving_abroad_with_the_honseki_here_records_the_fuhyo_line_today(as_clerk):
+    """Gap 5 on the 国外転出 path: the 附票 line (国外転出) written in the same transaction is dated with the day it was
+    written (記録日), not the 届出日; its 国外転出年月日 is the planned date; J-LIS is told the same 記録日."""
+    koseki = KosekiFactory(honseki_address="北新宿一丁目1番")
+    resident = ResidentFactory(honseki_municipality_id="131041", honseki_address="北新宿一丁目1番")
+    entry = link_to_koseki(resident, koseki)
+    result = services.move_out(
+        [resident], planned_date=D, notified_on=D - dt.timedelta(days=2), destination_country="アメリカ合衆国"
+    )
+    line = entry.current_address()
+    assert (line.is_abroad, line.established_on, line.recorded_on) == (True, D, timezone.localdate())
+    (jlis,) = [plan for event in result.events for plan in route(event) if plan.kind == NoticeKind.JLIS_FUHYO]
+    assert jlis.payload["recorded_on"] == timezone.localdate().isoformat()
+
+
+def test_a_filing_recorded_after_its_acceptance_tells_jlis_the_day_it_was_written(as_clerk):
+    """Gap 5 on the 戸籍届出 path: a 届書 accepted on D and recorded today gives J-LIS today as 記録日; the 附票 row
+    keeps D as its 消除日 (and a new row D as 入籍日), and a new address line is recorded today."""
+    from koseki_fuhyo.models import FuhyoEntry
+
+    entry = _member_living_in(SHIBUYA)
+    result = filings.file_death(FilingHeader(filed_on=D), FiledPerson(entry=entry), date_of_death=D)
+    (jlis,) = [p for e in result.events for p in route(e) if p.kind == NoticeKind.JLIS_FUHYO]
+    assert jlis.payload["recorded_on"] == timezone.localdate().isoformat() != D.isoformat()
+    assert FuhyoEntry.objects.get(pk=entry.pk).removed_on == D
+
+    result = filings.file_birth(
+        FilingHeader(filed_on=D),
+        Newborn("山田", "蓮", "ヤマダ", "レン", D, "1"),
+        KosekiPlace(koseki=KosekiFactory()),
+        address_municipality=YOKOHAMA,
+        address="中区1番",
+    )
+    (child,) = result.entries
+    assert (child.entered_on, child.current_address().recorded_on) == (D, timezone.localdate())
+    (jlis,) = [p for e in result.events for p in route(e) if p.kind == NoticeKind.JLIS_FUHYO]
+    assert jlis.payload["recorded_on"] == timezone.localdate().isoformat()
