@@ -47,7 +47,7 @@ class SessionLifetimeMiddleware:
 
 
 # Pages a user who still owes a step may open (URL names); everything else redirects to the step.
-ALWAYS_OPEN = {"logout", "login", "health"}
+ALWAYS_OPEN = {"logout", "login", "health", "favicon"}
 TOTP_OPEN = ALWAYS_OPEN | {"accounts:otp", "accounts:otp_verify"}
 PASSWORD_OPEN = ALWAYS_OPEN | {"accounts:password_change"}
 STEP_PAGES = {"otp": "accounts:otp", "otp_verify": "accounts:otp_verify", "password_change": "accounts:password_change"}

@@ -12,6 +12,7 @@ admin.site.index_title = "運用管理"
 urlpatterns = [
     path("", common_views.home, name="home"),
     path("healthz", common_views.health, name="health"),
+    path("favicon.ico", common_views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("residents/", include("registry.urls")),

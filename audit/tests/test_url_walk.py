@@ -48,6 +48,7 @@ PUBLIC = {
     "login": "the login page",
     "logout": "ends the session",
     "health": "load balancer check: answers ok / database unavailable, no data",
+    "favicon": "redirects browsers' /favicon.ico to the icon among the static files",
     # Machines, not people: partners POST signed envelopes (the signature is the login); the answer is a signed
     # ack or an error code, never personal data.
     "transfers:inbound": "the receiving end of the notices (transfers.inbound): envelopes in, acks out",
