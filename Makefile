@@ -60,15 +60,11 @@ migrate: venv var  ## データベースを最新にする（地方公共団体�
 	"$(PY)" manage.py migrate --noinput
 
 # The number of residents to seed: settings.SEED_DEMO_RESIDENTS when the register is empty (so .env applies), 0 when
-# it holds anyone, or "missing" while the seed_dummy command does not exist yet. get_commands() only lists the
-# commands' modules; it imports none of them.
+# it holds anyone.
 define SEED_COUNT_PY
 from django.conf import settings
-from django.core.management import get_commands
 from registry.models import Resident
-if "seed_dummy" not in get_commands():
-    print("missing")
-elif Resident.objects.exists():
+if Resident.objects.exists():
     print(0)
 else:
     print(settings.SEED_DEMO_RESIDENTS)
@@ -78,7 +74,6 @@ export SEED_COUNT_PY
 seed: migrate  ## 住民が一人もいなければ小さなダミーの区を作る（SEED_DEMO_RESIDENTS 人、--seed 1）
 	@n="$$("$(PY)" manage.py shell --no-imports -v 0 -c "$$SEED_COUNT_PY")"; \
 	case "$$n" in \
-	  missing) echo "seed_dummy コマンドがまだないため、ダミーデータの投入を省略します";; \
 	  0) echo "住民票があるため、ダミーデータの投入を省略します";; \
 	  *) echo "ダミーデータを作成します（$$n 人、--seed 1）"; \
 	     "$(PY)" manage.py seed_dummy --residents "$$n" --seed 1;; \

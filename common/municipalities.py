@@ -106,7 +106,3 @@ def ward():
             "`manage.py load_municipalities` or check the setting."
         )
     return found
-
-
-def is_ward(code: str | None) -> bool:
-    return code == settings.WARD_LG_CODE

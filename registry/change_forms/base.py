@@ -220,9 +220,5 @@ PersonFormSet = forms.formset_factory(
 )
 
 
-def members_of(household: Household) -> list[Resident]:
-    return list(household.current_members())
-
-
 def head_of(members: list[Resident]) -> Resident | None:
     return next((m for m in members if m.relationship == HEAD), None)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from audit.gate import personal_data_view
 from common.confirm import DisplaySpec, EntryFlow
@@ -104,13 +104,10 @@ REGISTRY_SPECS: tuple[DisplaySpec, ...] = (
 
 
 def resident_url(resident_id: int | None) -> str:
-    """The 住民票 page (registry:resident), or the start page while that page does not exist yet."""
-    if resident_id is not None:
-        try:
-            return reverse("registry:resident", args=[resident_id])
-        except NoReverseMatch:
-            pass
-    return reverse("home")
+    """The 住民票 page (registry:resident) the screen returns to, or the start page when there is none."""
+    if resident_id is None:
+        return reverse("home")
+    return reverse("registry:resident", args=[resident_id])
 
 
 class RegistryFlow(EntryFlow):

@@ -17,13 +17,14 @@ from koseki_fuhyo.models import FuhyoEntry, Koseki
 from registry import services
 from registry.choices import ResidentStatus
 from registry.tests.factories import ResidentFactory, elsewhere
-from transfers import inbox, inbox_selectors
+from transfers import inbox
 from transfers.acks import ACCEPTED, DUPLICATE, read_ack
 from transfers.envelope import Identity, read_header
 from transfers.inbound import process_spool_inbox, receive
 from transfers.inbound_tasks import poll_spool_inboxes
 from transfers.models import InboundNotice, OutboundNotice, Partner
 from transfers.routing import JLIS
+from transfers.views_pages.queries import InboxFilter, inbox_page
 
 from .inbound_support import (
     SHIBUYA,
@@ -144,7 +145,7 @@ def test_fuhyo_items_that_disagree_wait_with_the_differences(shibuya, ward, cler
     assert notice.differences == [{"item": "given_name", "label": "名", "notified": "太朗", "koseki": "太郎"}]
     assert entry.addresses.count() == 1
     assert jlis_notices() == []
-    assert list(inbox_selectors.waiting_notices()) == [notice]
+    assert list(inbox_page(InboxFilter(state="waiting")).rows) == [notice]  # what the clerks' inbox lists
 
     inbox.confirm(notice, clerk, note="戸籍の記載を確認")
     notice.refresh_from_db()
