@@ -46,6 +46,11 @@ class ChangeReason(models.TextChoices):
     MOVE_OUT_CONFIRMED = "move_out_confirmed", "転入通知受理"
 
 
+def reason_label(reason: str) -> str:
+    """An 異動事由 as records and notices write it (転入, 転居 …); text that is not one of the codes stays as it is."""
+    return ChangeReason(reason).label if reason in ChangeReason.values else reason
+
+
 CHANGE_CLASS_OF: dict[str, str] = {
     ChangeReason.MOVE_IN: ChangeClass.ENTRY,
     ChangeReason.MOVE_IN_FROM_ABROAD: ChangeClass.ENTRY,

@@ -27,9 +27,8 @@ from django.urls import NoReverseMatch, reverse
 
 from common.roles import KOSEKI_CLERK, OPERATOR, RESIDENT_CLERK, SUPERVISOR, assign_role, ensure_roles
 from common.wareki import to_wareki
-from registry.services import entries
 
-from .restricted_persons import leaks, make_restricted_persons
+from .restricted_persons import leaks, make_restricted_persons, move_into_restricted_household
 from .screens import user_with
 from .test_url_walk import NOT_PUBLIC, World, _argument_candidates
 
@@ -58,27 +57,7 @@ class ScanWorld:
         self.world = World()
         self.persons = make_restricted_persons()
         kitouin = self.persons["kitouin"]
-        self.newcomer = entries.move_in(
-            [
-                entries.PersonData(
-                    surname="宮園",
-                    given_name="朔",
-                    surname_kana="ミヤゾノ",
-                    given_name_kana="サク",
-                    birth_date=dt.date(2001, 4, 4),
-                    sex="1",
-                    relationship="同居人",
-                    honseki_municipality="131041",
-                    honseki_address="北新宿九丁目9番",
-                    hittousha_name="鬼頭院　薫子",
-                )
-            ],
-            change_date=dt.date(2026, 11, 20),
-            notified_on=dt.date(2026, 11, 20),
-            previous_municipality="131130",
-            previous_address="神南一丁目1番",
-            household=kitouin.resident.household,
-        ).residents[0]
+        self.newcomer = move_into_restricted_household(kitouin.resident)
         self.event, self.notice = self._notice_about(kitouin)
 
     def _notice_about(self, person):

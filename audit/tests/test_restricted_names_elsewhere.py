@@ -1,18 +1,15 @@
 """Finding 4 of issue 12: other people's pages and exports do not name a restricted person — the 筆頭者 of a member's
 住民票, the 世帯主 in a member's 異動履歴, the 戸籍's 筆頭者, the 世帯主 column of the supervisor's records export."""
 
-import datetime as dt
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from audit.exports.records import RecordSelection, Tally, preview, record_rows
 from common.roles import RESIDENT_CLERK, SUPERVISOR, assign_role, ensure_roles
 from registry.search import ResidentQuery
-from registry.services import entries
 from registry.tests.change_screens import login
 
-from .restricted_persons import leaks, make_restricted_persons
+from .restricted_persons import leaks, make_restricted_persons, move_into_restricted_household
 
 pytestmark = pytest.mark.django_db
 
@@ -22,27 +19,7 @@ def persons():
     found = make_restricted_persons()
     kitouin = found["kitouin"].resident
     # 宮園　朔 moves into the restricted person's 世帯: their 異動履歴 names the 世帯主, their 住民票 the 筆頭者.
-    newcomer = entries.move_in(
-        [
-            entries.PersonData(
-                surname="宮園",
-                given_name="朔",
-                surname_kana="ミヤゾノ",
-                given_name_kana="サク",
-                birth_date=dt.date(2001, 4, 4),
-                sex="1",
-                relationship="同居人",
-                honseki_municipality="131041",
-                honseki_address="北新宿九丁目9番",
-                hittousha_name="鬼頭院　薫子",
-            )
-        ],
-        change_date=dt.date(2026, 11, 20),
-        notified_on=dt.date(2026, 11, 20),
-        previous_municipality="131130",
-        previous_address="神南一丁目1番",
-        household=kitouin.household,
-    ).residents[0]
+    newcomer = move_into_restricted_household(kitouin)
     assert newcomer.changes.get().new_head_name == "鬼頭院　薫子"
     found["newcomer"] = newcomer
     return found

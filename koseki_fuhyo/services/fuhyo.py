@@ -18,7 +18,7 @@ from common.errors import full_clean_or_raise
 from common.events import record_event
 from common.models import ChangeEvent, Municipality
 from registry.addresses import with_katagaki
-from registry.choices import ChangeReason
+from registry.choices import reason_label
 
 from ..choices import EntryStatus, FuhyoRecordKind
 from ..models import FuhyoAddress, FuhyoEntry, Koseki
@@ -197,7 +197,7 @@ def follow_code_change(old_code: str, resident, reason: str, group: uuid.UUID) -
     entry = current_entry_for_code(old_code, lock=True)
     if entry is None or identity_differences(entry, resident):
         return []
-    label = ChangeReason(reason).label if reason in ChangeReason.values else reason
+    label = reason_label(reason)
     return [amend_person(entry, {"juminhyo_code": resident.juminhyo_code}, label, group)]
 
 
@@ -244,6 +244,6 @@ def sync_from_resident(resident, reason: str, group: uuid.UUID) -> list[ChangeEv
         and current.established_on == resident.address_established_on
     ):
         return []
-    label = ChangeReason(reason).label if reason in ChangeReason.values else reason
+    label = reason_label(reason)
     _, event = record_address(entry, wanted, resident.address_established_on, timezone.localdate(), label, group)
     return [event]

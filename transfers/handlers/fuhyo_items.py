@@ -20,17 +20,13 @@ from koseki_fuhyo.choices import EntryStatus, KosekiStatus
 from koseki_fuhyo.models import FuhyoEntry
 from koseki_fuhyo.services.fuhyo import AddressData, amend_person, current_entry_for_code, record_address
 from registry.addresses import with_katagaki
-from registry.choices import ChangeReason
+from registry.choices import ChangeReason, reason_label
 
 from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, refuse_unless_applied, same, today
 
 NOT_FOUND = "この区の戸籍の附票に、住民票コードの一致する在籍者が見つかりません。"
 MISMATCH = "通知された項目が戸籍・附票の記載と合いません。確認してください。"
 _ABROAD = re.compile(r"^国外（(?P<country>.*)）$")
-
-
-def _reason_label(reason: str) -> str:
-    return ChangeReason(reason).label if reason in ChangeReason.values else reason
 
 
 def _honseki_left_ward(person: dict[str, Any], before: dict[str, Any] | None) -> bool:
@@ -145,7 +141,7 @@ def apply(entry: FuhyoEntry, payload: dict[str, Any]) -> Outcome:
     """Bring the 附票 row in line with the notice: the 住民票コード, then the address (記載・修正), or 国外転出."""
     person, change = payload["person"], payload["change"]
     reason = change["reason"]
-    label = _reason_label(reason)
+    label = reason_label(reason)
     if reason == ChangeReason.DEATH:
         return Outcome.waiting(
             "死亡による住民票消除の通知です。戸籍に死亡が記載されていません（死亡届の処理を確認してください）。",
