@@ -22,8 +22,24 @@ class AuditContext:
 _current: ContextVar[AuditContext | None] = ContextVar("audit_context", default=None)
 
 
+class MissingAuditContext(RuntimeError):
+    """A service that writes a history row or a change event was called with nobody named as acting: no web request,
+    task, command or inbound handler entered `audit_context`. Nothing is written; the caller must say who acts (a
+    user's id, or None with a source such as "task:<name>" for the system)."""
+
+
 def current() -> AuditContext | None:
     return _current.get()
+
+
+def require_context() -> AuditContext:
+    """The context a writing service records, or MissingAuditContext: a change is never recorded as by "unknown"."""
+    ctx = _current.get()
+    if ctx is None:
+        raise MissingAuditContext(
+            "no audit context: enter common.context.audit_context(actor_id, source) before calling a service"
+        )
+    return ctx
 
 
 def current_request_id() -> str | None:

@@ -7,7 +7,7 @@ a notice can never be raised for a change that did not happen, nor be missing fo
 import uuid
 from typing import Any
 
-from .context import current
+from .context import require_context
 from .models import ChangeEvent
 
 
@@ -22,7 +22,7 @@ def record_event(
     koseki=None,
     filing=None,
 ) -> ChangeEvent:
-    ctx = current()
+    ctx = require_context()
     event = ChangeEvent.objects.create(
         kind=kind,
         change_group=change_group,
@@ -32,9 +32,9 @@ def record_event(
         fuhyo_entry=fuhyo_entry,
         koseki=koseki,
         filing=filing,
-        actor_id=ctx.actor_id if ctx else None,
-        source=ctx.source if ctx else "unknown",
-        request_id=ctx.request_id if ctx else "",
+        actor_id=ctx.actor_id,
+        source=ctx.source,
+        request_id=ctx.request_id,
     )
     for router in _routers:
         router(event)

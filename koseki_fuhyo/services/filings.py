@@ -300,10 +300,9 @@ def _finish(run: _Run) -> FilingResult:
 
 
 def _actor_id() -> int | None:
-    from common.context import current
+    from common.context import require_context
 
-    ctx = current()
-    return ctx.actor_id if ctx else None
+    return require_context().actor_id
 
 
 def _jsonable(value: Any) -> Any:

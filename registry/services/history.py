@@ -9,7 +9,7 @@ from django.db import transaction
 
 from audit.visibility import require_may_change
 from common import municipalities
-from common.context import current
+from common.context import require_context
 from common.errors import ServiceError
 from common.events import record_event
 from common.models import ChangeEvent
@@ -59,8 +59,8 @@ def write_change(
 ) -> ResidentChange:
     """One history row for one person, and the change event that carries it to the notice router. Every 異動 of a
     person passes here: a restricted person is changed only by an actor with a grant (audit.visibility)."""
+    ctx = require_context()
     require_may_change(resident)
-    ctx = current()
     change = ResidentChange.objects.create(
         resident=resident,
         change_group=result.change_group,
@@ -77,9 +77,9 @@ def write_change(
         details=details or {},
         filing=filing,
         note=note,
-        recorded_by_id=ctx.actor_id if ctx else None,
-        source=ctx.source if ctx else "unknown",
-        request_id=ctx.request_id if ctx else "",
+        recorded_by_id=ctx.actor_id,
+        source=ctx.source,
+        request_id=ctx.request_id,
     )
     event = record_event(
         _EVENT_KIND[change.change_class],
