@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from common.context import audit_context
+from common.testing.actors import acting_as
 from common.testing.clock import CALENDAR_TEST_FILES, JST, TODAY, pinned_instant
 
 
@@ -40,8 +40,9 @@ def koseki_clerk(django_user_model):
 
 @pytest.fixture
 def as_clerk(clerk):
-    """Everything inside the test runs as if the clerk did it through the web."""
-    with audit_context(clerk.pk, "test") as ctx:
+    """Everything inside the test runs as if the clerk did it through the web. A test that calls a service needs an
+    actor (common.context.MissingAuditContext): this fixture, `acting_as(user)` or `as_system()`."""
+    with acting_as(clerk) as ctx:
         yield ctx
 
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from audit import restrictions
 from audit.models import AuditLogEntry
-from common.context import audit_context
 from common.roles import KOSEKI_CLERK, RESIDENT_CLERK, SUPERVISOR
+from common.testing.actors import acting_as
 from koseki_fuhyo.choices import EntryStatus
 from koseki_fuhyo.models import FuhyoEntry
 from registry.choices import ResidentStatus
@@ -150,7 +150,7 @@ def test_a_change_of_a_restricted_person_needs_a_grant(clerk, persons):
     from registry.services import moves
 
     washinomiya = persons["washinomiya"].resident
-    with audit_context(clerk.pk, "test"), pytest.raises(Exception, match="閲覧制限のある方") as refused:
+    with acting_as(clerk), pytest.raises(Exception, match="閲覧制限のある方") as refused:
         moves.move_within(
             [washinomiya],
             change_date=dt.date(2026, 11, 20),

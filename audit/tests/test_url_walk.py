@@ -37,7 +37,7 @@ from django.views.decorators.http import require_POST
 from audit import restrictions
 from audit.gate import gate_of, personal_data_view
 from audit.models import AuditLogEntry
-from common.context import audit_context
+from common.testing.actors import acting_as
 
 from .screens import PASSWORD, append, entries_after, last_id, user_with
 
@@ -360,7 +360,7 @@ class World:
         from koseki_fuhyo.choices import FilingKind
         from koseki_fuhyo.services import filings
 
-        with audit_context(self.supervisor.pk, "test"):
+        with acting_as(self.supervisor):
             result = filings.file_record_only(
                 FilingKind.RECOGNITION,
                 filings.FilingHeader(filed_on=dt.date(2026, 11, 20)),

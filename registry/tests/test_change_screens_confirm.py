@@ -8,8 +8,8 @@ import pytest
 
 from audit import restrictions
 from audit.models import AuditLogEntry
-from common.context import audit_context
 from common.roles import RESIDENT_CLERK
+from common.testing.actors import acting_as
 from registry import services
 from registry.models import EditLock, ResidentChange
 from registry.tests.change_screens import counts, family, hidden, login, record, to_confirm
@@ -51,7 +51,7 @@ def test_record_shows_a_fresh_confirm_when_the_outcome_changed_meanwhile(desk, c
     head, wife, child = family()
     url = f"/changes/move-within/{head.household.pk}/"
     walk = to_confirm(desk, url, move_data(wife, child, new_head=wife.pk, **{f"relationship_{child.pk}": "子"}))
-    with audit_context(clerk.pk, "test"):  # the 世帯主's name is corrected in between (another path)
+    with acting_as(clerk):  # the 世帯主's name is corrected in between (another path)
         services.ex_officio_amendment(head, {"given_name": "大輔"}, change_date=dt.date(2026, 11, 20), note="誤記")
     changes = ResidentChange.objects.count()
     answer = record(desk, url, walk.token)

@@ -54,9 +54,9 @@ def test_correcting_the_given_name_shows_only_that_item(desk):
 
 def test_a_removed_record_is_corrected_too(desk, clerk):
     head, wife, child = family()
-    from common.context import audit_context
+    from common.testing.actors import acting_as
 
-    with audit_context(clerk.pk, "test"):
+    with acting_as(clerk):
         services.ex_officio_removal([child], change_date=child.address_established_on, note="実態調査")
     url = f"/changes/amend/{child.pk}/"
     walk = to_confirm(desk, url, form_values(child, surname_kana="ヤマタ"))

@@ -74,12 +74,12 @@ def test_a_refused_record_leaves_the_key_unused(desk, move, clerk):
     # Between 確認 and 記録 the 世帯 moves by another path (a batch, say), so the service refuses the same input.
     import datetime as dt
 
-    from common.context import audit_context
+    from common.testing.actors import as_system
     from registry import services
     from registry.models import Resident
     from registry.services.entries import NewHousehold
 
-    with audit_context(None, "test"):
+    with as_system():
         services.move_within(
             list(Resident.objects.filter(pk__in=data["residents"])),
             change_date=dt.date(2026, 11, 19),

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from audit.models import AuditLogEntry
-from common.context import audit_context
 from common.errors import ServiceError
 from common.juminhyo_codes import juminhyo_code_for
+from common.testing.actors import acting_as
 from koseki_fuhyo.models import FuhyoEntry, Koseki
 from registry import services
 from registry.choices import ResidentStatus
@@ -251,7 +251,7 @@ def test_juminhyo_items_are_never_automatic_and_apply_on_confirmation(shibuya, w
     resident.refresh_from_db()
     assert resident.surname == "山田"  # nothing until a clerk confirms
 
-    with audit_context(clerk.pk, "test"):
+    with acting_as(clerk):
         inbox.confirm(notice, clerk)
     resident.refresh_from_db()
     assert (resident.surname, resident.honseki_address, resident.hittousha_name) == (
@@ -394,7 +394,7 @@ def move_in_notice(resident, **overrides):
 
 def test_a_move_in_notice_completes_the_removed_record(shibuya, ward, clerk):
     resident = ResidentFactory()
-    with audit_context(clerk.pk, "test"):
+    with acting_as(clerk):
         services.move_out(
             [resident],
             planned_date=dt.date(2026, 11, 14),

@@ -16,10 +16,10 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditLogEntry
-from common.context import audit_context
 from common.errors import ServiceError
 from common.juminhyo_codes import juminhyo_code_for
 from common.roles import KOSEKI_CLERK, assign_role, ensure_roles
+from common.testing.actors import as_system
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki
 from registry import services
 from registry.models import Resident
@@ -183,7 +183,7 @@ def test_a_partner_that_is_not_the_juushochi_cannot_rewrite_the_fuhyo(client, sh
 def test_the_tennyuchi_named_by_the_previous_address_is_entitled(client, shibuya, ward):
     """The person left this ward (除票), our 附票 still holds the ward address: 渋谷区 reports the 転入 there."""
     resident, entry = resident_with_fuhyo()
-    with audit_context(None, "test"):
+    with as_system():
         services.move_out(
             [resident],
             planned_date=dt.date(2026, 11, 9),
@@ -202,7 +202,7 @@ def test_the_tennyuchi_named_by_the_previous_address_is_entitled(client, shibuya
 
 def test_a_tennyu_notice_from_another_than_the_destination_of_our_removed_record_waits(client, shibuya, nakano, ward):
     resident, entry = resident_with_fuhyo()
-    with audit_context(None, "test"):
+    with as_system():
         services.move_out(
             [resident],
             planned_date=dt.date(2026, 11, 9),
@@ -447,7 +447,7 @@ def move_in_notice(code: str) -> dict:
 
 def moved_out(destination: str = SHIBUYA) -> Resident:
     resident = ResidentFactory(juminhyo_code=CODE)
-    with audit_context(None, "test"):
+    with as_system():
         services.move_out(
             [resident],
             planned_date=dt.date(2026, 11, 14),
@@ -505,7 +505,7 @@ def test_a_refused_notice_about_a_restricted_person_opens_only_with_a_grant(clie
 
 def test_a_move_in_notice_after_an_ex_officio_removal_names_no_destination(client, nakano, ward):
     resident = ResidentFactory(juminhyo_code=CODE)
-    with audit_context(None, "test"):
+    with as_system():
         services.ex_officio_removal([resident], change_date=dt.date(2026, 11, 1), note="実態調査")
     notice = deliver(client, nakano, ward, "move_in_notice", move_in_notice(CODE))
     assert (notice.state, notice.authority_refusal) == ("applied", "")
