@@ -24,6 +24,11 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _context_request_id() -> str:
+    ctx = current()
+    return ctx.request_id if ctx else ""
+
+
 def access_log_disabled_for_benchmark() -> bool:
     """The benchmark switch (config/settings.py): on only with BENCH_ENDPOINTS, never in production."""
     return bool(
@@ -54,7 +59,7 @@ def record_access(
         username=user.get_username() if user else "",
         remote_addr=client_ip(request),
         session_hash=session_hash(request),
-        request_id=getattr(request, "request_id", "") or (current().request_id if current() else ""),
+        request_id=getattr(request, "request_id", "") or _context_request_id(),
         method=request.method or "",
         path=request.path[:500],
         subject_kind=subject_kind,

@@ -28,7 +28,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
         obj = super().get_object(request, object_id, from_field)
         names = hidden_names(request.user) if obj is not None else frozenset()
-        for field in obj._meta.concrete_fields if names else ():
+        for field in obj._meta.concrete_fields if obj is not None and names else ():
             value = getattr(obj, field.attname)
             if isinstance(value, str):
                 setattr(obj, field.attname, mask_names(value, names))

@@ -110,10 +110,10 @@ class _Capture:
         self.specs = {spec.model: spec for spec in specs}
         self.may_see = may_see
         self.given = given
-        self.before: dict[tuple[type, Any], Any] = {}
-        self.order: list[tuple[type, Any]] = []
+        self.before: dict[tuple[type[models.Model], Any], Any] = {}
+        self.order: list[tuple[type[models.Model], Any]] = []
 
-    def pre_save(self, sender: type, instance: models.Model) -> None:
+    def pre_save(self, sender: type[models.Model], instance: models.Model) -> None:
         if sender not in self.specs or instance._state.adding or instance.pk is None:
             return
         key = (sender, instance.pk)
@@ -326,7 +326,7 @@ class EntryFlow:
     confirm_template = "registry/changes/confirm.html"
     already_template = "registry/changes/already_recorded.html"
     locked_template = "registry/changes/locked.html"
-    token_model: type[idempotency.UsedTokenBase] | None = None
+    token_model: type[idempotency.UsedTokenBase]  # set by each screen
     specs: tuple[DisplaySpec, ...] = ()
     lock_refused: tuple[type[Exception], ...] = ()
 

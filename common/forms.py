@@ -184,7 +184,7 @@ class ServiceErrorsMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # Japanese labels take no colon
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     def focus_first(self) -> None:
         """Put the cursor where the clerk has to look: the first field with an error, else the first field to type
@@ -205,9 +205,9 @@ class ServiceErrorsMixin:
     def add_service_error(self, error: ValidationError) -> None:
         if hasattr(error, "error_dict"):
             for key, messages in error.message_dict.items():
-                self.add_error(self.field_for(key), messages)  # type: ignore[attr-defined]
+                self.add_error(self.field_for(key), messages)
         else:
-            self.add_error(None, error.messages)  # type: ignore[attr-defined]
+            self.add_error(None, error.messages)
 
     def add_error(self, field, error) -> None:  # a field already cleaned away by an earlier error is fine
         if field is not None and field not in self.fields:  # type: ignore[attr-defined]

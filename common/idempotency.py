@@ -64,10 +64,10 @@ def new_entry_key() -> str:
 
 
 def is_entry_key(value: str | None) -> bool:
-    return bool(value) and bool(_KEY_RE.match(value))
+    return value is not None and bool(_KEY_RE.match(value))
 
 
-def issue(entry_key: str, *, user_id: int, purpose: str, data: list[list[str]], fingerprint: str = "") -> str:
+def issue(entry_key: str, *, user_id: int | None, purpose: str, data: list[list[str]], fingerprint: str = "") -> str:
     """The token of a 確認 screen: entry key, clerk, screen, the confirmed input and the fingerprint of what the
     確認 screen showed, signed (and compressed) so that none of it can be altered in the browser."""
     if not is_entry_key(entry_key):
@@ -76,7 +76,7 @@ def issue(entry_key: str, *, user_id: int, purpose: str, data: list[list[str]], 
     return signing.dumps(payload, salt=_SALT, compress=True)
 
 
-def read(token: str, *, user_id: int, purpose: str) -> dict[str, Any]:
+def read(token: str, *, user_id: int | None, purpose: str) -> dict[str, Any]:
     """The payload of a token issued to this clerk for this screen: {"k": entry key, "d": data, "f": fingerprint}."""
     try:
         payload = signing.loads(token or "", salt=_SALT, max_age=TOKEN_MAX_AGE)
@@ -90,7 +90,7 @@ def read(token: str, *, user_id: int, purpose: str) -> dict[str, Any]:
 
 
 def find_used(model: type[UsedTokenBase], entry_key: str) -> UsedTokenBase | None:
-    return model.objects.filter(key=entry_key).first() if is_entry_key(entry_key) else None
+    return model._default_manager.filter(key=entry_key).first() if is_entry_key(entry_key) else None
 
 
 def consume(model: type[UsedTokenBase], entry_key: str, *, user, purpose: str) -> UsedTokenBase:
@@ -103,12 +103,12 @@ def consume(model: type[UsedTokenBase], entry_key: str, *, user, purpose: str) -
         raise RuntimeError("consume() must run in the transaction that records the input")
     try:
         with transaction.atomic():  # a savepoint: the IntegrityError must not break the caller's transaction
-            return model.objects.create(key=entry_key, user=user, purpose=purpose)
+            return model._default_manager.create(key=entry_key, user=user, purpose=purpose)
     except IntegrityError:
-        existing = model.objects.filter(key=entry_key).first()
+        existing = model._default_manager.filter(key=entry_key).first()
         if existing is None:  # the other transaction rolled back in between: nothing was recorded, try once more
             with transaction.atomic():
-                return model.objects.create(key=entry_key, user=user, purpose=purpose)
+                return model._default_manager.create(key=entry_key, user=user, purpose=purpose)
         raise AlreadyUsed(existing) from None
 
 

@@ -22,7 +22,7 @@ class AuditContextMiddleware:
         user = getattr(request, "user", None)
         actor_id = user.pk if user is not None and user.is_authenticated else None
         with audit_context(actor_id, "web", remote_addr=request.META.get("REMOTE_ADDR")) as ctx:
-            request.request_id = ctx.request_id
+            request.request_id = ctx.request_id  # type: ignore[attr-defined]  # read by audit.log and the error pages
             response = self.get_response(request)
             response["X-Request-ID"] = ctx.request_id
             return response

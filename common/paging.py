@@ -18,7 +18,7 @@ def page_queries(
     if next_cursor:
         query = request.GET.copy()
         for key, value in next_cursor.items():
-            query[key] = value
+            query[key] = str(value)  # what urlencode() would have written
         next_query = query.urlencode()
     if on_later_page:
         query = request.GET.copy()

@@ -91,8 +91,9 @@ def current_entries():
 
 def person_of(entry: FuhyoEntry, *, validate: bool = True) -> dict[str, Any]:
     """The jlis_fuhyo person of one 附票 row, built (and checked) exactly as a notice's."""
-    address = entry.current_rows[0] if entry.current_rows else None
-    entry.current_address = lambda: address  # the prefetched row, instead of one query per person
+    rows = entry.current_rows  # type: ignore[attr-defined]  # Prefetch(to_attr=) in the query above
+    address = rows[0] if rows else None
+    entry.current_address = lambda: address  # type: ignore[method-assign]  # the prefetched row, not one query per person
     event = fuhyo_items(entry, "entry", entry.entered_reason, entry.entered_on)
     payload = payloads.jlis_fuhyo_payload(event)
     if validate:

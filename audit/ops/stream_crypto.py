@@ -29,10 +29,21 @@ import json
 import os
 import struct
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+class Readable(Protocol):
+    """What the readers need of a source: a file, or a wrapper that hashes or bounds one."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
 
 MAGIC = b"WARDSTRM"
 VERSION = 1
@@ -102,7 +113,7 @@ def _nonce(prefix: bytes, index: int, final: bool) -> bytes:
 class HashingWriter:
     """Wraps a binary file: counts and hashes (SHA-256) every byte written through it."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: Writable) -> None:
         self.out = out
         self.sha256 = hashlib.sha256()
         self.size = 0
@@ -121,7 +132,7 @@ class EncryptingWriter:
 
     def __init__(
         self,
-        out: BinaryIO,
+        out: Writable,
         key: bytes,
         fields: dict[str, Any],
         *,
@@ -182,7 +193,7 @@ class EncryptingWriter:
         return self.out.sha256.hexdigest()
 
 
-def _read_exact(source: BinaryIO, n: int) -> bytes:
+def _read_exact(source: Readable, n: int) -> bytes:
     data = bytearray()
     while len(data) < n:
         part = source.read(n - len(data))
@@ -192,7 +203,7 @@ def _read_exact(source: BinaryIO, n: int) -> bytes:
     return bytes(data)
 
 
-def read_header(source: BinaryIO) -> tuple[bytes, dict[str, Any]]:
+def read_header(source: Readable) -> tuple[bytes, dict[str, Any]]:
     """The header bytes (for the associated data) and its fields, checked for shape."""
     magic = _read_exact(source, len(MAGIC))
     if magic != MAGIC:
@@ -219,7 +230,7 @@ def read_header(source: BinaryIO) -> tuple[bytes, dict[str, Any]]:
     return magic + raw_length + body, fields
 
 
-def decrypt_chunks(source: BinaryIO, key: bytes, header_bytes: bytes, fields: dict[str, Any]) -> Iterator[bytes]:
+def decrypt_chunks(source: Readable, key: bytes, header_bytes: bytes, fields: dict[str, Any]) -> Iterator[bytes]:
     """Plaintext chunks of a container whose header was read; stops after the final chunk without reading further
     (check what follows with `expect_end`, or read the trailer)."""
     aead = AESGCM(key)
@@ -250,12 +261,12 @@ def decrypt_chunks(source: BinaryIO, key: bytes, header_bytes: bytes, fields: di
         index += 1
 
 
-def expect_end(source: BinaryIO) -> None:
+def expect_end(source: Readable) -> None:
     if source.read(1):
         raise StreamError(StreamError.TRAILING_DATA)
 
 
-def decrypt_stream(source: BinaryIO, key_for: Callable[[dict[str, Any]], bytes]) -> Iterator[bytes]:
+def decrypt_stream(source: Readable, key_for: Callable[[dict[str, Any]], bytes]) -> Iterator[bytes]:
     """Read the header, ask `key_for(fields)` for the key (it raises StreamError WRONG_KEY when it can tell), and
     yield the plaintext chunks; the file must end after the final chunk."""
     header_bytes, fields = read_header(source)

@@ -4,6 +4,7 @@ grant, and the access entry names the record (住民票 ids as subject ids, 附�
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from audit.gate import Access, RestrictedRecord
 from audit.log import record_permission_event
@@ -11,13 +12,17 @@ from audit.restrictions import may_open
 
 from ..models import InboundNotice, OutboundNotice
 
+if TYPE_CHECKING:
+    from koseki_fuhyo.models import FuhyoEntry
+    from registry.models import Resident
+
 
 @dataclass(frozen=True)
 class NoticePerson:
-    resident: object | None = None
-    fuhyo_entry: object | None = None
+    resident: Resident | None = None
+    fuhyo_entry: FuhyoEntry | None = None
     # The persons of the 戸籍届出 that caused the notice (a 転籍 carries every member of the 戸籍): each is opened too.
-    others: tuple = ()
+    others: tuple[Resident | FuhyoEntry, ...] = ()
 
     def __bool__(self) -> bool:
         return self.resident is not None or self.fuhyo_entry is not None or bool(self.others)
@@ -25,15 +30,14 @@ class NoticePerson:
 
 def of_outbound(notice: OutboundNotice) -> NoticePerson:
     """The person of the change that caused the notice, or of the inbound notice it answers (本籍照合通知)."""
-    if notice.event_id is not None:
-        event = notice.event
-        others: tuple = ()
-        if event.filing_id is not None:
-            filed = event.filing.persons.select_related("resident", "fuhyo_entry")
+    if (event := notice.event) is not None:
+        others: tuple[Resident | FuhyoEntry, ...] = ()
+        if (filing := event.filing) is not None:
+            filed = filing.persons.select_related("resident", "fuhyo_entry")
             others = tuple(r for p in filed for r in (p.resident, p.fuhyo_entry) if r is not None)
         return NoticePerson(event.resident, event.fuhyo_entry, others)
-    if notice.in_reply_to_id is not None:
-        return of_inbound(notice.in_reply_to)
+    if (answered := notice.in_reply_to) is not None:
+        return of_inbound(answered)
     return NoticePerson()
 
 
