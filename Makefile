@@ -98,9 +98,10 @@ test-fast: venv var  ## 開発中の確認用: 遅い試験とブラウザの試
 test-calendar: venv var  ## 日付・時刻に左右される試験を、土日・祝日・年末年始・改元の日の 3:00 と 21:30 で実行
 	"$(PY)" scripts/calendar_runs.py $(PYTEST_ARGS)
 
-lint: venv  ## ruff check と ruff format --check
+lint: venv  ## ruff check と ruff format --check、mypy（django-stubs）で common・audit・transfers の型検査
 	"$(PY)" -m ruff check .
 	"$(PY)" -m ruff format --check .
+	"$(PY)" -m mypy
 
 # --- Proof at scale (bench/README.md; PostgreSQL and Redis of the machine, scratch databases dropped afterwards) ----
 BENCH_PROFILE ?= full
@@ -117,7 +118,7 @@ upgrade-check: venv  ## 固定した依存パッケージの新しい版を一�
 
 # --- Cleaning ---------------------------------------------------------------------------------------------------
 clean:  ## 生成物を消す（キャッシュ・staticfiles・ブローカーのキュー・beat の記録）。データベースと .venv は残す
-	rm -rf staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf staticfiles .pytest_cache .ruff_cache .mypy_cache .hypothesis
 	rm -rf var/broker var/celerybeat-schedule* var/celery-heartbeat "$(DEMO_ACCOUNTS)"
 	find . -path "./$(VENV)" -prune -o -type d -name __pycache__ -exec rm -rf {} +
 

@@ -48,6 +48,8 @@ class BatchOutcome:
 class BatchExit(SystemExit):
     """Raised by `handle` to end the process with the run's exit code (call_command callers can catch it)."""
 
+    code: int
+
 
 class Run:
     """Handed to `run_batch`: whether this is a dry run, a progress bar and counters."""

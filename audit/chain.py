@@ -112,7 +112,7 @@ def append(**fields: Any) -> AuditLogEntry:
             head.last_entry_id = entry.pk
             head.last_hash = entry.entry_hash
             head.save(update_fields=["last_entry_id", "last_hash"])
-    connection._audit_chain_lane = entry.lane
+    connection._audit_chain_lane = entry.lane  # type: ignore[attr-defined]  # this connection's preferred lane
     return entry
 
 
@@ -137,7 +137,7 @@ def _insert_sql() -> tuple[str, list]:
     """The statement that inserts an entry and moves its lane's end (built once: it runs on every request)."""
     fields = [f for f in AuditLogEntry._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]  # concrete fields have a column
     values = ", ".join(["%s"] * len(fields))
     # Table and column names come from the models' own meta, quoted; every value is a parameter.
     entries, heads = quote(AuditLogEntry._meta.db_table), quote(AuditChainHead._meta.db_table)

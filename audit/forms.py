@@ -2,6 +2,7 @@
 next to the field; dates accept 和暦 (R6.5.27, 令和6年5月27日) as well as 西暦."""
 
 import datetime as dt
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -200,10 +201,12 @@ class GrantForm(forms.Form):
     def __init__(self, *args, actor, records, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.records = {record_key(r): r for r in records}
-        self.fields["record"].choices = [(key, record_label(r)) for key, r in self.records.items()]
+        cast(forms.ChoiceField, self.fields["record"]).choices = [
+            (key, record_label(r)) for key, r in self.records.items()
+        ]
         if len(self.records) == 1:
             self.fields["record"].initial = next(iter(self.records))
-        self.fields["user"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = (
             get_user_model().objects.filter(is_active=True).exclude(pk=actor.pk).order_by("username")
         )
 

@@ -139,7 +139,7 @@ def personal_data_view(*permissions: str, subject_kind: str) -> Callable:
             )
             return response
 
-        gated.gate = GateInfo(tuple(permissions), subject_kind)
+        gated.gate = GateInfo(tuple(permissions), subject_kind)  # type: ignore[attr-defined]  # read by gate_of()
         return gated
 
     return decorate

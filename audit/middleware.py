@@ -88,7 +88,7 @@ class AdminAccessLogMiddleware:
             subject_ids = _page_ids(response)
             conditions = dict(request.GET.items())
         else:
-            object_id = request.resolver_match.kwargs.get("object_id", "")
+            object_id = request.resolver_match.kwargs.get("object_id", "") if request.resolver_match else ""
             if str(object_id).isdigit():
                 subject_ids = [int(object_id)]
         record_access(

@@ -67,9 +67,7 @@ def restrict(
     住民票コード."""
     if not reason.strip():
         raise ServiceError({"reason": ["閲覧制限の理由を入力してください。"]})
-    if resident is None and fuhyo_entry is None:
-        raise ServiceError({"resident": ["制限する人を指定してください。"]})
-    subject = resident or fuhyo_entry
+    subject = _one_of(resident, fuhyo_entry)
     code = subject.juminhyo_code
     residents, entries = visibility.rows_of_person(
         juminhyo_code=code, surname=subject.surname, given_name=subject.given_name, birth_date=subject.birth_date
@@ -161,6 +159,14 @@ def validate_grant(
         raise ServiceError(problems)
 
 
+def _one_of(resident: Resident | None, fuhyo_entry: FuhyoEntry | None) -> Resident | FuhyoEntry:
+    """Whom a restriction or a grant is about: its 住民票, else its 附票 row."""
+    subject = resident or fuhyo_entry
+    if subject is None:
+        raise ServiceError({"resident": ["制限する人を指定してください。"]})
+    return subject
+
+
 @transaction.atomic
 def grant(
     *,
@@ -195,7 +201,7 @@ def grant(
         "grant",
         actor=actor,
         subject_kind="resident" if resident else "fuhyo_entry",
-        subject_ids=[(resident or fuhyo_entry).pk],
+        subject_ids=[_one_of(resident, fuhyo_entry).pk],
         details={"grant_id": access_grant.pk, "user_id": user.pk, "expires_at": expires_at.isoformat()},
         request=request,
     )
@@ -212,7 +218,7 @@ def revoke(access_grant: AccessGrant, *, actor, reason: str, request=None, actio
     access_grant.revoke_reason = reason
     access_grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     _sync_perm(access_grant.user, access_grant.resident, access_grant.fuhyo_entry)
-    subject = access_grant.resident or access_grant.fuhyo_entry
+    subject = _one_of(access_grant.resident, access_grant.fuhyo_entry)
     record_permission_event(
         action,
         actor=actor,

@@ -107,7 +107,7 @@ def _actor(notice: OutboundNotice):
         return None
     if notice.actor_id:
         return notice.actor
-    return notice.event.actor if notice.event_id else None
+    return notice.event.actor if notice.event is not None else None
 
 
 def _audit(action: str, notice: OutboundNotice, outcome: str = AuditLogEntry.Outcome.DONE, **details: Any) -> None:

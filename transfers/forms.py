@@ -1,6 +1,8 @@
 """Forms of the notice screens: the list filters, the 再送 reason and the note of an inbox action. Dates accept 和暦
 as well as 西暦 (the access log's field)."""
 
+from typing import cast
+
 from django import forms
 
 from audit.forms import WarekiDateField
@@ -102,7 +104,7 @@ class ResolveForm(forms.Form):
     def __init__(self, *args, allowed=None, inbound: InboundNotice | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if allowed is not None:
-            self.fields["action"].choices = [(a.key, a.label) for a in allowed]
+            cast(forms.ChoiceField, self.fields["action"]).choices = [(a.key, a.label) for a in allowed]
         self.asks_household = inbound is not None and inbound.kind == NoticeKind.JUMINHYO_ITEMS
         self.authority_refused = inbound is not None and bool(inbound.authority_refusal)
         if not self.asks_household:

@@ -108,7 +108,7 @@ def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> Outboun
         notified = notice.payload["person"]
         if not notified.get("juminhyo_code"):
             raise ServiceError("住民票コードのない通知には本籍照合通知を送れません。")
-        values = koseki_values_of(notice.fuhyo_entry) if notice.fuhyo_entry_id else None
+        values = koseki_values_of(notice.fuhyo_entry) if notice.fuhyo_entry is not None else None
         payload = honseki_check_payload(notice.message_id, notified, values)
         reply = OutboundNotice(
             kind=NoticeKind.HONSEKI_CHECK,

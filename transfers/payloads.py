@@ -303,8 +303,8 @@ def _messages(error: ValidationError, titles: dict[str, str]) -> list[str]:
         what = "存在しない日付" if error.validator_value == "date" else "正しくない UUID"
         return [f"{where}の値「{error.instance}」は{what}です。"]
     if kind in ("enum", "const"):
-        allowed = error.validator_value if kind == "enum" else [error.validator_value]
-        shown = "、".join("null" if a is None else str(a) for a in allowed)
+        values = error.validator_value if kind == "enum" else [error.validator_value]
+        shown = "、".join("null" if a is None else str(a) for a in values)
         return [f"{where}の値「{error.instance}」は使えません（使える値: {shown}）。"]
     if kind == "minLength":
         return [f"{where}が空です（項目がないときは null にします）。"]

@@ -22,8 +22,9 @@ transaction that wrote the event (the outbox of the next step) and be tested exh
 by the builders of `transfers.payloads` to its versioned schema (docs/schemas, docs/notices.md).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.db import models
@@ -73,7 +74,7 @@ class NoticePlan:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def _is_elsewhere(code: str | None) -> bool:
+def _is_elsewhere(code: str | None) -> TypeGuard[str]:
     return bool(code) and code != settings.WARD_LG_CODE
 
 
@@ -92,7 +93,7 @@ def _resident_notices(event: ChangeEvent) -> list[NoticePlan]:
     person = event.payload.get("person", {})
     plans: list[NoticePlan] = []
     if event.kind == ChangeEvent.Kind.RESIDENT_ENTERED and event.reason == MOVE_IN:
-        previous = event.resident.previous_municipality_id if event.resident_id else None
+        previous = event.resident.previous_municipality_id if event.resident is not None else None
         if _is_elsewhere(previous):
             plans.append(NoticePlan(NoticeKind.MOVE_IN, previous, payloads.move_in_payload(event.payload)))
     honseki = person.get("honseki_municipality")
@@ -132,7 +133,7 @@ def _filing_notices(event: ChangeEvent) -> list[NoticePlan]:
     return plans
 
 
-RULES = {
+RULES: dict[str, Callable[[ChangeEvent], list[NoticePlan]]] = {
     ChangeEvent.Kind.RESIDENT_ENTERED: _resident_notices,
     ChangeEvent.Kind.RESIDENT_REMOVED: _resident_notices,
     ChangeEvent.Kind.RESIDENT_AMENDED: _resident_notices,

@@ -111,7 +111,7 @@ def selected(selection: RecordSelection, user=None) -> QuerySet[Resident]:
             qs = qs.filter(status=selection.status)
     else:
         ensure_sqlite_functions()
-        qs = filtered(selection.query or ResidentQuery()).visible_to(user)
+        qs = filtered(selection.query or ResidentQuery()).visible_to(user)  # type: ignore[attr-defined]  # a ResidentQuerySet
     return qs.annotate(kana_order=KanaKey()).order_by("kana_order", "birth_date", "pk")
 
 
@@ -159,7 +159,7 @@ def _with_head_name(qs: QuerySet[Resident]) -> QuerySet[Resident]:
 
 
 def _row(r: Resident, ward, names: frozenset[str] = frozenset()) -> tuple:
-    head = mask_names(f"{r.head_surname}　{r.head_given_name}" if r.head_surname else "", names)
+    head = mask_names(f"{r.head_surname}　{r.head_given_name}" if r.head_surname else "", names)  # type: ignore[attr-defined]  # annotated
     honseki = full_address(r.honseki_municipality, r.honseki_address) if r.honseki_municipality else ""
     return (
         r.juminhyo_code,

@@ -2,6 +2,8 @@
 failed runs stand out. For supervisors and operators (the run records hold no personal data: commands, counts and
 summary lines only — the gate still logs who looked)."""
 
+from typing import cast
+
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,7 +21,7 @@ class RunFilterForm(forms.Form):
 
     def __init__(self, *args, commands: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["command"].choices = [("", "すべて"), *((c, c) for c in commands)]
+        cast(forms.ChoiceField, self.fields["command"]).choices = [("", "すべて"), *((c, c) for c in commands)]
 
 
 def _commands() -> list[str]:
@@ -48,7 +50,7 @@ def batch_run_list(request: HttpRequest, access) -> HttpResponse:
     if len(page) > PAGE_SIZE:
         page = page[:PAGE_SIZE]
         query = request.GET.copy()
-        query["before"] = page[-1].pk
+        query["before"] = str(page[-1].pk)
         next_query = query.urlencode()
     failed_recently = BatchRun.objects.filter(status=BatchRun.Status.FAILED).order_by("-started_at")[:1]
     return render(

@@ -15,7 +15,7 @@ PAGE_SIZE = 100
 
 
 def started_by(run: BatchRun) -> str:
-    if run.actor_id:
+    if run.actor is not None:
         return run.actor.get_username()
     return "夜間バッチ（Celery beat）" if run.source == "task" else "コマンド（manage.py）"
 

@@ -249,7 +249,7 @@ def records_export(request: HttpRequest, access) -> HttpResponse:
 @personal_data_view(EXPORT, subject_kind="handover")
 @never_cache
 @require_http_methods(["GET", "POST"])
-def download(request: HttpRequest, access, handover_id: int) -> HttpResponse:
+def download(request: HttpRequest, access, handover_id: int) -> HttpResponse | FileResponse:
     """GET: the file's facts and, for the supervisor who made it while it waits, the download button. POST: the file,
     once; it is removed from the export folder as it is sent."""
     record = get_object_or_404(HandoverRecord.objects.select_related("handler"), pk=handover_id, kind__in=DOWNLOADABLE)

@@ -50,7 +50,7 @@ def flag_list(request: HttpRequest, access) -> HttpResponse:
     next_query = None
     if more:
         query = request.GET.copy()
-        query["before"] = flags[-1].pk
+        query["before"] = str(flags[-1].pk)
         next_query = query.urlencode()
     return render(
         request,

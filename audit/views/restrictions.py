@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts import approvals
+from registry.models import Resident
 
 from .. import restrictions as service
 from .. import selectors
@@ -175,8 +176,8 @@ def restrict(request: HttpRequest, access) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             starts_on=form.cleaned_data["starts_on"],
             ends_on=form.cleaned_data["ends_on"],
-            resident=main if main._meta.model_name == "resident" else None,
-            fuhyo_entry=None if main._meta.model_name == "resident" else main,
+            resident=main if isinstance(main, Resident) else None,
+            fuhyo_entry=None if isinstance(main, Resident) else main,
             request=request,
         )
     except ValidationError as exc:

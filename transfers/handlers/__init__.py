@@ -58,6 +58,8 @@ def resident_differences(notice, resident) -> list[dict]:
     """The identity items in which the notified person and one of our 住民票 disagree (`juminhyo`: ours), for a
     notice shown beside a 住民票 that its handler did not compare it with."""
     payload = notice.payload if isinstance(notice.payload, dict) else {}
-    person = payload.get("person") if isinstance(payload.get("person"), dict) else {}
+    person = payload.get("person")
+    if not isinstance(person, dict):
+        person = {}
     rows = [difference(item, person.get(item), getattr(resident, item), "juminhyo") for item in IDENTITY_ITEMS]
     return [row for row in rows if row["item"] in person and not same(row["notified"], row["juminhyo"])]

@@ -284,9 +284,9 @@ def compare_rows(inbound: InboundNotice) -> list[CompareRow]:
         for item, value in person.items():
             if item in seen or isinstance(value, dict | list):
                 continue
-            label = titles.get(f"person.{item}") or FALLBACK_LABELS.get(item, item)
+            item_label = titles.get(f"person.{item}") or FALLBACK_LABELS.get(item, str(item))  # JSON keys: str
             text = _text(value, item)
-            rows.append(CompareRow(item, label, text, "（一致）" if found else "（該当する記録なし）", False))
+            rows.append(CompareRow(item, item_label, text, "（一致）" if found else "（該当する記録なし）", False))
     # The items in the order of the notice's schema (氏, 名, カナ, 生年月日 …), differing ones highlighted in place.
     return sorted(rows, key=lambda row: item_rank(inbound.kind, inbound.schema_version, f"person.{row.item}"))
 

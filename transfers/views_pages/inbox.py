@@ -142,8 +142,8 @@ def resolve(request: HttpRequest, access, inbound_id: int) -> HttpResponse:
     if request.method == "POST":
         form = ResolveForm(request.POST, allowed=allowed, inbound=inbound)
     else:
-        initial = request.GET.get("action", "")
-        initial = {"action": initial} if initial in {a.key for a in allowed} else {}
+        chosen = request.GET.get("action", "")
+        initial = {"action": chosen} if chosen in {a.key for a in allowed} else {}
         form = ResolveForm(allowed=allowed, inbound=inbound, initial=initial)
     context["form"] = form
     if not allowed:

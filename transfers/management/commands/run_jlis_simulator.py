@@ -57,7 +57,7 @@ class Command(BaseCommand):
         )
         server = serve(simulator, options["host"], options["port"])
         host, port = server.server_address[:2]
-        self.stdout.write(f"模擬 J-LIS: http://{host}:{port}/inbound/（公開鍵 {key_dir / PUBLIC_FILE}）")
+        self.stdout.write(f"模擬 J-LIS: http://{host}:{port}/inbound/（公開鍵 {key_dir / PUBLIC_FILE}）")  # type: ignore[str-bytes-safe]
         self.stdout.flush()
         previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
