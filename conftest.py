@@ -1,6 +1,7 @@
 # ruff: noqa: S106 - throwaway passwords of test users
 """Test personas and shared fixtures (healthchecks' alice/bob idea): a resident clerk, a koseki clerk, a supervisor,
-an operator, the batch context, and the pinned clock."""
+an operator (the one set of persona fixtures: app test folders do not define their own), the acting clerk, and the
+pinned clock."""
 
 import datetime as dt
 
@@ -8,6 +9,7 @@ import pytest
 
 from common.testing.actors import acting_as
 from common.testing.clock import CALENDAR_TEST_FILES, JST, TODAY, pinned_instant
+from common.testing.personas import persona
 
 
 def pytest_collection_modifyitems(items):
@@ -36,6 +38,31 @@ def clerk(django_user_model):
 @pytest.fixture
 def koseki_clerk(django_user_model):
     return django_user_model.objects.create_user(username="koseki", password="pass-for-tests-only", last_name="戸籍")
+
+
+@pytest.fixture
+def staff_clerk(db):
+    """窓口担当 (madoguchi): the resident clerk's role, for the screens and the permissions it opens. `clerk` above
+    is the acting clerk of services called directly, in no role."""
+    from common.roles import RESIDENT_CLERK
+
+    return persona("madoguchi", RESIDENT_CLERK, last_name="窓口")
+
+
+@pytest.fixture
+def supervisor(db):
+    """監督者 (kantoku): the supervisor role, every screen and permission of common/roles.py's SUPERVISOR."""
+    from common.roles import SUPERVISOR
+
+    return persona("kantoku", SUPERVISOR, last_name="監督")
+
+
+@pytest.fixture
+def operator(db):
+    """運用担当 (unyou): the operator role, the read-only admin without personal data."""
+    from common.roles import OPERATOR
+
+    return persona("unyou", OPERATOR, last_name="運用")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from audit.models import AuditLogEntry
 from common.juminhyo_codes import juminhyo_code_for
 from common.roles import KOSEKI_CLERK, SUPERVISOR, assign_role, ensure_roles
+from common.testing.actors import as_system
 from registry.services import move_within
 from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
@@ -39,7 +40,8 @@ def _waiting_inbound(our_keys: Identity, shibuya: Identity) -> InboundNotice:
 def _failed_outbound(settings) -> OutboundNotice:
     resident = ResidentFactory()  # 本籍 in 渋谷区
     day = dt.date(2026, 11, 20)
-    move_within([resident], change_date=day, notified_on=day, new_address=NewHousehold("高田馬場一丁目2番3号"))
+    with as_system("e2e"):  # a change recorded before the browser opens: services need an actor
+        move_within([resident], change_date=day, notified_on=day, new_address=NewHousehold("高田馬場一丁目2番3号"))
     notice = OutboundNotice.objects.get(kind="fuhyo_items", receiver=SHIBUYA)
     settings.TRANSFERS_MAX_ATTEMPTS = 1
     assert delivery.deliver(notice.pk) == delivery.Outcome.FAILED  # the registered endpoint is port 9: refused

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 
 from common.roles import ROLES_BY_KEY, assign_role, ensure_roles
+from common.testing.personas import PASSWORD
 
-PASSWORD = "pass-for-tests-only-42"
 REQUIRED = ("監督者", "運用担当")
 
 
@@ -47,16 +47,6 @@ def make_user(username: str, role_key: str | None = None, **extra):
     if role_key:
         assign_role(user, ROLES_BY_KEY[role_key], ensure_roles())
     return user
-
-
-@pytest.fixture
-def supervisor(db):
-    return make_user("boss", "supervisor", last_name="監督")
-
-
-@pytest.fixture
-def staff_clerk(db):
-    return make_user("madoguchi", "resident_clerk", last_name="窓口")
 
 
 def code_for(device, offset: int = 0) -> str:

@@ -45,11 +45,6 @@ def boss_c(db):
 
 
 @pytest.fixture
-def clerk(db):
-    return make_user("madoguchi", "resident_clerk", last_name="窓口")
-
-
-@pytest.fixture
 def victim(db):
     """A person under DV等支援措置 (restricted by a supervisor who takes no part in the tests)."""
     person = ResidentFactory(surname="秘匿", given_name="花子")
@@ -97,12 +92,12 @@ def _decide(client, approval, decision: str, note: str = ""):
 # --- Grants -------------------------------------------------------------------------------------------------------
 
 
-def test_a_grant_request_grants_nothing_until_a_second_supervisor_approves(boss_a, boss_c, clerk, victim):
+def test_a_grant_request_grants_nothing_until_a_second_supervisor_approves(boss_a, boss_c, staff_clerk, victim):
     mark = last_id()
-    approval = _request_grant(boss_a, clerk, victim)
+    approval = _request_grant(boss_a, staff_clerk, victim)
     assert not AccessGrant.objects.exists()
-    assert not restrictions.may_open(_fresh(clerk), victim)
-    assert _client(clerk).get(reverse("registry:resident", args=[victim.pk])).status_code == 404
+    assert not restrictions.may_open(_fresh(staff_clerk), victim)
+    assert _client(staff_clerk).get(reverse("registry:resident", args=[victim.pk])).status_code == 404
     [requested] = entries_after(mark, category=AuditLogEntry.Category.PERMISSION)
     assert (requested.category, requested.action, requested.subject_ids) == (
         "permission",
@@ -116,15 +111,15 @@ def test_a_grant_request_grants_nothing_until_a_second_supervisor_approves(boss_
     approval.refresh_from_db()
     assert (approval.state, approval.decided_by) == ("approved", boss_c)
     access_grant = AccessGrant.objects.get()
-    assert (access_grant.user, access_grant.granted_by, approval.result_id) == (clerk, boss_c, access_grant.pk)
-    assert restrictions.may_open(_fresh(clerk), victim)
-    assert _client(clerk).get(reverse("registry:resident", args=[victim.pk])).status_code == 200
+    assert (access_grant.user, access_grant.granted_by, approval.result_id) == (staff_clerk, boss_c, access_grant.pk)
+    assert restrictions.may_open(_fresh(staff_clerk), victim)
+    assert _client(staff_clerk).get(reverse("registry:resident", args=[victim.pk])).status_code == 200
     actions = [e.action for e in entries_after(mark, category=AuditLogEntry.Category.PERMISSION)]
     assert actions == ["grant", "grant_approved", "use"]  # "use": the clerk opened the page
 
 
-def test_nobody_approves_their_own_request(boss_a, clerk, victim):
-    approval = _request_grant(boss_a, clerk, victim)
+def test_nobody_approves_their_own_request(boss_a, staff_clerk, victim):
+    approval = _request_grant(boss_a, staff_clerk, victim)
     mark = last_id()
     with pytest.raises(ServiceError, match="自分の申請は承認できません"):
         approvals.approve(approval, actor=boss_a)
@@ -152,16 +147,16 @@ def test_nobody_requests_a_grant_for_themselves(boss_a, victim):
     assert not ApprovalRequest.objects.exists()
 
 
-def test_a_clerk_cannot_approve(boss_a, clerk, victim):
+def test_a_clerk_cannot_approve(boss_a, staff_clerk, victim):
     other = make_user("madoguchi2", "resident_clerk")
-    approval = _request_grant(boss_a, clerk, victim)
+    approval = _request_grant(boss_a, staff_clerk, victim)
     with pytest.raises(ServiceError, match="権限がありません"):
         approvals.approve(approval, actor=other)
     assert _client(other).get(reverse("accounts:approvals")).status_code == 403
 
 
-def test_a_request_not_approved_in_time_expires(boss_a, boss_c, clerk, victim, time_machine):
-    approval = _request_grant(boss_a, clerk, victim)
+def test_a_request_not_approved_in_time_expires(boss_a, boss_c, staff_clerk, victim, time_machine):
+    approval = _request_grant(boss_a, staff_clerk, victim)
     time_machine.shift(dt.timedelta(hours=approvals.APPROVAL_HOURS, seconds=1))
     mark = last_id()
     with pytest.raises(ServiceError, match="期限"):
@@ -172,8 +167,8 @@ def test_a_request_not_approved_in_time_expires(boss_a, boss_c, clerk, victim, t
     assert "approval_expired" in [e.action for e in entries_after(mark)]
 
 
-def test_a_refusal_needs_a_reason_and_grants_nothing(boss_a, boss_c, clerk, victim):
-    approval = _request_grant(boss_a, clerk, victim)
+def test_a_refusal_needs_a_reason_and_grants_nothing(boss_a, boss_c, staff_clerk, victim):
+    approval = _request_grant(boss_a, staff_clerk, victim)
     url = reverse("accounts:approval", args=[approval.pk])
     answer = _client(boss_c).post(url, {"decision": "refuse", "note": "", "step": "confirm"})
     assert answer.status_code == 400
@@ -188,8 +183,8 @@ def test_a_refusal_needs_a_reason_and_grants_nothing(boss_a, boss_c, clerk, vict
         approvals.approve(approval, actor=make_user("kantoku-d", "supervisor"))
 
 
-def test_the_approval_list_names_the_person_in_the_access_log(boss_a, boss_c, clerk, victim):
-    _request_grant(boss_a, clerk, victim)
+def test_the_approval_list_names_the_person_in_the_access_log(boss_a, boss_c, staff_clerk, victim):
+    _request_grant(boss_a, staff_clerk, victim)
     mark = last_id()
     page = _client(boss_c).get(reverse("accounts:approvals"))
     assert page.status_code == 200
@@ -329,7 +324,7 @@ def test_takeover_of_finding_7_fails_end_to_end(boss_a, boss_b, victim, settings
 # --- Making someone a supervisor ----------------------------------------------------------------------------------
 
 
-def test_one_supervisor_cannot_make_a_second_approving_account(boss_a, clerk, victim):
+def test_one_supervisor_cannot_make_a_second_approving_account(boss_a, staff_clerk, victim):
     """Without this rule A could create a supervisor whose initial password A is shown, and approve A's own
     requests with it."""
     page = _client(boss_a).post(
@@ -340,38 +335,38 @@ def test_one_supervisor_cannot_make_a_second_approving_account(boss_a, clerk, vi
     assert "監督者のアカウントは直接作成できません" in page.content.decode()
     assert not get_user_model().objects.filter(username="puppet").exists()
     with pytest.raises(services.ManageError):
-        services.set_role(boss_a, clerk, "supervisor")
+        services.set_role(boss_a, staff_clerk, "supervisor")
     # The role change is a request, and only for an account its holder has taken over (own password, own phone).
     with pytest.raises(ServiceError, match="初期パスワード|二段階認証"):
-        approvals.request_supervisor_role(actor=boss_a, target=clerk)
+        approvals.request_supervisor_role(actor=boss_a, target=staff_clerk)
 
 
-def test_a_supervisor_role_takes_effect_on_a_second_supervisors_approval(boss_a, boss_c, clerk):
-    TOTPDevice.objects.create(user=clerk, name="phone", confirmed=True)
-    url = reverse("accounts:user_action", args=[clerk.pk, "role"])
+def test_a_supervisor_role_takes_effect_on_a_second_supervisors_approval(boss_a, boss_c, staff_clerk):
+    TOTPDevice.objects.create(user=staff_clerk, name="phone", confirmed=True)
+    url = reverse("accounts:user_action", args=[staff_clerk.pk, "role"])
     page = _client(boss_a).post(url, {"role": "supervisor", "step": "commit"}, follow=True)
     assert "監督者への役割変更を申請しました" in page.content.decode()
-    assert services.role_of(clerk).key == "resident_clerk"
+    assert services.role_of(staff_clerk).key == "resident_clerk"
     approval = ApprovalRequest.objects.get(kind="role_supervisor")
     with pytest.raises(ServiceError, match="自分の申請"):
         approvals.approve(approval, actor=boss_a)
     with pytest.raises(ServiceError, match="自分に関わる"):
-        approvals.approve(approval, actor=clerk)
+        approvals.approve(approval, actor=staff_clerk)
     approvals.approve(approval, actor=boss_c)
-    assert services.role_of(clerk).key == "supervisor"
+    assert services.role_of(staff_clerk).key == "supervisor"
 
 
-def test_the_menu_links_the_approvals_for_supervisors_only(boss_a, clerk):
+def test_the_menu_links_the_approvals_for_supervisors_only(boss_a, staff_clerk):
     assert reverse("accounts:approvals") in _client(boss_a).get(reverse("home")).content.decode()
-    assert reverse("accounts:approvals") not in _client(clerk).get(reverse("home")).content.decode()
+    assert reverse("accounts:approvals") not in _client(staff_clerk).get(reverse("home")).content.decode()
 
 
-def test_a_reset_by_someone_else_ends_the_targets_grants(boss_a, boss_c, clerk, victim):
+def test_a_reset_by_someone_else_ends_the_targets_grants(boss_a, boss_c, staff_clerk, victim):
     """A supervisor who resets a clerk's password is shown it: the clerk's grants must not come with it."""
-    approvals.approve(_request_grant(boss_a, clerk, victim), actor=boss_c)
-    assert restrictions.may_open(_fresh(clerk), victim)
-    password = services.reset_password(boss_a, clerk)
+    approvals.approve(_request_grant(boss_a, staff_clerk, victim), actor=boss_c)
+    assert restrictions.may_open(_fresh(staff_clerk), victim)
+    password = services.reset_password(boss_a, staff_clerk)
     holder = Client()
     assert login(holder, "madoguchi", password).status_code == 302
-    assert not restrictions.may_open(_fresh(clerk), victim)
+    assert not restrictions.may_open(_fresh(staff_clerk), victim)
     assert AccessGrant.objects.get().revoke_reason == "パスワードの再設定により取消"

@@ -19,7 +19,7 @@ def _wrong(code: str) -> str:
 
 
 def test_a_supervisor_without_a_device_is_sent_to_enrolment(client, totp_enforced, supervisor):
-    login(client, "boss")
+    login(client, "kantoku")
     for url in (reverse("home"), reverse("registry:search"), reverse("accounts:users"), "/admin/"):
         response = client.get(url)
         assert response.status_code == 302, url
@@ -34,7 +34,7 @@ def test_a_supervisor_without_a_device_is_sent_to_enrolment(client, totp_enforce
 
 
 def test_enrolment_needs_a_correct_code_then_opens_the_pages(client, totp_enforced, supervisor):
-    login(client, "boss")
+    login(client, "kantoku")
     client.get(reverse("accounts:otp"))
     device = TOTPDevice.objects.get(user=supervisor)
     refused = client.post(reverse("accounts:otp"), {"token": _wrong(code_for(device))})
@@ -63,7 +63,7 @@ def _supervisor_with_device(supervisor) -> TOTPDevice:
 
 def test_a_supervisor_with_a_device_is_asked_for_a_code_every_session(client, totp_enforced, supervisor, clock):
     device = _supervisor_with_device(supervisor)
-    login(client, "boss")
+    login(client, "kantoku")
     response = client.get(reverse("registry:search"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:otp_verify"))
@@ -78,17 +78,17 @@ def test_a_supervisor_with_a_device_is_asked_for_a_code_every_session(client, to
     assert client.get(reverse("home")).status_code == 200
     assert [(e.action, e.outcome) for e in entries_after(mark)] == [("otp_failed", "denied"), ("otp_verified", "done")]
     client.post(reverse("logout"))
-    login(client, "boss")  # a new session asks again
+    login(client, "kantoku")  # a new session asks again
     assert client.get(reverse("home"))["Location"].startswith(reverse("accounts:otp_verify"))
 
 
 def test_a_code_is_not_accepted_twice(client, totp_enforced, supervisor):
     device = _supervisor_with_device(supervisor)
     code = code_for(device)
-    login(client, "boss")
+    login(client, "kantoku")
     assert client.post(reverse("accounts:otp_verify"), {"token": code}).status_code == 302
     client.post(reverse("logout"))
-    login(client, "boss")
+    login(client, "kantoku")
     assert client.post(reverse("accounts:otp_verify"), {"token": code}).status_code == 200  # replay refused
     assert client.get(reverse("home")).status_code == 302
 
@@ -96,11 +96,11 @@ def test_a_code_is_not_accepted_twice(client, totp_enforced, supervisor):
 def test_a_backup_code_works_once(client, totp_enforced, supervisor):
     _supervisor_with_device(supervisor)
     codes = totp.new_backup_codes(supervisor)
-    login(client, "boss")
+    login(client, "kantoku")
     assert client.post(reverse("accounts:otp_verify"), {"token": codes[0].upper()}).status_code == 302
     assert client.get(reverse("home")).status_code == 200
     client.post(reverse("logout"))
-    login(client, "boss")
+    login(client, "kantoku")
     assert client.post(reverse("accounts:otp_verify"), {"token": codes[0]}).status_code == 200
     assert totp.backup_codes_left(supervisor) == totp.BACKUP_COUNT - 1
 

@@ -28,7 +28,7 @@ ADMIN_VIEW_APPS = ("registry", "koseki_fuhyo", "common", "audit", "auditlog")
 
 
 @pytest.fixture
-def operator():
+def admin_viewer():
     """A staff user who may view the registers in the admin. No role holds that any more (issue 12: the 運用担当
     sees no personal data), but the admin must still log every such page for whoever is given these permissions."""
     user = user_with("unyou", is_staff=True)
@@ -39,8 +39,8 @@ def operator():
 
 
 @pytest.fixture
-def operator_client(client, operator):
-    client.force_login(operator)
+def operator_client(client, admin_viewer):
+    client.force_login(admin_viewer)
     return client
 
 

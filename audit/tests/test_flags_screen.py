@@ -16,11 +16,6 @@ DAY = dt.date(2026, 11, 25)
 
 
 @pytest.fixture
-def supervisor():
-    return user_with("kantoku", "audit.view_analysisflag", "audit.review_analysisflag")
-
-
-@pytest.fixture
 def client_as(client, supervisor):
     client.force_login(supervisor)
     return client

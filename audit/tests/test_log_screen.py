@@ -21,11 +21,6 @@ LOG = reverse("audit:log")
 
 
 @pytest.fixture
-def supervisor():
-    return user_with("kantoku", "audit.view_auditlogentry")
-
-
-@pytest.fixture
 def client_as(client, supervisor):
     client.force_login(supervisor)
     return client

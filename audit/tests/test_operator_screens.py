@@ -8,9 +8,8 @@ from django.urls import reverse
 
 from audit.gate import gate_of
 from audit.models import AuditLogEntry
-from common.roles import OPERATOR, assign_role, ensure_roles
 
-from .screens import PASSWORD, entries_after
+from .screens import entries_after
 from .test_url_walk import GATED, World, _argument_candidates, _request, _url
 
 pytestmark = pytest.mark.django_db
@@ -22,15 +21,6 @@ OPERATOR_SCREENS = {
     "audit:batch_runs": "バッチの実行記録: commands, times, exit codes, counts and summary lines — no person",
 }
 PERSON_KINDS = {"resident", "fuhyo_entry", "koseki", "person", "notice", "audit_log", "handover", "erasure"}
-
-
-@pytest.fixture
-def operator():
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user(username="unyou", password=PASSWORD)
-    assign_role(user, OPERATOR, ensure_roles())
-    return get_user_model().objects.get(pk=user.pk)
 
 
 @pytest.fixture

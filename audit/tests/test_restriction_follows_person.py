@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit import restrictions
 from audit.models import AuditLogEntry
 from common.roles import KOSEKI_CLERK, RESIDENT_CLERK, SUPERVISOR
-from common.testing.actors import acting_as
+from common.testing.actors import acting_as, as_system
 from koseki_fuhyo.choices import EntryStatus
 from koseki_fuhyo.models import FuhyoEntry
 from registry.choices import ResidentStatus
@@ -86,14 +86,16 @@ def _moving_in(person):
 
 
 def _move_in(person):
-    return entries.move_in(
-        [_moving_in(person)],
-        change_date=dt.date(2026, 11, 20),
-        notified_on=dt.date(2026, 11, 24),
-        previous_municipality="131130",
-        previous_address="宇田川町75番11号",
-        new_household=entries.NewHousehold(address="百人町九丁目9番9号"),
-    )
+    """The 転入 as the system's own act (no acting clerk), as when a notice is applied."""
+    with as_system():
+        return entries.move_in(
+            [_moving_in(person)],
+            change_date=dt.date(2026, 11, 20),
+            notified_on=dt.date(2026, 11, 24),
+            previous_municipality="131130",
+            previous_address="宇田川町75番11号",
+            new_household=entries.NewHousehold(address="百人町九丁目9番9号"),
+        )
 
 
 def test_move_in_with_the_code_of_a_restricted_person_creates_a_restricted_resident(persons):

@@ -23,18 +23,8 @@ MANAGE = "audit.manage_restriction"
 
 
 @pytest.fixture
-def boss():
-    return user_with("kantoku", MANAGE, "registry.view_resident", last_name="監督")
-
-
-@pytest.fixture
-def clerk():
-    return user_with("madoguchi", "registry.view_resident", last_name="窓口")
-
-
-@pytest.fixture
-def client_as(client, boss):
-    client.force_login(boss)
+def client_as(client, supervisor):
+    client.force_login(supervisor)
     return client
 
 
@@ -65,15 +55,15 @@ def _restrict(client, target, **overrides):
     return confirm, {**data, "step": "commit", "token": _token(confirm)}
 
 
-def test_clerk_cannot_open_the_screens_and_is_logged(client, clerk):
-    client.force_login(clerk)
+def test_clerk_cannot_open_the_screens_and_is_logged(client, staff_clerk):
+    client.force_login(staff_clerk)
     mark = last_id()
     assert client.get(reverse("audit:restrictions")).status_code == 403
     assert client.post(reverse("audit:restrict"), {"person": "1"}).status_code == 403
     assert [e.outcome for e in entries_after(mark)] == ["denied", "denied"]
 
 
-def test_restrict_through_confirmation_shows_the_name_and_records_once(client_as, person, boss):
+def test_restrict_through_confirmation_shows_the_name_and_records_once(client_as, person, supervisor):
     confirm, commit = _restrict(client_as, person)
     body = confirm.content.decode()
     assert "佐藤　花子" in body
@@ -86,7 +76,7 @@ def test_restrict_through_confirmation_shows_the_name_and_records_once(client_as
     assert response.status_code == 302
     assert response["Location"] == reverse("audit:restriction", args=[restriction.pk])
     assert restriction.starts_on == dt.date(2026, 11, 25)
-    assert restriction.created_by == boss
+    assert restriction.created_by == supervisor
     person.refresh_from_db()
     assert person.access_restricted
     events = entries_after(mark)
@@ -128,9 +118,9 @@ def test_restrict_by_record_id_and_back_button(client_as, person):
     assert not AccessRestriction.objects.exists()
 
 
-def test_list_shows_the_restricted_persons_name_to_the_supervisor(client_as, person, boss):
+def test_list_shows_the_restricted_persons_name_to_the_supervisor(client_as, person, supervisor):
     restrictions.restrict(
-        actor=boss, kind="supervisor", reason="監督者判断", starts_on=dt.date(2026, 11, 1), resident=person
+        actor=supervisor, kind="supervisor", reason="監督者判断", starts_on=dt.date(2026, 11, 1), resident=person
     )
     mark = last_id()
     response = client_as.get(reverse("audit:restrictions"))
@@ -139,12 +129,12 @@ def test_list_shows_the_restricted_persons_name_to_the_supervisor(client_as, per
     assert (entry.outcome, entry.subject_kind, entry.subject_ids) == ("shown", "person", [person.pk])
 
 
-def test_grant_then_revoke_then_lift(client_as, person, boss, clerk):
+def test_grant_then_revoke_then_lift(client_as, person, supervisor, staff_clerk):
     restriction = restrictions.restrict(
-        actor=boss, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=person
+        actor=supervisor, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=person
     )
     person.refresh_from_db()
-    assert not restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
+    assert not restrictions.may_open(type(staff_clerk).objects.get(pk=staff_clerk.pk), person)
 
     # The grant form lists the clerk and the person's records; expiry beyond 90 days is refused in Japanese.
     url = reverse("audit:grant", args=[restriction.pk])
@@ -152,7 +142,7 @@ def test_grant_then_revoke_then_lift(client_as, person, boss, clerk):
     assert "madoguchi（窓口）" in form.content.decode()
     too_late = (timezone.localdate() + dt.timedelta(days=91)).isoformat()
     data = {
-        "user": clerk.pk,
+        "user": staff_clerk.pk,
         "record": f"resident:{person.pk}",
         "reason": "",
         "expires_on": too_late,
@@ -171,13 +161,13 @@ def test_grant_then_revoke_then_lift(client_as, person, boss, clerk):
     # A request only (issue 12): no grant, no permission, until a second supervisor approves.
     assert not AccessGrant.objects.exists()
     assert [e.action for e in entries_after(mark)] == ["grant_requested", "restrictions.grant"]
-    assert not restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
+    assert not restrictions.may_open(type(staff_clerk).objects.get(pk=staff_clerk.pk), person)
     approval = ApprovalRequest.objects.get()
     second = user_with("kantoku2", MANAGE, "accounts.manage_users")
     approvals.approve(approval, actor=second)
     access_grant = AccessGrant.objects.get()
-    assert (access_grant.user, access_grant.resident, access_grant.granted_by) == (clerk, person, second)
-    assert restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
+    assert (access_grant.user, access_grant.resident, access_grant.granted_by) == (staff_clerk, person, second)
+    assert restrictions.may_open(type(staff_clerk).objects.get(pk=staff_clerk.pk), person)
 
     grants_page = client_as.get(reverse("audit:grants"), {"state": "active"}).content.decode()
     assert "有効" in grants_page
@@ -189,8 +179,8 @@ def test_grant_then_revoke_then_lift(client_as, person, boss, clerk):
     confirm = client_as.post(url, {"reason": "審査終了", "step": "confirm"})
     client_as.post(url, {"reason": "審査終了", "step": "commit", "token": _token(confirm)})
     access_grant.refresh_from_db()
-    assert access_grant.revoked_by == boss
-    assert not restrictions.may_open(type(clerk).objects.get(pk=clerk.pk), person)
+    assert access_grant.revoked_by == supervisor
+    assert not restrictions.may_open(type(staff_clerk).objects.get(pk=staff_clerk.pk), person)
     assert "取消済み" in client_as.get(reverse("audit:grants"), {"state": "revoked"}).content.decode()
     assert "取り消す必要はありません" in client_as.get(url).content.decode()
 
@@ -201,15 +191,21 @@ def test_grant_then_revoke_then_lift(client_as, person, boss, clerk):
     client_as.post(url, {"reason": "支援措置の終了", "step": "commit", "token": _token(confirm)})
     restriction.refresh_from_db()
     person.refresh_from_db()
-    assert restriction.lifted_by == boss
+    assert restriction.lifted_by == supervisor
     assert not person.access_restricted
     assert "すでに解除されています" in client_as.get(url).content.decode()
 
 
-def test_expired_grant_shows_as_expired(client_as, person, boss, clerk):
-    restrictions.restrict(actor=boss, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=person)
+def test_expired_grant_shows_as_expired(client_as, person, supervisor, staff_clerk):
+    restrictions.restrict(
+        actor=supervisor, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=person
+    )
     access_grant = restrictions.grant(
-        actor=boss, user=clerk, reason="審査", expires_at=timezone.now() + dt.timedelta(hours=1), resident=person
+        actor=supervisor,
+        user=staff_clerk,
+        reason="審査",
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+        resident=person,
     )
     AccessGrant.objects.filter(pk=access_grant.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     assert "期限切れ" in client_as.get(reverse("audit:grants"), {"state": "expired"}).content.decode()
@@ -219,9 +215,9 @@ def test_expired_grant_shows_as_expired(client_as, person, boss, clerk):
     assert client_as.get(reverse("audit:grants"), {"state": "revoked"}).context["rows"] == []
 
 
-def test_actions_require_csrf(person, boss):
+def test_actions_require_csrf(person, supervisor):
     csrf_client = Client(enforce_csrf_checks=True)
-    csrf_client.force_login(boss)
+    csrf_client.force_login(supervisor)
     response = csrf_client.post(reverse("audit:restrict"), {"person": person.juminhyo_code, "step": "confirm"})
     assert response.status_code == 403
 

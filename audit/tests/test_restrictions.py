@@ -52,11 +52,6 @@ def viewer(django_user_model):
     return django_user_model.objects.get(pk=user.pk)
 
 
-@pytest.fixture
-def supervisor(django_user_model):
-    return django_user_model.objects.create_user("boss", password="x")
-
-
 def _log(n=1):
     return list(AuditLogEntry.objects.order_by("-id")[:n])
 

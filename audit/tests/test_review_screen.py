@@ -24,11 +24,6 @@ PERMS = ("audit.view_auditlogentry", "auditlog.view_logentry")
 
 
 @pytest.fixture
-def supervisor():
-    return user_with("kantoku", *PERMS, "registry.view_resident", "koseki_fuhyo.view_koseki")
-
-
-@pytest.fixture
 def client_as(client, supervisor):
     client.force_login(supervisor)
     return client

@@ -18,7 +18,7 @@ from audit import restrictions
 from audit.log import record_transmission
 from audit.models import AuditLogEntry
 from audit.tests.screens import PASSWORD, entries_after, last_id
-from common.roles import KOSEKI_CLERK, OPERATOR, RESIDENT_CLERK, SUPERVISOR, assign_role, ensure_roles
+from common.roles import KOSEKI_CLERK, assign_role, ensure_roles
 from koseki_fuhyo.tests.factories import link_to_koseki
 from registry import services
 from registry.services.entries import NewHousehold
@@ -40,21 +40,6 @@ def _staff(username, role, groups):
     user = get_user_model().objects.create_user(username=username, password=PASSWORD)
     assign_role(user, role, groups)
     return get_user_model().objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def supervisor(groups):
-    return _staff("kantoku", SUPERVISOR, groups)
-
-
-@pytest.fixture
-def madoguchi(groups):
-    return _staff("madoguchi", RESIDENT_CLERK, groups)
-
-
-@pytest.fixture
-def operator(groups):
-    return _staff("unyou", OPERATOR, groups)
 
 
 @pytest.fixture
@@ -118,8 +103,8 @@ def _access(mark) -> list[AuditLogEntry]:
 # --- 送信通知の一覧 -----------------------------------------------------------------------------------------------
 
 
-def test_outbox_list_shows_kind_receiver_state_and_no_personal_data(client, madoguchi, sent_notice):
-    client.force_login(madoguchi)
+def test_outbox_list_shows_kind_receiver_state_and_no_personal_data(client, staff_clerk, sent_notice):
+    client.force_login(staff_clerk)
     mark = last_id()
     response = client.get(reverse("notices:outbox"))
     assert response.status_code == 200
@@ -209,13 +194,13 @@ def test_outbox_pages_by_id_without_counting(client, supervisor):
 # --- 送信通知の詳細 -----------------------------------------------------------------------------------------------
 
 
-def test_outbox_detail_shows_payload_history_and_names_the_person(client, madoguchi, sent_notice, person):
+def test_outbox_detail_shows_payload_history_and_names_the_person(client, staff_clerk, sent_notice, person):
     record_transmission(
         "sent", message_id=str(sent_notice.message_id), kind=sent_notice.kind, partner="131130", details={"attempt": 1}
     )
     other = _notice()
     record_transmission("failed", message_id=str(other.message_id), kind=other.kind, partner="131130")
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     mark = last_id()
     response = client.get(reverse("notices:outbound", args=[sent_notice.pk]))
     assert response.status_code == 200
@@ -238,11 +223,11 @@ def test_outbox_detail_shows_payload_history_and_names_the_person(client, madogu
     )
 
 
-def test_outbox_detail_of_a_restricted_person_answers_404(client, madoguchi, supervisor, sent_notice, person):
+def test_outbox_detail_of_a_restricted_person_answers_404(client, staff_clerk, supervisor, sent_notice, person):
     restrictions.restrict(
         actor=supervisor, kind="dv_support", reason="支援措置", starts_on=dt.date(2026, 11, 1), resident=person
     )
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     mark = last_id()
     assert client.get(reverse("notices:outbound", args=[sent_notice.pk])).status_code == 404
     assert [(e.outcome, e.subject_ids) for e in _access(mark)] == [("denied", [person.pk])]
@@ -302,9 +287,9 @@ def test_resend_refused_by_the_service_shows_why(client, supervisor):
     assert (notice.state, notice.resent_count) == ("acknowledged", 0)
 
 
-def test_a_clerk_may_not_resend(client, madoguchi):
+def test_a_clerk_may_not_resend(client, staff_clerk):
     notice = _notice(state=OutboundNotice.State.FAILED)
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     mark = last_id()
     answer = client.post(reverse("notices:resend", args=[notice.pk]), {"reason": "x", "step": "confirm"})
     assert answer.status_code == 403
@@ -318,13 +303,13 @@ def test_a_clerk_may_not_resend(client, madoguchi):
 # --- 受信通知 ---------------------------------------------------------------------------------------------------
 
 
-def test_inbox_lists_waiting_first_counts_them_and_shows_no_personal_data(client, madoguchi):
+def test_inbox_lists_waiting_first_counts_them_and_shows_no_personal_data(client, staff_clerk):
     done_new = _inbound(state=InboundNotice.State.DONE, resolution="dismissed")
     waiting_old = _inbound()
     applied = _inbound(state=InboundNotice.State.APPLIED, sender="J-LIS", kind=NoticeKind.HONSEKI_CHECK)
     InboundNotice.objects.filter(pk=waiting_old.pk).update(received_at=timezone.now() - dt.timedelta(days=3))
     done_new.save()  # the newest id is not waiting: it still comes after the waiting one
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     body = client.get(reverse("notices:inbox")).content.decode()
     assert re.search(r'class="waiting-count">1件<', body)
     assert body.index(_short(waiting_old)) < body.index(_short(done_new))
@@ -407,9 +392,9 @@ def _fuhyo_notice(person, entry, **fields) -> InboundNotice:
     )
 
 
-def test_inbox_detail_side_by_side_with_differences_highlighted(client, madoguchi, person, in_koseki):
+def test_inbox_detail_side_by_side_with_differences_highlighted(client, staff_clerk, person, in_koseki):
     inbound = _fuhyo_notice(person, in_koseki)
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     mark = last_id()
     body = client.get(reverse("notices:inbound", args=[inbound.pk])).content.decode()
     compare = re.search(r'class="compare-table".*?</table>', body, re.S)[0]
@@ -451,12 +436,12 @@ def test_inbox_detail_offers_only_the_actions_that_fit(client, supervisor, perso
     assert "この通知は処理待ちではありません（処理済）。" in blocked
 
 
-def test_inbox_detail_of_a_restricted_person_answers_404(client, madoguchi, supervisor, person, in_koseki):
+def test_inbox_detail_of_a_restricted_person_answers_404(client, staff_clerk, supervisor, person, in_koseki):
     inbound = _fuhyo_notice(person, in_koseki)
     restrictions.restrict(
         actor=supervisor, kind="dv_support", reason="支援措置", starts_on=dt.date(2026, 11, 1), resident=person
     )
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     mark = last_id()
     assert client.get(reverse("notices:inbound", args=[inbound.pk])).status_code == 404
     assert client.get(reverse("notices:resolve", args=[inbound.pk])).status_code == 404
@@ -473,9 +458,9 @@ def _resolve(client, inbound, action, note=""):
     return client.post(url, {"action": action, "note": note, "step": "commit", "token": _token(confirm)})
 
 
-def test_dismiss_needs_a_note_and_is_logged(client, madoguchi):
+def test_dismiss_needs_a_note_and_is_logged(client, staff_clerk):
     inbound = _inbound()
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     url = reverse("notices:resolve", args=[inbound.pk])
     missing = client.post(url, {"action": "dismiss", "note": "", "step": "confirm"})
     assert "「対応不要として完了」には処理メモが必要です。" in missing.content.decode()
@@ -486,7 +471,7 @@ def test_dismiss_needs_a_note_and_is_logged(client, madoguchi):
     assert (inbound.state, inbound.resolution, inbound.resolved_by_id, inbound.resolution_note) == (
         "done",
         "dismissed",
-        madoguchi.pk,
+        staff_clerk.pk,
         "同じ内容の通知が先に処理済",
     )
     logged = entries_after(mark, category=AuditLogEntry.Category.TRANSMISSION)
@@ -495,17 +480,17 @@ def test_dismiss_needs_a_note_and_is_logged(client, madoguchi):
     assert "「対応不要として完了」で処理しました。" in page
 
 
-def test_mark_corrected(client, madoguchi, person):
+def test_mark_corrected(client, staff_clerk, person):
     inbound = _inbound(kind=NoticeKind.HONSEKI_CHECK, payload={"juminhyo_code": person.juminhyo_code}, resident=person)
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     assert _resolve(client, inbound, "mark_corrected", "職権修正で本籍を訂正").status_code == 302
     inbound.refresh_from_db()
     assert (inbound.state, inbound.resolution) == ("done", "corrected")
 
 
-def test_send_honseki_check_writes_the_reply(client, madoguchi, person, in_koseki):
+def test_send_honseki_check_writes_the_reply(client, staff_clerk, person, in_koseki):
     inbound = _fuhyo_notice(person, in_koseki)
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     assert _resolve(client, inbound, "send_honseki_check").status_code == 302
     inbound.refresh_from_db()
     (reply,) = inbound.replies.all()
@@ -513,13 +498,13 @@ def test_send_honseki_check_writes_the_reply(client, madoguchi, person, in_kosek
         "check_sent",
         "honseki_check",
         "131130",
-        madoguchi.pk,
+        staff_clerk.pk,
     )
     body = client.get(reverse("notices:inbound", args=[inbound.pk])).content.decode()
     assert reverse("notices:outbound", args=[reply.pk]) in body
 
 
-def test_confirm_a_birth_into_the_household_the_clerk_chose(client, madoguchi):
+def test_confirm_a_birth_into_the_household_the_clerk_chose(client, staff_clerk):
     from registry.models import Resident
 
     mother = ResidentFactory(surname=SURNAME, given_name=GIVEN)
@@ -546,7 +531,7 @@ def test_confirm_a_birth_into_the_household_the_clerk_chose(client, madoguchi):
         },
     }
     inbound = _inbound(kind=NoticeKind.JUMINHYO_ITEMS, payload=payload, problem="世帯を確認して確定してください。")
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     url = reverse("notices:resolve", args=[inbound.pk])
     detail = client.get(reverse("notices:inbound", args=[inbound.pk])).content.decode()
     assert 'name="household_number"' in detail
@@ -570,9 +555,9 @@ def _resolve_with(client, inbound, data):
     return client.post(url, {**data, "step": "commit", "token": _token(confirm)})
 
 
-def test_an_action_that_does_not_fit_is_refused(client, madoguchi):
+def test_an_action_that_does_not_fit_is_refused(client, staff_clerk):
     inbound = _inbound(kind=NoticeKind.HONSEKI_CHECK, payload={})
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     answer = client.post(
         reverse("notices:resolve", args=[inbound.pk]), {"action": "send_honseki_check", "step": "confirm"}
     )
@@ -608,7 +593,7 @@ def test_a_clerk_without_the_permission_may_not_resolve(client):
 # --- 通信相手 ---------------------------------------------------------------------------------------------------
 
 
-def test_partners_show_fingerprints_not_keys(client, operator, madoguchi):
+def test_partners_show_fingerprints_not_keys(client, operator, staff_clerk):
     sign = base64.b64encode(bytes(range(32))).decode()
     box = base64.b64encode(bytes(range(32, 64))).decode()
     Partner.objects.create(
@@ -629,15 +614,15 @@ def test_partners_show_fingerprints_not_keys(client, operator, madoguchi):
     assert hashlib.sha256(bytes(range(32))).hexdigest()[:8] in body
     assert sign not in body
     assert box not in body
-    client.force_login(madoguchi)
+    client.force_login(staff_clerk)
     assert client.get(reverse("notices:partners")).status_code == 403
 
 
 # --- Menu and the 附票 page -------------------------------------------------------------------------------------
 
 
-def test_menu_entries_by_role(client, madoguchi, operator):
-    client.force_login(madoguchi)
+def test_menu_entries_by_role(client, staff_clerk, operator):
+    client.force_login(staff_clerk)
     home = client.get(reverse("home")).content.decode()
     assert "通知（送受信）" in home
     assert "受信通知" in home
