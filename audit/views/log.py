@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from common.paging import page_queries
 
-from .. import chain, selectors, witness
+from .. import chain, office_hours, selectors, witness
 from ..forms import LogFilterForm
 from ..gate import ActionName, action_name_of, personal_data_view
 from ..models import AuditLogEntry
@@ -51,13 +51,11 @@ def known_actions() -> tuple[tuple[str, str], ...]:
 
 def _row(entry: AuditLogEntry) -> dict:
     local = timezone.localtime(entry.occurred_at)
-    night = selectors.is_night(entry.occurred_at)
-    holiday = selectors.is_holiday(entry.occurred_at)
     return {
         "entry": entry,
         "local": local,
-        "night": night,
-        "holiday": holiday,
+        "after_hours": office_hours.is_after_hours(entry.occurred_at),
+        "closed_day": office_hours.closed_reason(local.date()),
         "denied": selectors.is_denied(entry),
         "subject_count": len(entry.subject_ids or []),
         "subject_preview": ", ".join(str(i) for i in (entry.subject_ids or [])[:5]),
@@ -104,6 +102,7 @@ def entry_list(request: HttpRequest, access) -> HttpResponse:
             "next_query": next_query,
             "first_query": first_query,
             "known_actions": known_actions(),
+            "office_hours": office_hours.office_hours(),
             "paged": bool(before_id),
         },
     )
