@@ -1,7 +1,7 @@
-"""承認待ちの申請: the second supervisor's screens (issue 12, finding 7). A list of the requests that wait, and one
-request with 承認 / 却下 through a 確認 page and a one-time token. A grant request names a restricted person, so
-these pages go through the gate (supervisors hold both permissions) and name the person in the access entry; no
-page ever shows a password or a secret."""
+"""承認待ちの申請: the second supervisor's screens (two people for the dangerous acts). A list of the requests that
+wait, and one request with 承認 / 却下 through a 確認 page and a one-time token. A grant request names a restricted
+person, so these pages go through the gate (supervisors hold both permissions) and name the person in the access entry;
+no page ever shows a password or a secret."""
 
 from django import forms
 from django.contrib import messages

@@ -220,8 +220,8 @@ def lift(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
 @personal_data_view(MANAGE, subject_kind="person", action="restrictions.grant", label="個別許可の申請")
 @require_http_methods(["GET", "POST"])
 def grant(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
-    """個別許可の申請: one clerk, one record of the restricted person, a reason, an expiry within 90 days. The
-    grant takes effect only when another supervisor approves the request (accounts.approvals, issue 12)."""
+    """個別許可の申請: one clerk, one record of the restricted person, a reason, an expiry within 90 days. The grant
+    takes effect only when another supervisor approves the request (accounts.approvals: two people for a grant)."""
     restriction = get_object_or_404(
         AccessRestriction.objects.select_related("resident", "fuhyo_entry"), pk=restriction_id
     )

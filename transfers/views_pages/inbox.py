@@ -119,7 +119,7 @@ def _step(request: HttpRequest) -> str:
 
 
 def _apply(form: ResolveForm, inbound: InboundNotice, actor):
-    from .. import inbox  # the inbox service (issue 4); imported when used
+    from .. import inbox  # the inbox service; imported when used
 
     return getattr(inbox, form.chosen.key)(inbound, actor, form.cleaned_data["note"], **form.options())
 

@@ -123,7 +123,7 @@ def _step(request: HttpRequest) -> str:
 
 
 def _resend(notice: OutboundNotice, actor, reason: str) -> OutboundNotice:
-    from .. import delivery  # the delivery service (issue 4); imported when used
+    from .. import delivery  # the delivery service; imported when used
 
     return delivery.resend(notice, actor, reason)
 
