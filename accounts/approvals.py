@@ -1,6 +1,6 @@
-"""Two people for the dangerous acts (issue 12, finding 7): a 個別許可 on a restricted person, and the reset of
-another supervisor's password or second factor, are requested by one supervisor and take effect only when a second
-supervisor approves.
+"""Two people for the dangerous acts, so that one supervisor cannot take over another: a 個別許可 on a restricted
+person, and the reset of another supervisor's password or second factor, are requested by one supervisor and take effect
+only when a second supervisor approves.
 
 Rules, checked here and nowhere else:
 - making someone a supervisor is a request too: otherwise one supervisor could create a second supervisor account

@@ -1,7 +1,7 @@
-"""承認待ちの申請: the second supervisor's screens (issue 12, finding 7). A list of the requests that wait, and one
-request with 承認 / 却下 through a 確認 page and a one-time token. A grant request names a restricted person, so
-these pages go through the gate (supervisors hold both permissions) and name the person in the access entry; no
-page ever shows a password or a secret."""
+"""承認待ちの申請: the second supervisor's screens (two people for the dangerous acts). A list of the requests that
+wait, and one request with 承認 / 却下 through a 確認 page and a one-time token. A grant request names a restricted
+person, so these pages go through the gate (supervisors hold both permissions) and name the person in the access entry;
+no page ever shows a password or a secret."""
 
 from django import forms
 from django.contrib import messages
@@ -81,7 +81,9 @@ def _row(access, approval: ApprovalRequest, user) -> dict:
     }
 
 
-@personal_data_view(*PERMISSIONS, subject_kind="approval")
+@personal_data_view(
+    *PERMISSIONS, subject_kind="approval", action="views_approvals.approval_list", label="承認待ちの申請"
+)
 def approval_list(request: HttpRequest, access) -> HttpResponse:
     waiting = list(approvals.pending().order_by("requested_at", "pk"))
     decided = list(
@@ -100,7 +102,7 @@ def approval_list(request: HttpRequest, access) -> HttpResponse:
     )
 
 
-@personal_data_view(*PERMISSIONS, subject_kind="approval")
+@personal_data_view(*PERMISSIONS, subject_kind="approval", action="views_approvals.approval_detail", label="申請の承認")
 @require_http_methods(["GET", "POST"])
 def approval_detail(request: HttpRequest, access, approval_id: int) -> HttpResponse:
     approval = get_object_or_404(

@@ -103,7 +103,7 @@ class LogFilterForm(forms.Form):
         label="画面・操作", max_length=60, required=False, help_text="一覧から選ぶか、操作名を入力"
     )
     person = PersonField(label="対象者", required=False)
-    off_hours = forms.BooleanField(label="夜間・休日のみ", required=False)
+    off_hours = forms.BooleanField(label="時間外・閉庁日のみ", required=False)
 
     def clean(self):
         cleaned = super().clean()

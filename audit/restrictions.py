@@ -180,8 +180,9 @@ def grant(
 ) -> AccessGrant:
     """Let `user` open one restricted person's record until `expires_at` (a guardian object permission).
 
-    The screens never call this directly: a grant is requested (accounts.approvals.request_grant) and this runs
-    when a second supervisor approves, with that supervisor as `actor` (issue 12: two people for a grant)."""
+    The screens never call this directly: a grant is requested (accounts.approvals.request_grant) and this runs when a
+    second supervisor approves, with that supervisor as `actor` (two people for a grant: nobody grants to
+    themselves)."""
     validate_grant(
         actor=actor, user=user, reason=reason, expires_at=expires_at, resident=resident, fuhyo_entry=fuhyo_entry
     )

@@ -4,7 +4,8 @@ shape each payload from a change event, and the check every payload passes on it
 The schemas are the contract with the receivers (docs/notices.md): only the items the ward paper lists for the
 exchange, never an internal id (resident_id, household_number, fuhyo_entry_id, koseki_id …) and never a
 情報提供用個人識別符号 outside a J-LIS acknowledgement. Names travel as the registers hold them: Unicode with
-variation sequences and supplementary-plane kanji intact, never normalised (product decision 8).
+variation sequences and supplementary-plane kanji intact, never normalised (converting them to
+住基ネット統一文字 belongs to the CS adapter).
 
 A new version of a kind is a new file; `CURRENT_VERSION` says which one this ward writes, and a receiver accepts
 every version it has a file for. An item the register does not hold is `null`, never an empty string.

@@ -161,7 +161,7 @@ def _leaky_view(request):
     return HttpResponse("山田　太郎")
 
 
-@personal_data_view("registry.view_resident", subject_kind="resident")
+@personal_data_view("registry.view_resident", subject_kind="resident", action="tests.gated_view", label="試験")
 def _gated_view(request, access, resident_id):
     return HttpResponse("")
 
@@ -189,7 +189,7 @@ def test_the_walk_catches_a_new_ungated_view_inside_an_include():
     assert unclassified(routes) == ["newapp:leak (new/<int:resident_id>/print/)"]
 
 
-@personal_data_view("registry.view_resident", subject_kind="resident")
+@personal_data_view("registry.view_resident", subject_kind="resident", action="tests.post_only", label="試験")
 @require_POST
 def _post_only_view(request, access):
     return HttpResponse("", status=400)  # an empty POST: the form's errors
@@ -632,7 +632,7 @@ def test_with_the_permission_shown_and_logged(route, world):
     assert [(e.outcome, e.username, e.path) for e in access] == [("shown", user.username, url.split("?")[0])], (
         f"{route.key}: expected exactly one shown access entry, got {[(e.action, e.outcome) for e in access]}"
     )
-    assert access[0].action == f"{route.callback.__module__.rsplit('.', 1)[-1]}.{route.callback.__name__}"
+    assert access[0].action == gate_of(route.callback).action
 
 
 PERSON_ROUTES = [r for r in GATED if r.kwargs]

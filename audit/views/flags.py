@@ -19,7 +19,7 @@ PAGE_SIZE = 100
 ALREADY_DONE = "この確認はすでに記録されています（二重送信）。"
 
 
-@personal_data_view(VIEW_FLAGS, subject_kind="analysis_flag")
+@personal_data_view(VIEW_FLAGS, subject_kind="analysis_flag", action="flags.flag_list", label="分析で見つかった事項")
 def flag_list(request: HttpRequest, access) -> HttpResponse:
     form = FlagFilterForm(request.GET or None)
     before = request.GET.get("before", "")
@@ -65,7 +65,9 @@ def _step(request: HttpRequest) -> str:
     return "back" if "back" in request.POST else request.POST.get("step", "confirm")
 
 
-@personal_data_view(VIEW_FLAGS, REVIEW_FLAGS, subject_kind="analysis_flag")
+@personal_data_view(
+    VIEW_FLAGS, REVIEW_FLAGS, subject_kind="analysis_flag", action="flags.flag_review_view", label="事項の確認"
+)
 @require_http_methods(["GET", "POST"])
 def flag_review_view(request: HttpRequest, access, flag_id: int) -> HttpResponse:
     flag = get_object_or_404(AnalysisFlag.objects.select_related("reviewed_by"), pk=flag_id)

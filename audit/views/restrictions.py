@@ -61,7 +61,7 @@ def _step(request: HttpRequest) -> str:
 # --- Lists -----------------------------------------------------------------------------------------------------
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.restriction_list", label="閲覧制限")
 def restriction_list(request: HttpRequest, access) -> HttpResponse:
     include_lifted = request.GET.get("lifted") == "1"
     access.conditions = {"include_lifted": include_lifted}
@@ -77,7 +77,7 @@ def restriction_list(request: HttpRequest, access) -> HttpResponse:
     )
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.restriction_detail", label="閲覧制限の詳細")
 def restriction_detail(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
     restriction = get_object_or_404(
         AccessRestriction.objects.select_related("resident", "fuhyo_entry", "created_by", "lifted_by"),
@@ -119,7 +119,7 @@ def _grant_rows(grants) -> list[dict]:
     return rows
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.grant_list", label="個別許可")
 def grant_list(request: HttpRequest, access) -> HttpResponse:
     state = request.GET.get("state", "")
     if state not in selectors.GrantState.LABELS:
@@ -146,7 +146,7 @@ def grant_list(request: HttpRequest, access) -> HttpResponse:
 # --- Actions: form → 確認 → 記録 ---------------------------------------------------------------------------------
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.restrict", label="閲覧制限の設定")
 @require_http_methods(["GET", "POST"])
 def restrict(request: HttpRequest, access) -> HttpResponse:
     """閲覧制限の設定: by 住民票ID or 住民票コード; every 住民票 and 附票 row of the person is restricted at once."""
@@ -187,7 +187,7 @@ def restrict(request: HttpRequest, access) -> HttpResponse:
     return redirect("audit:restriction", restriction_id=restriction.pk)
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.lift", label="閲覧制限の解除")
 @require_http_methods(["GET", "POST"])
 def lift(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
     """閲覧制限の解除 (with a reason). The flag stays while another restriction of the person is active."""
@@ -218,11 +218,11 @@ def lift(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
     return redirect("audit:restriction", restriction_id=restriction.pk)
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.grant", label="個別許可の申請")
 @require_http_methods(["GET", "POST"])
 def grant(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
-    """個別許可の申請: one clerk, one record of the restricted person, a reason, an expiry within 90 days. The
-    grant takes effect only when another supervisor approves the request (accounts.approvals, issue 12)."""
+    """個別許可の申請: one clerk, one record of the restricted person, a reason, an expiry within 90 days. The grant
+    takes effect only when another supervisor approves the request (accounts.approvals: two people for a grant)."""
     restriction = get_object_or_404(
         AccessRestriction.objects.select_related("resident", "fuhyo_entry"), pk=restriction_id
     )
@@ -273,7 +273,7 @@ def grant(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
     return redirect("audit:restriction", restriction_id=restriction.pk)
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.revoke", label="個別許可の取消")
 @require_http_methods(["GET", "POST"])
 def revoke(request: HttpRequest, access, grant_id: int) -> HttpResponse:
     """個別許可の取消 (with a reason): the guardian permission goes at once."""

@@ -1,4 +1,4 @@
-"""Notices under fault injection (issue 6): ward A makes N changes that each raise one notice to a partner while the
+"""Notices under fault injection: ward A makes N changes that each raise one notice to a partner while the
 harness kills A's Celery worker, restarts Redis and takes a partner offline; afterwards every notice must have been
 acknowledged and applied exactly once, soon after the last fault.
 

@@ -271,13 +271,6 @@ class FilingForm(ServiceErrorsMixin, forms.Form):
             address=(d.get(f"{prefix}_address") or "").strip(),
         )
 
-    def persons_named(self) -> list[Any]:
-        """Every register record of a person the input names (for locks and the access log)."""
-        out = []
-        for found in self.found.values():
-            out.extend(r for r in (found.entry, found.resident) if r is not None)
-        return out
-
     def field_for(self, key: str) -> str | None:
         if key == "persons":
             return None

@@ -187,7 +187,9 @@ class KosekiSearchForm(forms.Form):
         return KosekiQuery(d["honseki"], d["hittousha"], d["hittousha_kana"], d["status"])
 
 
-@personal_data_view("koseki_fuhyo.view_koseki", subject_kind="koseki")
+@personal_data_view(
+    "koseki_fuhyo.view_koseki", subject_kind="koseki", action="search.koseki_search", label="戸籍・附票の検索"
+)
 def koseki_search(request: HttpRequest, access) -> HttpResponse:
     form = KosekiSearchForm(request.GET or None)
     lines, next_after, searched = [], None, False

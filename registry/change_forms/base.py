@@ -196,7 +196,7 @@ class BasePersonFormSet(forms.BaseFormSet):
     }
 
     def total_form_count(self) -> int:
-        """A bound formset whose counts were tampered with (not numbers: the 500 of issue 12, finding 10) offers the
+        """A bound formset whose counts were tampered with (not numbers: once an IndexError, a 500) offers the
         usual rows again, filled with what was sent, instead of none; it is not valid (the error above)."""
         if self.is_bound and not self.management_form.is_valid():
             return self.min_num + self.extra

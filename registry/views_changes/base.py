@@ -188,8 +188,8 @@ class RegistryFlow(EntryFlow):
         }
 
 
-def screen(flow_class: type[RegistryFlow]) -> Callable[..., HttpResponse]:
-    """The gated view of one 異動 screen (its access-log name is `<module>.<view_name>`)."""
+def screen(flow_class: type[RegistryFlow], *, action: str, label: str) -> Callable[..., HttpResponse]:
+    """The gated view of one 異動 screen, logged as `action`."""
 
     def view(request: HttpRequest, access, **kwargs: Any) -> HttpResponse:
         return flow_class(request, access, **kwargs).handle()
@@ -197,4 +197,4 @@ def screen(flow_class: type[RegistryFlow]) -> Callable[..., HttpResponse]:
     view.__name__ = view.__qualname__ = flow_class.view_name
     view.__module__ = flow_class.__module__
     view.__doc__ = flow_class.__doc__
-    return personal_data_view(PERMISSION, subject_kind="resident")(view)
+    return personal_data_view(PERMISSION, subject_kind="resident", action=action, label=label)(view)

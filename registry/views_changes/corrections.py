@@ -33,4 +33,4 @@ class AmendmentFlow(RegistryFlow):
         return {**super().context(), "person": self.resident}
 
 
-ex_officio_amendment = screen(AmendmentFlow)
+ex_officio_amendment = screen(AmendmentFlow, action="corrections.ex_officio_amendment", label="異動入力（職権修正）")

@@ -93,6 +93,6 @@ class BirthFlow(RegistryFlow):
         )
 
 
-move_in = screen(MoveInFlow)
-ex_officio_entry = screen(ExOfficioEntryFlow)
-birth = screen(BirthFlow)
+move_in = screen(MoveInFlow, action="entries.move_in", label="異動入力（転入）")
+ex_officio_entry = screen(ExOfficioEntryFlow, action="entries.ex_officio_entry", label="異動入力（職権記載）")
+birth = screen(BirthFlow, action="entries.birth", label="異動入力（出生）")

@@ -57,6 +57,8 @@ class MergeHouseholdsFlow(_HouseholdFlow):
         return services.merge_households(self.household, form.target(), **form.service_kwargs())
 
 
-change_household_head = screen(HouseholdHeadFlow)
-split_household = screen(SplitHouseholdFlow)
-merge_households = screen(MergeHouseholdsFlow)
+change_household_head = screen(
+    HouseholdHeadFlow, action="households.change_household_head", label="異動入力（世帯主変更）"
+)
+split_household = screen(SplitHouseholdFlow, action="households.split_household", label="異動入力（世帯分離）")
+merge_households = screen(MergeHouseholdsFlow, action="households.merge_households", label="異動入力（世帯合併）")

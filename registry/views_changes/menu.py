@@ -78,7 +78,7 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().replace("-", "")
 
 
-@personal_data_view(PERMISSION, subject_kind="resident")
+@personal_data_view(PERMISSION, subject_kind="resident", action="menu.find", label="異動入力（対象の検索）")
 def find(request: HttpRequest, access, kind: str) -> HttpResponse:
     """Opens the screen of an 異動 for the 世帯 or 住民票 the clerk names (世帯番号 or 住民票コード)."""
     spec = KIND_BY_NAME.get(kind)
@@ -111,7 +111,7 @@ def find(request: HttpRequest, access, kind: str) -> HttpResponse:
     return redirect(url)
 
 
-@personal_data_view(VIEW_LOCK_LIST, subject_kind="resident")
+@personal_data_view(VIEW_LOCK_LIST, subject_kind="resident", action="menu.lock_list", label="編集中の一覧（排他制御）")
 def lock_list(request: HttpRequest, access) -> HttpResponse:
     """編集中の一覧 (排他制御), for supervisors: which clerk holds which record since when. No names of residents."""
     rows = [

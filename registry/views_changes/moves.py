@@ -28,4 +28,4 @@ class MoveWithinFlow(RegistryFlow):
         return services.move_within(list(form.cleaned_data["residents"]), **form.service_kwargs())
 
 
-move_within = screen(MoveWithinFlow)
+move_within = screen(MoveWithinFlow, action="moves.move_within", label="異動入力（転居）")

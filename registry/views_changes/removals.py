@@ -62,6 +62,6 @@ class DeathFlow(RegistryFlow):
         return {**super().context(), "person": self.resident}
 
 
-move_out = screen(MoveOutFlow)
-ex_officio_removal = screen(ExOfficioRemovalFlow)
-death = screen(DeathFlow)
+move_out = screen(MoveOutFlow, action="removals.move_out", label="異動入力（転出）")
+ex_officio_removal = screen(ExOfficioRemovalFlow, action="removals.ex_officio_removal", label="異動入力（職権消除）")
+death = screen(DeathFlow, action="removals.death", label="異動入力（死亡）")

@@ -1,4 +1,4 @@
-"""附票記載事項通知 (住基法19条1項) received: this ward is the 本籍地 (product decision 3).
+"""附票記載事項通知 (住基法19条1項) received: this ward is the 本籍地.
 
 The person is looked up in our 附票 by 住民票コード. When found and every identity item agrees with the 戸籍 (氏名,
 カナ, 生年月日, 性別, 本籍, 筆頭者), the 附票 is brought in line automatically through koseki_fuhyo.services.fuhyo
@@ -45,7 +45,7 @@ def find_entry(person: dict[str, Any], before: dict[str, Any] | None) -> FuhyoEn
 
 
 def entry_without_code(person: dict[str, Any]) -> FuhyoEntry | None:
-    """Decision 12: a 附票 row without a 住民票コード (a spouse from outside the ward, a child living elsewhere) is
+    """A 附票 row without a 住民票コード (a spouse from outside the ward, a child living elsewhere) is
     matched on 氏名 + 生年月日 + 性別 within the 戸籍 the notice names (本籍 and 筆頭者, in this ward). Exactly one
     candidate or none: two alike wait for a clerk. `apply` then writes the notified code to the row (17条7号)."""
     birth_date = parse_date(person.get("birth_date"))

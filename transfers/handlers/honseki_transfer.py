@@ -1,4 +1,5 @@
-"""本籍転属通知 (住基法19条3項) received: this ward is the new 本籍地 (product decision 5). The person's 附票 row is
+"""本籍転属通知 (住基法19条3項) received: this ward is the new 本籍地 (a 転籍, or a
+婚姻・分籍・養子縁組 etc. that makes a 戸籍 here). The person's 附票 row is
 opened in the new 戸籍 of this ward (found by 本籍 and 筆頭者, opened through koseki_fuhyo.services.koseki when it
 does not exist yet) with the address carried by the notice; koseki_fuhyo.services.fuhyo raises the J-LIS update.
 Anything that does not fit waits for a clerk with the reason."""

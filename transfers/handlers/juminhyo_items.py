@@ -1,4 +1,5 @@
-"""住民票記載事項通知 (住基法9条2項) received: this ward is the 住所地 (product decision 2).
+"""住民票記載事項通知 (住基法9条2項) received: this ward is the 住所地, sent by the
+受理地 or the 本籍地 of a 戸籍届出 that changes an item of our 住民票.
 
 Never applied automatically: the notice waits as a proposed 職権 change, with the proposed items and the
 differences against our 住民票 side by side. A clerk's confirmation applies it through registry.services

@@ -1,4 +1,4 @@
-"""転入通知 (住基法9条1項) received: this ward is the previous 住所地 (product decision 7). The 除票 of the person
+"""転入通知 (住基法9条1項) received: this ward is the previous 住所地. The 除票 of the person
 who moved away gets the confirmed 転出 date and address (registry.services.record_move_out_confirmation); a notice
 naming nobody who moved away from here, or someone whose identity items differ, waits for a clerk."""
 

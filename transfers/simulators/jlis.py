@@ -1,6 +1,6 @@
 """A simulated J-LIS (附票都道府県サーバ/附票全国サーバ behind the CS) for `make run` and the end-to-end test.
 
-It receives 附票本人確認情報 (`jlis_fuhyo` notices, domain.md decision 6) over HTTP exactly as an instance of this
+It receives 附票本人確認情報 (`jlis_fuhyo` notices: each 附票 change) over HTTP exactly as an instance of this
 system receives a notice (README「通知の送受信」): the sender POSTs an envelope (transfers.envelope); the simulator
 accepts only the partners whose exported public key documents it was given, opens and checks the envelope, validates
 the payload against its schema (transfers.payloads), records it and answers with a signed acknowledgement

@@ -297,7 +297,7 @@ def act_file_surname_change(w: World, p: dict[str, Any]) -> None:
 
 
 def act_file_honseki_transfer(w: World, p: dict[str, Any]) -> None:
-    """転籍届 (108条) of a 戸籍 of the ward: to another municipality, or within the ward (decision 13)."""
+    """転籍届 (108条) of a 戸籍 of the ward: to another municipality, or within the ward (管内転籍: the same 戸籍)."""
     _, entry, _ = subject(p["lives"], "ward")
     if p["to"] == "ward":
         place = KosekiPlace(honseki_municipality=WARD, honseki_address="戸山三丁目3番")
@@ -676,8 +676,8 @@ def recv_fuhyo_items_after_move_out(w: World, p: dict[str, Any]) -> None:
 
 
 def act_file_death_typed_address(w: World, p: dict[str, Any]) -> None:
-    """死亡届 for a member of our 戸籍 whose 附票 shows 渋谷区, the 届書 giving another 住所 (中野区): decision 2 takes
-    the 住所地 from our 住民票, then the 附票, and only then from the 届書."""
+    """死亡届 for a member of our 戸籍 whose 附票 shows 渋谷区, the 届書 giving another 住所 (中野区): the 住所地
+    comes from our 住民票, then the 附票, and only then from the 届書."""
     entry = member_living(SHIBUYA)
     filed = FiledPerson(entry=entry, address_municipality=NAKANO, address="中央一丁目1番")
     w.begin()
