@@ -147,33 +147,33 @@ def make_restricted_persons() -> dict[str, Person]:
     }
 
 
+@as_system()  # recorded as the system (no user), as by an inbound notice
 def move_into_restricted_household(head):
     """宮園　朔, unrestricted, moves into the restricted 世帯主's 世帯 (a 転入 from 渋谷区): their 異動履歴 names the
     世帯主 and their 住民票 the 筆頭者 — the places where another person's page could name the restricted one."""
     from registry.services import entries
 
-    with as_system():  # recorded as the system (no user), as by an inbound notice
-        return entries.move_in(
-            [
-                entries.PersonData(
-                    surname="宮園",
-                    given_name="朔",
-                    surname_kana="ミヤゾノ",
-                    given_name_kana="サク",
-                    birth_date=dt.date(2001, 4, 4),
-                    sex="1",
-                    relationship="同居人",
-                    honseki_municipality="131041",
-                    honseki_address="北新宿九丁目9番",
-                    hittousha_name="鬼頭院　薫子",
-                )
-            ],
-            change_date=dt.date(2026, 11, 20),
-            notified_on=dt.date(2026, 11, 20),
-            previous_municipality="131130",
-            previous_address="神南一丁目1番",
-            household=head.household,
-        ).residents[0]
+    return entries.move_in(
+        [
+            entries.PersonData(
+                surname="宮園",
+                given_name="朔",
+                surname_kana="ミヤゾノ",
+                given_name_kana="サク",
+                birth_date=dt.date(2001, 4, 4),
+                sex="1",
+                relationship="同居人",
+                honseki_municipality="131041",
+                honseki_address="北新宿九丁目9番",
+                hittousha_name="鬼頭院　薫子",
+            )
+        ],
+        change_date=dt.date(2026, 11, 20),
+        notified_on=dt.date(2026, 11, 20),
+        previous_municipality="131130",
+        previous_address="神南一丁目1番",
+        household=head.household,
+    ).residents[0]
 
 
 def leaks(body: str, persons: dict[str, Person], *, shared: bool = False) -> list[str]:

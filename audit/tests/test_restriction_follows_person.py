@@ -85,17 +85,16 @@ def _moving_in(person):
     )
 
 
+@as_system()  # the system's own act (no acting clerk), as when a notice is applied
 def _move_in(person):
-    """The 転入 as the system's own act (no acting clerk), as when a notice is applied."""
-    with as_system():
-        return entries.move_in(
-            [_moving_in(person)],
-            change_date=dt.date(2026, 11, 20),
-            notified_on=dt.date(2026, 11, 24),
-            previous_municipality="131130",
-            previous_address="宇田川町75番11号",
-            new_household=entries.NewHousehold(address="百人町九丁目9番9号"),
-        )
+    return entries.move_in(
+        [_moving_in(person)],
+        change_date=dt.date(2026, 11, 20),
+        notified_on=dt.date(2026, 11, 24),
+        previous_municipality="131130",
+        previous_address="宇田川町75番11号",
+        new_household=entries.NewHousehold(address="百人町九丁目9番9号"),
+    )
 
 
 def test_move_in_with_the_code_of_a_restricted_person_creates_a_restricted_resident(persons):
