@@ -8,6 +8,7 @@ Defaults make `make run` work on a bare machine: SQLite in `var/` and a Celery b
 filesystem transport in `var/broker/`). Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -58,6 +59,11 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
 ]
+# Development tools (devtools/: dummy data, demo accounts, the simulated J-LIS, make run's supervisor), for
+# development and tests: installed when the package is there (a checkout). config/settings_production.py removes it
+# and the Docker image does not contain it (devtools/tests/test_out_of_production.py).
+DEVTOOLS_APPS = ["devtools"] if importlib.util.find_spec("devtools") is not None else []
+INSTALLED_APPS += DEVTOOLS_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

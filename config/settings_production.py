@@ -15,7 +15,7 @@ here), and the benchmark hooks BENCH_ENDPOINTS and AUDIT_ACCESS_LOG_DISABLED_FOR
 import environ
 
 from .settings import *  # noqa: F403
-from .settings import _DEV_SECRET, SECRET_KEY, env
+from .settings import _DEV_SECRET, INSTALLED_APPS, SECRET_KEY, env
 
 if env.bool("DJANGO_DEBUG", default=False):
     raise environ.ImproperlyConfigured("DJANGO_DEBUG must be false under config.settings_production.")
@@ -30,6 +30,8 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("dj
         '(python3 -c "import secrets; print(secrets.token_urlsafe(50))").'
     )
 DEBUG = False
+# No development tools (dummy data, demo accounts, simulators): config/settings.py adds them in a checkout.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app.partition(".")[0] != "devtools"]
 # The benchmark hooks (config/settings.py) never run in production: no bare endpoint, no access log switched off.
 if env.bool("BENCH_ENDPOINTS", default=False) or env.bool("AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK", default=False):
     raise environ.ImproperlyConfigured(
