@@ -57,7 +57,7 @@ from web_load import (  # noqa: E402
     summarise,
 )
 
-from e2e.instances import Process, clean_env, free_port, gunicorn, shell_step, wait_for_port  # noqa: E402
+from devtools.instances import Process, clean_env, free_port, gunicorn, shell_step, wait_for_port  # noqa: E402
 
 NAME = "web"
 TITLE = "窓口の検索・住民票画面（16 クライアント）"

@@ -20,7 +20,7 @@ Each child runs in its own session, so that Ctrl-C in the terminal reaches only 
 child gets the signal exactly once: a second SIGINT would turn Celery's warm shutdown into a cold one. On Linux the
 children also get SIGTERM if the supervisor itself dies without cleaning up (PR_SET_PDEATHSIG).
 
-Usage: python scripts/run_all.py [--host 127.0.0.1] [--port 8000] [--partner-port P] [--jlis-port J] [--no-partner]
+Usage: python devtools/run_all.py [--host 127.0.0.1] [--port 8000] [--partner-port P] [--jlis-port J] [--no-partner]
                                  [--banner FILE]
 Environment: HOST, PORT (defaults for the options), WEB_CONCURRENCY (gunicorn workers, default 2),
 RUN_ALL_STOP_TIMEOUT (seconds to wait for the children after the signal, default 20), the partner's variables above,

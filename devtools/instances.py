@@ -1,6 +1,6 @@
 """Instances of this system as real processes on loopback, for the end-to-end tests and the notice benchmark.
 
-What e2e/test_two_instances.py (through scripts/run_all.py), e2e/test_delivery_faults.py and bench/notice_bench.py
+What e2e/test_two_instances.py (through devtools/run_all.py), e2e/test_delivery_faults.py and bench/notice_bench.py
 share:
 
 - `scratch_databases`: SQLite files, or scratch databases on the PostgreSQL server a URL names (dropped afterwards);
