@@ -32,4 +32,4 @@ handler403 = "common.error_pages.permission_denied"
 handler404 = "common.error_pages.page_not_found"
 
 if settings.BENCH_ENDPOINTS:  # bench/web_bench.py only; config.settings_production refuses the setting
-    urlpatterns.append(path("bench/", include("config.urls_bench")))
+    urlpatterns.append(path("bench/", include("bench.urls")))

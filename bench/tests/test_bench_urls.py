@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import NoReverseMatch, clear_url_caches, reverse
 
 import config.urls
-from common.bench_views import BARE_BODY
+from bench.views import BARE_BODY
 
 
 def _reload_urls() -> None:

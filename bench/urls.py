@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from common import bench_views
+from bench import views as bench_views
 
 urlpatterns = [
     path("bare/", bench_views.bare, name="bench_bare"),
