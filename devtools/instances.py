@@ -311,9 +311,15 @@ class Process:
 
 
 def gunicorn(
-    env: dict[str, str], port: int, log: Path, workers: int = 1, threads: int = 1, name: str = "web"
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    workers: int = 1,
+    threads: int = 1,
+    name: str = "web",
+    app: str = "config.wsgi:application",
 ) -> Process:
-    argv = [sys.executable, "-m", "gunicorn", "config.wsgi:application", f"--bind=127.0.0.1:{port}"]
+    argv = [sys.executable, "-m", "gunicorn", app, f"--bind=127.0.0.1:{port}"]
     argv += [f"--workers={workers}", f"--threads={threads}", "--timeout=120", "--graceful-timeout=5"]
     argv += ["--no-control-socket"]
     return Process(name, argv, env, log)
