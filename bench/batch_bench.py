@@ -7,9 +7,10 @@ jlis_bulk_export of every 附票 person of a seeded ward — time and peak memor
 Audit entries: a scratch database (`batchbench_<pid>`) is migrated and filled with `--entries` dummy entries over
 `--days` days, written by COPY with a VALID hash chain in the lanes of audit/chain.py (the hashes are computed here,
 in id order per lane, with the chain's own `content_hash` from audit/chain_hash.py), with the secondary indexes
-dropped during the load and built again after it. The mix is that of bench/analysis_bench.py (searches naming 20 persons, denials, grant uses, failed
-logins, transmissions). Then `analyze_access_logs --date D` and `verify_audit_chain --skip-seals` (which must find
-the chain intact) run as child processes; their wall time and peak resident set size (`os.wait4`) are reported.
+dropped during the load and built again after it. The mix is that of bench/analysis_bench.py (searches naming 20
+persons, denials, grant uses, failed logins, transmissions). Then `analyze_access_logs --date D` and
+`verify_audit_chain --skip-seals` (which must find the chain intact) run as child processes; their wall time and
+peak resident set size (`os.wait4`) are reported.
 
 Export: `jlis_bulk_export` on a seeded database — `--export-database NAME` (on the same server, e.g. one kept by
 `seed_dummy_bench.py --scratch --keep`) or a scratch one seeded here with `--residents N` — with keys made for the
