@@ -54,7 +54,7 @@ dev-env: venv  ## 開発用の .env（生成した DJANGO_SECRET_KEY）がなけ
 # --- Run --------------------------------------------------------------------------------------------------------
 run: venv dev-env migrate seed demo-users static  ## 準備をして web・worker・beat と相手団体（渋谷区）のインスタンス・模擬 J-LIS を起動
 	@echo "web（gunicorn）・Celery worker・Celery beat と相手団体・模擬 J-LIS を起動します: http://$(HOST):$(PORT)/"
-	exec "$(PY)" devtools/run_all.py --host "$(HOST)" --port "$(PORT)" --banner "$(DEMO_ACCOUNTS)"
+	exec "$(PY)" -m devtools.run_all --host "$(HOST)" --port "$(PORT)" --banner "$(DEMO_ACCOUNTS)"
 
 migrate: venv var  ## データベースを最新にする（地方公共団体コード表も移行で入る）
 	"$(PY)" manage.py migrate --noinput

@@ -123,7 +123,7 @@ def two_wards(tmp_path, databases, brokers):
     def output() -> str:
         return log_path.read_text(encoding="utf-8", errors="replace")
 
-    argv = [sys.executable, "devtools/run_all.py", "--host", "127.0.0.1", "--port", str(ports["port"])]
+    argv = [sys.executable, "-m", "devtools.run_all", "--host", "127.0.0.1", "--port", str(ports["port"])]
     argv += ["--partner-port", str(ports["partner"]), "--jlis-port", str(ports["jlis"])]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603
