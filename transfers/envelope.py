@@ -15,6 +15,8 @@ Pure functions over bytes and keys; no database. The wire format is one JSON obj
 `open_envelope` checks, in this order: size and shape, receiver is us, sender is a known partner, timestamp within
 the window, signature, decryption, JSON body. Replays (a message id already stored) are the caller's check, since
 they need the database. Each refusal raises `EnvelopeRejected` with a stable `code` and a Japanese message.
+
+The specification, step by step, and why this is not JOSE (JWS+JWE) or HPKE (RFC 9180): docs/envelope.md.
 """
 
 from __future__ import annotations

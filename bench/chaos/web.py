@@ -500,7 +500,7 @@ def publish_timing(count: int, warmup: int = 5) -> None:
 
 
 def run_step(env: dict[str, str], code: str, timeout: float = 300.0) -> dict:
-    from e2e import instances
+    from devtools import instances
 
     result = instances._shell(env, f"from {STEPS} import *\n{code}", timeout)
     value = instances.parse_result(result.stdout)
@@ -593,7 +593,7 @@ def latency_ms(answers: Sequence[Answer], window: Window, kinds: Sequence[str] |
 def scenario_redis(args: argparse.Namespace, result: Result, tmp: Path) -> None:
     from bench.chaos import pgcluster
     from bench.chaos.faults import RedisServer
-    from e2e import instances
+    from devtools import instances
 
     label = "A"
     households = args.clients * args.households_per_clerk
@@ -867,7 +867,7 @@ def reader_and_mover(
 
 
 def prepare_single_ward(cluster: Cluster, tmp: Path, name: str, extra: str = "") -> tuple[str, dict[str, str]]:
-    from e2e import instances
+    from devtools import instances
 
     url = cluster.create_database(name) + extra
     env = instances.instance_env(instances.clean_env(), A, tmp / name, url, "filesystem://")
@@ -878,7 +878,7 @@ def prepare_single_ward(cluster: Cluster, tmp: Path, name: str, extra: str = "")
 
 def scenario_postgres(args: argparse.Namespace, result: Result, tmp: Path) -> None:
     from bench.chaos import pgcluster
-    from e2e import instances
+    from devtools import instances
 
     label = "B"
     households = args.clients * args.households_per_clerk
@@ -996,7 +996,7 @@ def stale_connection_test(
 ) -> None:
     """With no traffic during the restart: how many answers fail before one succeeds (one clerk, one at a time), on
     a gunicorn of its own whose workers each hold a persistent connection (CONN_MAX_AGE=60) when the database goes."""
-    from e2e import instances
+    from devtools import instances
 
     label = "B"
     name = "CONN_HEALTH_CHECKS=True" if health_checks else "既定（CONN_HEALTH_CHECKS なし）"

@@ -20,7 +20,7 @@ from bench.chaos.web import (
     percentile,
     rise_percent,
 )
-from e2e.instances import free_port
+from devtools.instances import free_port
 
 MOVE_FORM = """
 <form method="get" action="/residents/"><input name="kana" value=""><button type="submit">検索</button></form>

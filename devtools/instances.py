@@ -1,6 +1,6 @@
 """Instances of this system as real processes on loopback, for the end-to-end tests and the notice benchmark.
 
-What e2e/test_two_instances.py (through scripts/run_all.py), e2e/test_delivery_faults.py and bench/notice_bench.py
+What e2e/test_two_instances.py (through devtools/run_all.py), e2e/test_delivery_faults.py and bench/notice_bench.py
 share:
 
 - `scratch_databases`: SQLite files, or scratch databases on the PostgreSQL server a URL names (dropped afterwards);
@@ -311,9 +311,15 @@ class Process:
 
 
 def gunicorn(
-    env: dict[str, str], port: int, log: Path, workers: int = 1, threads: int = 1, name: str = "web"
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    workers: int = 1,
+    threads: int = 1,
+    name: str = "web",
+    app: str = "config.wsgi:application",
 ) -> Process:
-    argv = [sys.executable, "-m", "gunicorn", "config.wsgi:application", f"--bind=127.0.0.1:{port}"]
+    argv = [sys.executable, "-m", "gunicorn", app, f"--bind=127.0.0.1:{port}"]
     argv += [f"--workers={workers}", f"--threads={threads}", "--timeout=120", "--graceful-timeout=5"]
     argv += ["--no-control-socket"]
     return Process(name, argv, env, log)

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from common.management.commands.create_demo_users import DEMO_USERS
+from devtools.management.commands.create_demo_users import DEMO_USERS
 
 pytestmark = pytest.mark.django_db
 

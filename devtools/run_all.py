@@ -20,11 +20,27 @@ Each child runs in its own session, so that Ctrl-C in the terminal reaches only 
 child gets the signal exactly once: a second SIGINT would turn Celery's warm shutdown into a cold one. On Linux the
 children also get SIGTERM if the supervisor itself dies without cleaning up (PR_SET_PDEATHSIG).
 
-Usage: python scripts/run_all.py [--host 127.0.0.1] [--port 8000] [--partner-port P] [--jlis-port J] [--no-partner]
-                                 [--banner FILE]
+Usage: python -m devtools.run_all [--host 127.0.0.1] [--port 8000] [--partner-port P] [--jlis-port J] [--no-partner]
+                                  [--banner FILE]
 Environment: HOST, PORT (defaults for the options), WEB_CONCURRENCY (gunicorn workers, default 2),
 RUN_ALL_STOP_TIMEOUT (seconds to wait for the children after the signal, default 20), the partner's variables above,
 and the Django settings.
+
+Why not honcho (PyPI `honcho`, 2.0.0, the maintained Procfile runner; considered for issue 14, item 9): its
+Manager does stop everything when one process exits, but it loses what this supervisor is for.
+- Stop by pid: honcho forks one multiprocessing helper per command, which runs the command through `sh -c`, so the
+  programs are grandchildren behind a helper that ignores SIGINT/SIGTERM; it then signals each command's whole
+  process group (os.killpg), so gunicorn's workers get the signal twice (directly and from their master). Here the
+  children are the programs themselves, each signalled once, by pid (devtools/tests/test_run_all.py checks that web,
+  worker, beat and J-LIS are direct children and that nothing is left after Ctrl-C).
+- The signal: honcho always sends SIGTERM and exits 130/143 on Ctrl-C; here the received signal is forwarded (SIGHUP
+  as SIGTERM) and a clean stop exits 0, a stop that needed SIGKILL 1.
+- The bound: honcho SIGKILLs after a fixed 5 s (a module constant, KILL_WAIT), which cuts a Celery warm shutdown
+  short; here RUN_ALL_STOP_TIMEOUT (default 20 s) applies.
+- Dying with the supervisor: honcho has no hook for PR_SET_PDEATHSIG, and its helpers would keep the programs alive
+  if the supervisor were killed.
+- The preparation (migrate, seed, keys, registration) and the "ready" banner once the ports answer would sit around
+  honcho's blocking loop() anyway.
 """
 
 from __future__ import annotations

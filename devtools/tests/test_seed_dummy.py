@@ -11,12 +11,12 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from common.validators import validate_juminhyo_code, validate_katakana, validate_name_part
+from devtools.dummy import names
+from devtools.dummy.writer import MODELS
 from koseki_fuhyo.choices import EntryStatus, KosekiStatus
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki
 from registry.choices import ChangeReason, ResidentStatus
 from registry.consistency import iter_inconsistencies
-from registry.dummy import names
-from registry.dummy.writer import MODELS
 from registry.models import Household, Resident, ResidentChange
 from registry.relationships import HEAD, validate_relationship
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 
-from ..addresses import with_katagaki
-from ..choices import ChangeReason, Sex
-from ..relationships import HEAD
+from registry.addresses import with_katagaki
+from registry.choices import ChangeReason, Sex
+from registry.relationships import HEAD
+
 from . import names
 from .addresses import (
     COUNTRIES,

@@ -1,4 +1,4 @@
-"""`make run`'s supervisor (scripts/run_all.py): it serves the login page, runs worker and beat on the filesystem
+"""`make run`'s supervisor (devtools/run_all.py): it serves the login page, runs worker and beat on the filesystem
 broker, starts a partner instance (its own database, broker, web, worker and beat) and the J-LIS simulator, registers
 the two wards and J-LIS with each other, and Ctrl-C stops every process it started.
 
@@ -137,7 +137,7 @@ def test_run_all_serves_both_wards_and_jlis_runs_workers_and_beat_and_stops_on_s
     log_path = tmp_path / "run_all.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "scripts/run_all.py", "--host", "127.0.0.1", "--port", str(port)]
+            [sys.executable, "-m", "devtools.run_all", "--host", "127.0.0.1", "--port", str(port)]
             + ["--partner-port", str(partner_port), "--jlis-port", str(jlis_port)],
             cwd=BASE_DIR,
             env=env,
@@ -234,7 +234,7 @@ def test_run_all_stops_everything_when_a_child_dies(sandbox, tmp_path):
         port = busy.getsockname()[1]
         env = dict(env, RUN_ALL_STOP_TIMEOUT="15")
         result = subprocess.run(  # noqa: S603
-            [sys.executable, "scripts/run_all.py", "--host", "127.0.0.1", "--port", str(port), "--no-partner"],
+            [sys.executable, "-m", "devtools.run_all", "--host", "127.0.0.1", "--port", str(port), "--no-partner"],
             cwd=BASE_DIR,
             env=env,
             stdin=subprocess.DEVNULL,

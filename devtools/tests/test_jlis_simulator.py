@@ -18,9 +18,9 @@ from django.conf import settings
 from django.core.management import call_command
 
 from common.juminhyo_codes import juminhyo_code_for
+from devtools.simulators.jlis import JLIS_CODE, PUBLIC_FILE, JlisSimulator, read_state, serve
 from transfers.acks import ACCEPTED, DUPLICATE, read_ack
 from transfers.envelope import Identity, PartnerKeys, new_header, seal
-from transfers.simulators.jlis import JLIS_CODE, PUBLIC_FILE, JlisSimulator, read_state, serve
 
 WARD = "131041"
 CODE, OTHER_CODE = juminhyo_code_for(1), juminhyo_code_for(2)

@@ -26,10 +26,10 @@ from common import context
 from common.juminhyo_codes import random_juminhyo_code
 from common.models import Municipality
 from koseki_fuhyo.models import FuhyoEntry
+from registry.addresses import with_katagaki
+from registry.choices import ChangeReason, Sex
+from registry.models import Resident
 
-from ..addresses import with_katagaki
-from ..choices import ChangeReason, Sex
-from ..models import Resident
 from . import names
 from .addresses import WardAddress, elsewhere_address, elsewhere_honseki, randint
 from .families import Event, HouseholdPlan, KosekiPlan, Line, Person, ResidentPlan

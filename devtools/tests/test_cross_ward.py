@@ -6,10 +6,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from devtools.dummy.cross_ward import cross_ward_people, write_cross_ward
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
 from registry.choices import ResidentStatus
 from registry.consistency import iter_inconsistencies
-from registry.dummy.cross_ward import cross_ward_people, write_cross_ward
 from registry.models import Resident
 
 SHINJUKU, SHIBUYA = "131041", "131130"

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from common import context
 from common.models import Municipality
+from registry.models import Resident
 
-from ..models import Resident
 from .addresses import OtherMunicipalities
 from .families import FUHYO_RATIO, WardGenerator
 from .writer import MODELS, Batch, Writer

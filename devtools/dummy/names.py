@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 
-from ..choices import Sex
+from registry.choices import Sex
 
 IVS_17 = "\U000e0100"  # VARIATION SELECTOR-17: the first ideographic variation selector
 

@@ -1,4 +1,4 @@
-"""Run the simulated J-LIS (transfers.simulators.jlis) on loopback until SIGINT/SIGTERM.
+"""Run the simulated J-LIS (devtools.simulators.jlis) on loopback until SIGINT/SIGTERM.
 
 `--init-only` generates its keys (if missing), writes its public key document and exits: `make run` uses it to
 register J-LIS in both wards before anything starts.
@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from transfers.simulators.jlis import PUBLIC_FILE, JlisSimulator, load_or_create_identity, serve
+from devtools.simulators.jlis import PUBLIC_FILE, JlisSimulator, load_or_create_identity, serve
 
 
 class _Stop(Exception):

@@ -2,9 +2,9 @@
 [--cross-ward CODE [--cross-ward-count K] [--cross-ward-seed T]]`
 
 Fills an empty database with a fake ward: N current residents in their 世帯, with 異動 history, 除票, 戸籍 and 附票.
-A thin wrapper over registry.dummy.seed_ward, which explains what is generated and why it bypasses the services.
+A thin wrapper over devtools.dummy.seed_ward, which explains what is generated and why it bypasses the services.
 `--cross-ward CODE` (alone or after the residents) adds this ward's side of K persons shared with the instance of
-municipality CODE (registry.dummy.cross_ward): the other instance, run with this ward's code, writes the other side.
+municipality CODE (devtools.dummy.cross_ward): the other instance, run with this ward's code, writes the other side.
 """
 
 import sys
@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from common.context import audit_context
-from registry.dummy import DEFAULT_BATCH_SIZE, SeedRefused, seed_ward
-from registry.dummy.cross_ward import write_cross_ward
+from devtools.dummy import DEFAULT_BATCH_SIZE, SeedRefused, seed_ward
+from devtools.dummy.cross_ward import write_cross_ward
 
 
 def _positive(value: str) -> int:

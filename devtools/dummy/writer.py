@@ -34,9 +34,9 @@ from django.db import connections, models, transaction
 from common.juminhyo_codes import random_juminhyo_code
 from koseki_fuhyo.choices import EntryStatus, KosekiStatus
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki
+from registry.choices import CHANGE_CLASS_OF, ChangeReason, ResidentStatus
+from registry.models import Household, Resident, ResidentChange
 
-from ..choices import CHANGE_CLASS_OF, ChangeReason, ResidentStatus
-from ..models import Household, Resident, ResidentChange
 from .families import HouseholdPlan, KosekiMember, KosekiPlan, Person, ResidentPlan
 
 FUHYO_CODE_SINCE = date(2024, 5, 27)  # the 附票 carries the 住民票コード from this day (2019 amendment)
