@@ -37,11 +37,11 @@ from registry.services import validation as v
 from registry.services.entries import NewHousehold, PersonData, juminhyo_code_in_use
 from registry.services.results import ChangeResult
 
-from ..choices import EntryStatus, FilingKind, FilingPersonRole, FilingStatus, FuhyoRecordKind, WardRole
-from ..models import FilingPerson, FuhyoEntry, Koseki, KosekiFiling
-from ..payloads import fuhyo_items
-from . import fuhyo
-from . import koseki as koseki_services
+from ...choices import EntryStatus, FilingKind, FilingPersonRole, FilingStatus, FuhyoRecordKind, WardRole
+from ...models import FilingPerson, FuhyoEntry, Koseki, KosekiFiling
+from ...payloads import fuhyo_items
+from .. import fuhyo
+from .. import koseki as koseki_services
 
 RECORD_ONLY_KINDS = frozenset(
     {
