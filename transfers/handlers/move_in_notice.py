@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.items import IDENTITY_ITEMS
 from common.models import Municipality
 from registry import services
 from registry.choices import ChangeReason, ResidentStatus
 from registry.models import Resident
 
-from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, refuse_unless_applied, same, today
+from .base import Outcome, difference, parse_date, refuse_unless_applied, same, today
 
 NOT_FOUND = "転出（または職権消除）した人の除票が、住民票コードで見つかりません。"
 MOVED_AWAY = (ChangeReason.MOVE_OUT, ChangeReason.MOVE_OUT_ABROAD, ChangeReason.EX_OFFICIO_REMOVAL)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.visibility import require_may_change
 from common.errors import ServiceError, clean_fields_or_raise
 from common.events import record_event
+from common.items import IDENTITY_ITEMS
 from common.models import ChangeEvent, Municipality
 from common.validators import validate_name_part
 from registry import services as registry_services
@@ -103,7 +104,7 @@ class RunPerson:
     def identity(self) -> dict[str, Any]:
         source = self.entry or self.resident
         if source is not None:
-            return {f: getattr(source, f) for f in fuhyo.IDENTITY_FIELDS} | {"juminhyo_code": source.juminhyo_code}
+            return {f: getattr(source, f) for f in IDENTITY_ITEMS} | {"juminhyo_code": source.juminhyo_code}
         s = self.spec
         return {
             "surname": s.surname,
