@@ -23,8 +23,9 @@ from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory, link_
 from registry import services
 from registry.choices import ChangeClass, ChangeReason, Sex
 from registry.models import ResidentChange
-from registry.services.entries import NewHousehold, PersonData
+from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
+from registry.tests.factories import person_data as person
 from transfers import payloads
 from transfers.models import OutboundNotice
 from transfers.payloads import CURRENT_VERSION, PayloadError, validate
@@ -167,23 +168,6 @@ def test_the_container_image_carries_the_schemas():
 
 
 # --- What the real services cause ---------------------------------------------------------------------------------
-
-
-def person(**overrides) -> PersonData:
-    values = {
-        "surname": "佐藤",
-        "given_name": "健太",
-        "surname_kana": "サトウ",
-        "given_name_kana": "ケンタ",
-        "birth_date": dt.date(1990, 1, 15),
-        "sex": "1",
-        "relationship": "世帯主",
-        "honseki_municipality": OSAKA,
-        "honseki_address": "北区梅田一丁目1番",
-        "hittousha_name": "佐藤　健太",
-    }
-    values.update(overrides)
-    return PersonData(**values)
 
 
 @pytest.mark.django_db
