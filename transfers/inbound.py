@@ -42,8 +42,7 @@ from .acks import ACCEPTED, DUPLICATE, make_ack
 from .envelope import ACK_KIND, EnvelopeRejected, Header, Opened, open_envelope, payload_digest, read_header
 from .keys import partner_keys, ward_identity
 from .models import InboundNotice, Partner
-from .models.outbound import subject_code
-from .payloads import PayloadError, validate
+from .payloads import PayloadError, subject_code, validate
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,7 @@ from common.models import ChangeEvent
 
 from .envelope import payload_digest
 from .models import OutboundNotice
-from .models.outbound import subject_code
-from .payloads import CURRENT_VERSION, validate
+from .payloads import CURRENT_VERSION, subject_code, validate
 from .routing import route
 
 

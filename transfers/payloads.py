@@ -300,6 +300,18 @@ def _identity(items: dict[str, Any]) -> dict[str, Any]:
     return {item: _iso(items[item]) if item == "birth_date" else items[item] for item in IDENTITY_ITEMS}
 
 
+def subject_code(payload: object) -> str:
+    """The one reading of the 住民票コード a notice is about (outbox and inbox rows, handlers, authority):
+    `person.juminhyo_code` (every kind but one) or `juminhyo_code` (本籍照合通知); "" when there is none (such a
+    notice is not ordered)."""
+    if not isinstance(payload, dict):
+        return ""
+    person = payload.get("person")
+    code = person.get("juminhyo_code") if isinstance(person, dict) else None
+    code = code or payload.get("juminhyo_code")
+    return code if isinstance(code, str) and len(code) <= 11 else ""
+
+
 def person_from_resident_items(items: dict[str, Any]) -> dict[str, Any]:
     """The flat person of a 住民票 of this ward (registry.payloads.resident_items): its 住所地 is this ward."""
     return {
