@@ -15,9 +15,10 @@ from ..routing import NoticeKind
 class OutboundNotice(models.Model):
     """送信する通知: a notice waiting for delivery, being delivered, delivered, acknowledged, or failed.
 
-    Written by `transfers.outbox.write_notices` inside the service's transaction (never for a change that rolled
-    back, never missing for one that committed). Delivery (issue 4: envelopes, adapters, Celery) claims rows by a
-    conditional update on `state`, so a row is sent by one worker at a time and acknowledged exactly once."""
+    Written by `transfers.outbox.write_notice` (the one writer: for each routed event, and for a clerk's
+    本籍照合通知) inside the service's transaction (never for a change that rolled back, never missing for one that
+    committed). Delivery (issue 4: envelopes, adapters, Celery) claims rows by a conditional update on `state`, so a
+    row is sent by one worker at a time and acknowledged exactly once."""
 
     class State(models.TextChoices):
         PENDING = "pending", "送信待ち"
