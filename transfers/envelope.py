@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 import os
 import uuid
@@ -155,6 +156,12 @@ def b64decode(text: str) -> bytes:
 
 def _canonical(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def payload_digest(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of a payload: what the audit log, the outbox and the inbox keep instead of the
+    content (and what a receiver records). The one digest of a payload, on every side."""
+    return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
 def _message_key(shared: bytes, epk: bytes, receiver_public: bytes) -> bytes:

@@ -20,7 +20,6 @@ settings.BASE_DIR), loaded lazily. Logs carry message ids, sender codes and outc
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import secrets
@@ -39,7 +38,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from transfers.acks import ACCEPTED, DUPLICATE, make_ack
-from transfers.envelope import MAX_ENVELOPE_BYTES, EnvelopeRejected, Identity, PartnerKeys, open_envelope
+from transfers.envelope import (
+    MAX_ENVELOPE_BYTES,
+    EnvelopeRejected,
+    Identity,
+    PartnerKeys,
+    open_envelope,
+    payload_digest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +170,6 @@ def _validate(kind: str, version: int, payload: dict[str, Any]) -> list[str]:
     return []
 
 
-def _digest(payload: dict[str, Any]) -> str:
-    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(canonical).hexdigest()
-
-
 def new_symbol() -> str:
     """A 情報提供用個人識別符号 stand-in: opaque, random, never derived from the person's data."""
     return secrets.token_hex(16).upper()
@@ -260,7 +261,7 @@ class JlisSimulator:
                         body["recorded_on"],
                         code,
                         json.dumps(body, ensure_ascii=False),
-                        _digest(body),
+                        payload_digest(body),
                         issued,
                         _now(),
                     ),

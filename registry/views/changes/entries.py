@@ -2,9 +2,9 @@
 
 from django.http import Http404
 
-from .. import locks, services
-from ..change_forms.entries import BirthForm, ExOfficioEntryForm, MoveInForm, PersonsEntry
-from ..models import Household
+from ... import locks, services
+from ...forms.changes.entries import BirthForm, ExOfficioEntryForm, MoveInForm, PersonsEntry
+from ...models import Household
 from .base import RegistryFlow, screen
 
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 from common.forms import ENTRY_FORM_RENDERER, KanaField, MunicipalityField, ServiceErrorsMixin, WarekiDateField
 from common.wareki import to_wareki_with_seireki
 
-from ..choices import Sex
-from ..models import Household, Resident
-from ..relationships import HEAD
-from ..services import PersonData
+from ...choices import Sex
+from ...models import Household, Resident
+from ...relationships import HEAD
+from ...services import PersonData
 
 
 def person_label(resident: Resident) -> str:

@@ -6,7 +6,7 @@ from django import forms
 
 from common.forms import MunicipalityField
 
-from ..models import Household, Resident
+from ...models import Household, Resident
 from .base import ChangeForm
 
 

@@ -1,7 +1,7 @@
 """世帯変更の画面: 世帯主変更, 世帯分離, 世帯合併 (住基法25条)."""
 
-from .. import locks, services
-from ..change_forms.households import HouseholdHeadForm, MergeHouseholdsForm, SplitHouseholdForm
+from ... import locks, services
+from ...forms.changes.households import HouseholdHeadForm, MergeHouseholdsForm, SplitHouseholdForm
 from .base import RegistryFlow, screen
 
 

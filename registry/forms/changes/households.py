@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from ..models import Household
-from ..relationships import HEAD
+from ...models import Household
+from ...relationships import HEAD
 from .base import ChangeForm, HouseholdNumberField
 
 

@@ -1,7 +1,7 @@
 """転居の画面: from a 世帯, with checkboxes for the members who move."""
 
-from .. import locks, services
-from ..change_forms.moves import MoveWithinForm
+from ... import locks, services
+from ...forms.changes.moves import MoveWithinForm
 from .base import RegistryFlow, screen
 
 

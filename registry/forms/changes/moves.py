@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 
-from ..models import Household
-from ..services.entries import NewHousehold
+from ...models import Household
+from ...services.entries import NewHousehold
 from .base import ChangeForm, HouseholdNumberField
 
 

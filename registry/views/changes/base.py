@@ -11,10 +11,10 @@ from django.urls import reverse
 from audit.gate import personal_data_view
 from common.confirm import DisplaySpec, EntryFlow
 
-from .. import locks
-from ..change_forms.base import MAX_ID
-from ..choices import ResidentStatus
-from ..models import Household, Resident, ResidentChange, UsedSubmissionToken
+from ... import locks
+from ...choices import ResidentStatus
+from ...forms.changes.base import MAX_ID
+from ...models import Household, Resident, ResidentChange, UsedSubmissionToken
 
 PERMISSION = "registry.add_residentchange"
 

@@ -8,9 +8,9 @@ from django import forms
 from audit.visibility import RESTRICTED_LABEL, mask_names
 from common.forms import KanaField, MunicipalityField, WarekiDateField
 
-from ..choices import Sex
-from ..models import Resident
-from ..services.corrections import AMENDABLE
+from ...choices import Sex
+from ...models import Resident
+from ...services.corrections import AMENDABLE
 from .base import ChangeForm
 
 

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 
 from common.forms import KanaField, MunicipalityField
 
-from ..choices import Sex
-from ..models import Household, Resident
-from ..services import PersonData
-from ..services.entries import NewHousehold
+from ...choices import Sex
+from ...models import Household, Resident
+from ...services import PersonData
+from ...services.entries import NewHousehold
 from .base import ChangeForm, HouseholdNumberField, PersonFormSet, head_of
 
 

@@ -11,9 +11,9 @@ from django.urls import reverse
 from audit.gate import personal_data_view
 from common.roles import VIEW_LOCK_LIST
 
-from .. import locks
-from ..choices import ResidentStatus
-from ..models import EditLock, Household, Resident
+from ... import locks
+from ...choices import ResidentStatus
+from ...models import EditLock, Household, Resident
 from .base import PERMISSION
 
 

@@ -2,8 +2,8 @@
 
 from audit.visibility import hidden_names
 
-from .. import locks, services
-from ..change_forms.corrections import AmendmentForm
+from ... import locks, services
+from ...forms.changes.corrections import AmendmentForm
 from .base import RegistryFlow, screen
 
 

@@ -1,7 +1,7 @@
 """消除の画面: 転出 (国外転出), 死亡, 職権消除."""
 
-from .. import locks, services
-from ..change_forms.removals import DeathForm, ExOfficioRemovalForm, MoveOutForm
+from ... import locks, services
+from ...forms.changes.removals import DeathForm, ExOfficioRemovalForm, MoveOutForm
 from .base import RegistryFlow, screen
 
 

@@ -13,7 +13,7 @@ from common import kana
 from common.validators import validate_juminhyo_code
 from common.wareki import WarekiError, parse_date
 
-from .search import MIN_ADDRESS_ONLY_CHARS, ResidentQuery, fold_name, normalise_address
+from ..search import MIN_ADDRESS_ONLY_CHARS, ResidentQuery, fold_name, normalise_address
 
 STATUS_CHOICES = [("current", "現存"), ("removed", "除票"), ("all", "両方")]
 
