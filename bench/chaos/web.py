@@ -1,4 +1,4 @@
-"""Chaos, part 2: the web tier while Redis or PostgreSQL is down (issue 6). The scenarios; the clerks they run
+"""Chaos, part 2: the web tier while Redis or PostgreSQL is down. The scenarios; the clerks they run
 are bench/chaos/clerk.py.
 
     .venv/bin/python bench/chaos/web.py [--scenario a|b|both] [--clients 4] [--json-out PATH]

@@ -190,7 +190,7 @@ def begin(kind: str, header: FilingHeader, persons: list[FiledPerson], details: 
             address = resident.address
         elif entry is not None:
             # Picked from our 戸籍 and living elsewhere: the 附票 says where (the 住所地 that the 住民票記載事項通知,
-            # 住基法9条2項, goes to). Decision 2: the 附票 comes before what the 届書 says; the 届書's 住所 is used
+            # 住基法9条2項, goes to). The 附票 comes before what the 届書 says; the 届書's 住所 is used
             # only when the 附票 shows none (国外転出, or no line yet).
             line = entry.current_address()
             if line is not None and not line.is_abroad and line.municipality_id:

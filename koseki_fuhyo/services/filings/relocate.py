@@ -130,7 +130,7 @@ def file_relocation(
 def file_honseki_transfer(header: FilingHeader, koseki: Koseki, new_place: KosekiPlace) -> FilingResult:
     """転籍届 (108条): the whole 戸籍 moves to a new 本籍. Within the ward (管内転籍) the 本籍 of the same 戸籍 is
     corrected: no new 戸籍, the 附票 continues with its address history under the corrected 戸籍の表示, J-LIS gets
-    one 修正 per member and the 住民票 follow (decision 13). To another municipality every member leaves, the 戸籍
+    one 修正 per member and the 住民票 follow. To another municipality every member leaves, the 戸籍
     is closed and the new 本籍地 is told by the 本籍転属通知."""
     if new_place.koseki is not None:
         raise ServiceError({"koseki": ["転籍先には新しい本籍を指定してください。"]})
