@@ -4,7 +4,7 @@ recipient. Messages in Japanese, next to the field."""
 
 from django import forms
 
-from registry.search_forms import ResidentSearchForm
+from registry.forms.search import ResidentSearchForm
 
 from .exports.ledger import LedgerFilter
 from .exports.records import RecordSelection, parse_codes

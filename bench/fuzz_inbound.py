@@ -4,7 +4,7 @@
         [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--seed 1] [--timeout 1800]
         [--json-out bench/results/fuzz-inbound.json]
 
-It starts the receiving ward (新宿区 131041) as gunicorn on a free loopback port (e2e/instances.py), with its own
+It starts the receiving ward (新宿区 131041) as gunicorn on a free loopback port (devtools/instances.py), with its own
 database — SQLite in a temporary directory, or, with --database-url naming PostgreSQL, a scratch database on that
 server (created and dropped) — its own keys, and ONE registered partner (渋谷区 131130) whose private keys this
 script holds. It first sends --valid genuine notices (so that the replays have something to replay), then N hostile
@@ -495,7 +495,7 @@ def manage(env: dict[str, str], *args: str, timeout: float = 600.0, extra: dict[
 
 
 def counts(env: dict[str, str], mark: int = 0) -> dict[str, Any]:
-    from e2e.instances import parse_result
+    from devtools.instances import parse_result
 
     out = manage(env, "shell", "--no-imports", "-v", "0", "-c", COUNT_PY, timeout=300, extra={"FUZZ_MARK": str(mark)})
     value = parse_result(out)
@@ -525,7 +525,15 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one linear st
     sys.path.insert(0, str(BASE_DIR / "bench"))
     from result import Result
 
-    from e2e.instances import clean_env, free_port, gunicorn, instance_env, running, scratch_databases, wait_for_port
+    from devtools.instances import (
+        clean_env,
+        free_port,
+        gunicorn,
+        instance_env,
+        running,
+        scratch_databases,
+        wait_for_port,
+    )
 
     result = Result(
         "fuzz-inbound",

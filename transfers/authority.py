@@ -43,6 +43,7 @@ from registry.models import Resident
 
 from .handlers import fuhyo_items, honseki_transfer, juminhyo_items, move_in_notice
 from .models import InboundNotice, OutboundNotice
+from .payloads import subject_code
 from .routing import JLIS, NoticeKind
 
 _SPACES = re.compile(r"[\s\u3000]+")
@@ -227,7 +228,7 @@ def _honseki_transfer(notice: InboundNotice) -> Verdict:
 
 
 def _move_in(notice: InboundNotice) -> Verdict:
-    code = notice.payload["person"].get("juminhyo_code")
+    code = subject_code(notice.payload)
     resident = _current_resident(code)
     if resident is not None:
         return refused("resident_here", RESIDENT_HERE, resident)

@@ -15,6 +15,8 @@ Pure functions over bytes and keys; no database. The wire format is one JSON obj
 `open_envelope` checks, in this order: size and shape, receiver is us, sender is a known partner, timestamp within
 the window, signature, decryption, JSON body. Replays (a message id already stored) are the caller's check, since
 they need the database. Each refusal raises `EnvelopeRejected` with a stable `code` and a Japanese message.
+
+The specification, step by step, and why this is not JOSE (JWS+JWE) or HPKE (RFC 9180): docs/envelope.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 import os
 import uuid
@@ -153,6 +156,12 @@ def b64decode(text: str) -> bytes:
 
 def _canonical(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def payload_digest(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of a payload: what the audit log, the outbox and the inbox keep instead of the
+    content (and what a receiver records). The one digest of a payload, on every side."""
+    return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
 def _message_key(shared: bytes, epk: bytes, receiver_public: bytes) -> bytes:

@@ -31,6 +31,7 @@ from common.checkdigits import (
     juminhyo_code_check_digit,
     lg_code_check_digit,
 )
+from common.items import IDENTITY_ITEMS, JUMINHYO_CHANGE_ITEMS, KOSEKI_CHECK_ITEMS, identity_items
 
 if TYPE_CHECKING:
     from koseki_fuhyo.models import FuhyoEntry
@@ -49,45 +50,6 @@ CURRENT_VERSION: dict[str, int] = {
     "jlis_fuhyo": 1,
     "ack": 1,
 }
-
-PERSON_ITEMS = (
-    "juminhyo_code",
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "honseki_municipality",
-    "honseki_address",
-    "hittousha_name",
-    "address_municipality",
-    "address",
-    "katagaki",
-    "address_established_on",
-)
-# The items a 本籍地 compares with its 戸籍 and 附票 (住基法19条2項), in the order of the 本籍照合通知.
-KOSEKI_CHECK_ITEMS = (
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "honseki_address",
-    "hittousha_name",
-)
-JUMINHYO_CHANGE_ITEMS = (
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "honseki_municipality",
-    "honseki_address",
-    "hittousha_name",
-    "entered",
-    "removed",
-)
 
 
 class PayloadError(Exception):
@@ -335,16 +297,27 @@ def _iso(value: dt.date | str | None) -> str | None:
     return _or_none(value)
 
 
+def _identity(items: dict[str, Any]) -> dict[str, Any]:
+    return {item: _iso(items[item]) if item == "birth_date" else items[item] for item in IDENTITY_ITEMS}
+
+
+def subject_code(payload: object) -> str:
+    """The one reading of the 住民票コード a notice is about (outbox and inbox rows, handlers, authority):
+    `person.juminhyo_code` (every kind but one) or `juminhyo_code` (本籍照合通知); "" when there is none (such a
+    notice is not ordered)."""
+    if not isinstance(payload, dict):
+        return ""
+    person = payload.get("person")
+    code = person.get("juminhyo_code") if isinstance(person, dict) else None
+    code = code or payload.get("juminhyo_code")
+    return code if isinstance(code, str) and len(code) <= 11 else ""
+
+
 def person_from_resident_items(items: dict[str, Any]) -> dict[str, Any]:
     """The flat person of a 住民票 of this ward (registry.payloads.resident_items): its 住所地 is this ward."""
     return {
         "juminhyo_code": _or_none(items.get("juminhyo_code")),
-        "surname": items["surname"],
-        "given_name": items["given_name"],
-        "surname_kana": items["surname_kana"],
-        "given_name_kana": items["given_name_kana"],
-        "birth_date": _iso(items["birth_date"]),
-        "sex": items["sex"],
+        **_identity(items),
         "honseki_municipality": _or_none(items.get("honseki_municipality")),
         "honseki_address": _or_none(items.get("honseki_address")),
         "hittousha_name": _or_none(items.get("hittousha_name")),
@@ -362,12 +335,7 @@ def person_from_fuhyo_items(items: dict[str, Any], honseki: dict[str, Any]) -> d
     address = items.get("address") or {}
     return {
         "juminhyo_code": _or_none(items.get("juminhyo_code")),
-        "surname": items["surname"],
-        "given_name": items["given_name"],
-        "surname_kana": items["surname_kana"],
-        "given_name_kana": items["given_name_kana"],
-        "birth_date": _iso(items["birth_date"]),
-        "sex": items["sex"],
+        **_identity(items),
         "honseki_municipality": _or_none(honseki.get("municipality")),
         "honseki_address": _or_none(honseki.get("address")),
         "hittousha_name": _or_none(honseki.get("hittousha_name")),
@@ -509,12 +477,7 @@ def jlis_fuhyo_payload(event_payload: dict[str, Any]) -> dict[str, Any]:
 def koseki_values_of(entry: FuhyoEntry) -> dict[str, Any]:
     """The identity items of a 附票 row and its 戸籍, as the 本籍照合通知 shows them."""
     return {
-        "surname": entry.surname,
-        "given_name": entry.given_name,
-        "surname_kana": entry.surname_kana,
-        "given_name_kana": entry.given_name_kana,
-        "birth_date": _iso(entry.birth_date),
-        "sex": entry.sex,
+        **identity_items(entry),
         "honseki_address": entry.koseki.honseki_address,
         "hittousha_name": entry.koseki.hittousha_name,
     }

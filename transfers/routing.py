@@ -29,28 +29,13 @@ from typing import Any, TypeGuard
 from django.conf import settings
 from django.db import models
 
+from common.items import FUHYO_ITEMS
 from common.models import ChangeEvent
 
 from . import payloads
 
 JLIS = "J-LIS"  # the receiver of 附票本人確認情報 (the 附票都道府県サーバ/全国サーバ behind the CS)
 
-# 附票 items a 住民票 change can alter (住基法17条): a change to any of these is notified to the 本籍地.
-FUHYO_ITEMS = (
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "juminhyo_code",
-    "address",
-    "katagaki",
-    "address_established_on",  # 住所を定めた年月日: a 附票 item (17条4号), so its correction goes to the 本籍地 too
-    "honseki_municipality",
-    "honseki_address",
-    "hittousha_name",
-)
 MOVE_IN = "move_in"
 MOVE_OUT = "move_out"
 DEATH = "death"

@@ -1,7 +1,7 @@
 """No QuerySet.update(), delete() or bulk_* on a model with change history (django-auditlog), outside the bulk
 loader, whether through `Model.objects…`, a queryset kept in a local variable or a related manager
 (`household.members`): those bypass the history (and the models' own refusal to delete), so a change would leave no
-trace. The bulk loader (registry/dummy/) builds a dummy ward from nothing. The retention purge (audit/purge.py) is the
+trace. The bulk loader (devtools/dummy/) builds a dummy ward from nothing. The retention purge (audit/purge.py) is the
 one other exception: it deletes 除票 and 除附票 past their 150 years, together with their change history, and writes
 an erasure record in the same transaction — the record is its trace."""
 
@@ -12,7 +12,7 @@ from auditlog.registry import auditlog
 from django.conf import settings
 
 APPS = ("common", "registry", "koseki_fuhyo", "transfers", "audit", "config")
-BULK_LOADER = ("registry/dummy/", "registry/management/commands/seed_dummy.py")
+BULK_LOADER = ("devtools/dummy/", "devtools/management/commands/seed_dummy.py")
 # The retention purge: the only deletions of register rows, each with its ErasureRecord (docs/retention.md).
 PURGE_SERVICE = ("audit/purge.py",)
 WRITES = {"update", "delete", "bulk_create", "bulk_update"}

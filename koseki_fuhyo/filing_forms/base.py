@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from audit.visibility import mask_names
 from common.forms import KanaField, MunicipalityField, ServiceErrorsMixin, WarekiDateField
+from common.items import IDENTITY_ITEMS
 from registry.choices import ResidentStatus, Sex
 from registry.models import Household, Resident
 
@@ -245,10 +246,7 @@ class FilingForm(ServiceErrorsMixin, forms.Form):
         if found is not None:
             self.found[prefix] = found
             return FiledPerson(role=role, entry=found.entry, resident=found.resident)
-        typed = {
-            name: d.get(f"{prefix}_{name}")
-            for name in ("surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex")
-        }
+        typed = {name: d.get(f"{prefix}_{name}") for name in IDENTITY_ITEMS}
         municipality = d.get(f"{prefix}_address_municipality")
         if not any(typed.values()) and municipality is None:
             if self.required_persons.get(prefix):

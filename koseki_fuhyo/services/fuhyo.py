@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.visibility import person_is_restricted, require_may_change
 from common.errors import full_clean_or_raise
 from common.events import record_event
+from common.items import IDENTITY_ITEMS
 from common.models import ChangeEvent, Municipality
 from registry.addresses import with_katagaki
 from registry.choices import reason_label
@@ -24,8 +25,6 @@ from registry.choices import reason_label
 from ..choices import EntryStatus, FuhyoRecordKind
 from ..models import FuhyoAddress, FuhyoEntry, Koseki
 from ..payloads import fuhyo_items
-
-IDENTITY_FIELDS = ("surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def current_entry_for_code(juminhyo_code: str, *, lock: bool = False) -> FuhyoEn
 
 def identity_differences(entry: FuhyoEntry, person) -> list[str]:
     """Names of the identity fields in which the 附票 row and the person (a Resident or similar) differ."""
-    return [f for f in IDENTITY_FIELDS if getattr(entry, f) != getattr(person, f)]
+    return [f for f in IDENTITY_ITEMS if getattr(entry, f) != getattr(person, f)]
 
 
 def _event(kind: str, entry: FuhyoEntry, record_kind: str, reason: str, group: uuid.UUID, filing=None) -> ChangeEvent:

@@ -13,7 +13,7 @@ from common.confirm import DisplaySpec, EntryFlow
 from registry import locks
 from registry.choices import ResidentStatus
 from registry.models import Resident, UsedSubmissionToken
-from registry.views_changes.base import REGISTRY_SPECS
+from registry.views.changes.base import REGISTRY_SPECS
 
 from ..choices import EntryStatus, FilingKind, KosekiStatus
 from ..models import FilingPerson, FuhyoAddress, FuhyoEntry, Koseki, KosekiFiling

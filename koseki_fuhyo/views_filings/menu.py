@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from audit.gate import personal_data_view
 from registry.models import ResidentChange
-from registry.views_changes.base import resident_url
+from registry.views.changes.base import resident_url
 
 from ..models import KosekiFiling
 from .base import MENU_GROUPS, PERMISSION, filing_title

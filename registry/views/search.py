@@ -6,8 +6,8 @@ from django.shortcuts import render
 
 from audit.gate import personal_data_view
 
+from ..forms.search import ResidentSearchForm
 from ..search import PAGE_SIZE, ResultPage, search_residents
-from ..search_forms import ResidentSearchForm
 
 
 @personal_data_view(

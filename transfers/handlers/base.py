@@ -40,7 +40,6 @@ LABELS = {
     "removed": "消除（届出事件）",
     "removed_on": "消除の原因の日",
 }
-IDENTITY_ITEMS = ("surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex")
 
 _SPACES = re.compile(r"[\s\u3000]+")
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 
 from common.errors import ServiceError
+from common.items import IDENTITY_ITEMS
 from common.models import Municipality
 from koseki_fuhyo.choices import EntryStatus, KosekiStatus
 from koseki_fuhyo.models import FuhyoEntry
@@ -22,7 +23,7 @@ from koseki_fuhyo.services.fuhyo import AddressData, amend_person, current_entry
 from registry.addresses import with_katagaki
 from registry.choices import ChangeReason, reason_label
 
-from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, refuse_unless_applied, same, today
+from .base import Outcome, difference, parse_date, refuse_unless_applied, same, today
 
 NOT_FOUND = "この区の戸籍の附票に、住民票コードの一致する在籍者が見つかりません。"
 MISMATCH = "通知された項目が戸籍・附票の記載と合いません。確認してください。"

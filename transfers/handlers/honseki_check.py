@@ -8,12 +8,13 @@ from __future__ import annotations
 from registry.choices import ResidentStatus
 from registry.models import Resident
 
+from ..payloads import subject_code
 from .base import Outcome, as_text, difference
 
 
 def handle(notice) -> Outcome:
     payload = notice.payload
-    resident = Resident.objects.filter(juminhyo_code=payload["juminhyo_code"], status=ResidentStatus.CURRENT).first()
+    resident = Resident.objects.filter(juminhyo_code=subject_code(payload), status=ResidentStatus.CURRENT).first()
     rows = [
         difference(
             d["item"],

@@ -19,6 +19,7 @@ from koseki_fuhyo.services.fuhyo import AddressData, current_entry_for_code, ent
 from koseki_fuhyo.services.koseki import open_koseki
 from registry.addresses import with_katagaki
 
+from ..payloads import subject_code
 from .base import Outcome, parse_date, refuse_unless_applied, same, today
 
 _SPACES = re.compile(r"[\s\u3000]+")
@@ -87,7 +88,7 @@ def handle(notice) -> Outcome:
 def review(notice) -> Outcome:
     """For a notice whose sender failed the authority rule: the 附票 row this ward already holds for the person, if
     any. Changes nothing (no 戸籍 is opened)."""
-    existing = current_entry_for_code(notice.payload["person"].get("juminhyo_code") or "")
+    existing = current_entry_for_code(subject_code(notice.payload))
     return Outcome.waiting("", fuhyo_entry=existing)
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from common.errors import ServiceError
+from common.items import IDENTITY_ITEMS, KOSEKI_ITEMS
 from koseki_fuhyo.choices import FilingKind
 from registry import services
 from registry.choices import ResidentStatus
 from registry.models import Resident
-from registry.services.corrections import KOSEKI_ITEMS
 from registry.services.entries import PersonData
 
-from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, same, today
+from .base import Outcome, difference, parse_date, same, today
 
 ITEMS_TO_COMPARE = (*IDENTITY_ITEMS, "juminhyo_code")
 

@@ -35,8 +35,8 @@ from koseki_fuhyo.services.filings import FiledPerson, FilingHeader, KosekiPlace
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory, link_to_koseki
 from registry import services
 from registry.models import Resident
-from registry.services.entries import NewHousehold, PersonData
-from registry.tests.factories import ResidentFactory
+from registry.services.entries import NewHousehold
+from registry.tests.factories import ResidentFactory, person_data
 from transfers import delivery
 from transfers.envelope import Identity
 from transfers.inbound import receive
@@ -160,22 +160,6 @@ def subject(lives: str, honseki: str) -> tuple[Resident | None, FuhyoEntry | Non
 
 def header(p: dict[str, Any]) -> FilingHeader:
     return FilingHeader(filed_on=D, ward_role=p.get("ward_role", WardRole.HONSEKICHI))
-
-
-def person_data(**overrides: Any) -> PersonData:
-    values = {
-        "surname": "佐藤",
-        "given_name": "健太",
-        "surname_kana": "サトウ",
-        "given_name_kana": "ケンタ",
-        "birth_date": dt.date(1990, 1, 15),
-        "sex": "1",
-        "relationship": "世帯主",
-        "honseki_municipality": OSAKA,
-        "honseki_address": "北区梅田一丁目1番",
-        "hittousha_name": "佐藤　健太",
-    }
-    return PersonData(**{**values, **overrides})
 
 
 # --- Actions: the REAL service a row names --------------------------------------------------------------------------

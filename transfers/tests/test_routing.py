@@ -13,8 +13,9 @@ from koseki_fuhyo.services import filings
 from koseki_fuhyo.services.filings import FiledPerson, FilingHeader, KosekiPlace, Newborn
 from koseki_fuhyo.tests.factories import KosekiFactory, link_to_koseki
 from registry import services
-from registry.services.entries import NewHousehold, PersonData
+from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
+from registry.tests.factories import person_data as person
 from transfers.routing import JLIS, NoticeKind, route
 
 pytestmark = pytest.mark.django_db
@@ -24,23 +25,6 @@ OSAKA, SHIBUYA, YOKOHAMA = "271004", "131130", "141003"
 
 def plans_of(result_events) -> list[tuple[str, str]]:
     return sorted((plan.kind, plan.receiver) for event in result_events for plan in route(event))
-
-
-def person(**overrides) -> PersonData:
-    values = {
-        "surname": "佐藤",
-        "given_name": "健太",
-        "surname_kana": "サトウ",
-        "given_name_kana": "ケンタ",
-        "birth_date": dt.date(1990, 1, 15),
-        "sex": "1",
-        "relationship": "世帯主",
-        "honseki_municipality": OSAKA,
-        "honseki_address": "北区梅田一丁目1番",
-        "hittousha_name": "佐藤　健太",
-    }
-    values.update(overrides)
-    return PersonData(**values)
 
 
 def test_move_in_from_elsewhere_notifies_previous_address_and_honsekichi(as_clerk):
