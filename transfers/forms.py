@@ -9,7 +9,7 @@ from registry.models import Household
 from .authority import CONFIRM_NEEDS_NOTE
 from .models import InboundNotice, OutboundNotice
 from .routing import NoticeKind
-from .views_pages.display import INBOX_ACTIONS, INBOX_ACTIONS_BY_KEY
+from .views.display import INBOX_ACTIONS, INBOX_ACTIONS_BY_KEY
 
 
 def _with_all(choices) -> list[tuple[str, str]]:

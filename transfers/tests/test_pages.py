@@ -344,7 +344,7 @@ def test_inbox_lists_waiting_first_counts_them_and_shows_no_personal_data(client
 
 
 def test_inbox_pages_waiting_rows_then_the_others():
-    from transfers.views_pages import queries
+    from transfers import selectors as queries
 
     waiting = [_inbound() for _ in range(3)]
     done = [_inbound(state=InboundNotice.State.DONE) for _ in range(2)]

@@ -12,9 +12,10 @@ from audit.gate import personal_data_view
 from audit.views import once
 from common.paging import page_queries
 
+from .. import selectors as queries
 from ..forms import InboxFilterForm, ResolveForm
 from ..models import InboundNotice
-from . import display, persons, queries
+from . import display, persons
 
 VIEW = "transfers.view_inboundnotice"
 RESOLVE = "transfers.resolve_inboundnotice"

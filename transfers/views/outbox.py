@@ -13,9 +13,10 @@ from audit.gate import personal_data_view
 from audit.views import once
 from common.paging import page_queries
 
+from .. import selectors as queries
 from ..forms import OutboxFilterForm, ResendForm
 from ..models import OutboundNotice
-from . import display, persons, queries
+from . import display, persons
 
 VIEW = "transfers.view_outboundnotice"
 RESEND = "transfers.resend_outboundnotice"
