@@ -1,17 +1,18 @@
 """分析で見つかった事項: the flags of analyze_access_logs, filtered by day, kind, clerk and review state, and the
 supervisor's review of one flag (a required comment, a 確認 page, one `flag_reviewed` entry in the chain)."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
+
+from common.confirm import OneStepFlow
+from registry.models import UsedSubmissionToken
 
 from .. import flag_review
 from ..forms_review import FlagFilterForm, FlagReviewForm
 from ..gate import personal_data_view
 from ..models import AnalysisFlag
-from . import once
 
 VIEW_FLAGS = "audit.view_analysisflag"
 REVIEW_FLAGS = "audit.review_analysisflag"
@@ -59,33 +60,39 @@ def flag_list(request: HttpRequest, access) -> HttpResponse:
     )
 
 
-def _step(request: HttpRequest) -> str:
-    if request.method != "POST":
-        return "form"
-    return "back" if "back" in request.POST else request.POST.get("step", "confirm")
+class FlagReviewFlow(OneStepFlow):
+    purpose = "audit:flag_review"
+    form_template = "audit/flags_review.html"
+    confirm_template = "audit/flags_confirm.html"
+    token_model = UsedSubmissionToken
+    already_done = ALREADY_DONE
+
+    def load(self) -> None:
+        self.flag = get_object_or_404(AnalysisFlag.objects.select_related("reviewed_by"), pk=self.kwargs["flag_id"])
+        self.access.conditions = {"flag_id": self.flag.pk}
+
+    def context(self) -> dict:
+        return {"flag": self.flag}
+
+    def blocked(self) -> str | None:
+        return "この事項は確認済みです。" if self.flag.reviewed_at is not None else None
+
+    def build_form(self, data=None):
+        return FlagReviewForm(data)
+
+    def execute(self, form) -> AnalysisFlag:
+        comment = form.cleaned_data["comment"]
+        flag_review.mark_reviewed(self.flag, actor=self.request.user, comment=comment, request=self.request)
+        return self.flag
+
+    def outcome(self, result) -> tuple[str, str]:
+        return self.already_url(), f"事項 #{result.pk} を確認済みにしました。"
+
+    def already_url(self) -> str:
+        return reverse("audit:flags")
 
 
 @personal_data_view(VIEW_FLAGS, REVIEW_FLAGS, subject_kind="analysis_flag")
 @require_http_methods(["GET", "POST"])
 def flag_review_view(request: HttpRequest, access, flag_id: int) -> HttpResponse:
-    flag = get_object_or_404(AnalysisFlag.objects.select_related("reviewed_by"), pk=flag_id)
-    access.conditions = {"flag_id": flag.pk}
-    form = FlagReviewForm(request.POST if request.method == "POST" else None)
-    context = {"flag": flag, "form": form}
-    step = _step(request)
-    if flag.reviewed_at is not None:
-        return render(request, "audit/flags_review.html", {**context, "blocked": "この事項は確認済みです。"})
-    if step in ("form", "back") or not form.is_valid():
-        return render(request, "audit/flags_review.html", context)
-    if step != "commit":
-        return render(request, "audit/flags_confirm.html", {**context, "token": once.issue(request)})
-    if not once.consume(request, request.POST.get("token", "")):
-        messages.warning(request, ALREADY_DONE)
-        return redirect("audit:flags")
-    try:
-        flag_review.mark_reviewed(flag, actor=request.user, comment=form.cleaned_data["comment"], request=request)
-    except ValidationError as exc:
-        form.add_error(None, exc.messages)
-        return render(request, "audit/flags_review.html", context)
-    messages.success(request, f"事項 #{flag.pk} を確認済みにしました。")
-    return redirect("audit:flags")
+    return FlagReviewFlow(request, access, flag_id=flag_id).handle()

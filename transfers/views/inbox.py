@@ -1,16 +1,17 @@
 """受信通知: the inbox (waiting notices first; no personal data in the list), one notice with the notified values
 beside our register's, and the clerk's actions on a waiting notice (確定・本籍照合通知・修正済・対応不要), each
-through a 確認 page and a one-time token, calling transfers.inbox (which logs `resolved` in the chain)."""
+through a 確認 page and a one-time token (common.confirm.OneStepFlow), calling transfers.inbox (which logs
+`resolved` in the chain)."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from audit.gate import personal_data_view
-from audit.views import once
+from common.confirm import OneStepFlow
 from common.paging import page_queries
+from registry.models import UsedSubmissionToken
 
 from .. import selectors as queries
 from ..forms import InboxFilterForm, ResolveForm
@@ -111,61 +112,50 @@ def inbound_detail(request: HttpRequest, access, inbound_id: int) -> HttpRespons
     )
 
 
-def _step(request: HttpRequest) -> str:
-    if request.method != "POST":
-        return "form"
-    if "back" in request.POST:
-        return "back"
-    return request.POST.get("step", "confirm")
+class ResolveFlow(OneStepFlow):
+    purpose = "notices:resolve"
+    form_template = "transfers/resolve_form.html"
+    confirm_template = "transfers/resolve_confirm.html"
+    token_model = UsedSubmissionToken
+    already_done = ALREADY_DONE
+    service_fields = {"household": "household_number"}
 
+    def load(self) -> None:
+        self.inbound = _inbound(self.kwargs["inbound_id"])
+        self.shown = _context(self.request, self.access, self.inbound)
+        self.allowed = display.actions_for(self.inbound)
 
-def _apply(form: ResolveForm, inbound: InboundNotice, actor):
-    from .. import inbox  # the inbox service (issue 4); imported when used
+    def context(self) -> dict:
+        return self.shown
 
-    return getattr(inbox, form.chosen.key)(inbound, actor, form.cleaned_data["note"], **form.options())
+    def blocked(self) -> str | None:
+        return None if self.allowed else NOT_WAITING.format(state=self.inbound.get_state_display())
 
+    def build_form(self, data=None):
+        if data is not None:
+            return ResolveForm(data, allowed=self.allowed, inbound=self.inbound)
+        initial = self.request.GET.get("action", "")
+        initial = {"action": initial} if initial in {a.key for a in self.allowed} else {}
+        return ResolveForm(allowed=self.allowed, inbound=self.inbound, initial=initial)
 
-def _apply_errors(form: ResolveForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            name = "household_number" if name == "household" else name
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+    def confirm_context(self, form) -> dict:
+        return {"action": form.chosen}
+
+    def execute(self, form) -> ResolveForm:
+        from .. import inbox  # the inbox service (issue 4); imported when used
+
+        note = form.cleaned_data["note"]
+        getattr(inbox, form.chosen.key)(self.inbound, self.request.user, note, **form.options())
+        return form
+
+    def outcome(self, result) -> tuple[str, str]:
+        return self.already_url(), f"受信通知 {self.shown['short_id']} を「{result.chosen.label}」で処理しました。"
+
+    def already_url(self) -> str:
+        return reverse("notices:inbound", args=[self.inbound.pk])
 
 
 @personal_data_view(VIEW, RESOLVE, subject_kind="resident")
 @require_http_methods(["GET", "POST"])
 def resolve(request: HttpRequest, access, inbound_id: int) -> HttpResponse:
-    inbound = _inbound(inbound_id)
-    context = _context(request, access, inbound)
-    allowed = display.actions_for(inbound)
-    if request.method == "POST":
-        form = ResolveForm(request.POST, allowed=allowed, inbound=inbound)
-    else:
-        initial = request.GET.get("action", "")
-        initial = {"action": initial} if initial in {a.key for a in allowed} else {}
-        form = ResolveForm(allowed=allowed, inbound=inbound, initial=initial)
-    context["form"] = form
-    if not allowed:
-        context["blocked"] = NOT_WAITING.format(state=inbound.get_state_display())
-        return render(request, "transfers/resolve_form.html", context)
-    step = _step(request)
-    if step in ("form", "back") or not form.is_valid():
-        return render(request, "transfers/resolve_form.html", context)
-    if step != "commit":
-        return render(
-            request,
-            "transfers/resolve_confirm.html",
-            {**context, "action": form.chosen, "token": once.issue(request)},
-        )
-    if not once.consume(request, request.POST.get("token", "")):
-        messages.warning(request, ALREADY_DONE)
-        return redirect("notices:inbound", inbound_id=inbound.pk)
-    try:
-        _apply(form, inbound, request.user)
-    except ValidationError as exc:
-        _apply_errors(form, exc)
-        return render(request, "transfers/resolve_form.html", context)
-    messages.success(request, f"受信通知 {context['short_id']} を「{form.chosen.label}」で処理しました。")
-    return redirect("notices:inbound", inbound_id=inbound.pk)
+    return ResolveFlow(request, access, inbound_id=inbound_id).handle()

@@ -1,17 +1,17 @@
 """送信通知: the list (no personal data: kinds, receivers, ids, states), one notice with its history in the audit
 chain and its payload (personal data: the person is opened through the gate), and the supervisor's 再送 (reason
-required, 確認 page, one-time token; the delivery service records `resent` in the chain)."""
+required, 確認 page, one-time token: common.confirm.OneStepFlow; the delivery service records `resent` in the chain)."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from audit.gate import personal_data_view
-from audit.views import once
+from common.confirm import OneStepFlow
 from common.paging import page_queries
+from registry.models import UsedSubmissionToken
 
 from .. import selectors as queries
 from ..forms import OutboxFilterForm, ResendForm
@@ -115,41 +115,37 @@ def notice_detail(request: HttpRequest, access, notice_id: int) -> HttpResponse:
     )
 
 
-def _step(request: HttpRequest) -> str:
-    if request.method != "POST":
-        return "form"
-    if "back" in request.POST:
-        return "back"
-    return request.POST.get("step", "confirm")
+class ResendFlow(OneStepFlow):
+    purpose = "notices:resend"
+    form_template = "transfers/resend_form.html"
+    confirm_template = "transfers/resend_confirm.html"
+    token_model = UsedSubmissionToken
+    already_done = ALREADY_DONE
 
+    def load(self) -> None:
+        self.notice = get_object_or_404(OutboundNotice.objects.defer("payload"), pk=self.kwargs["notice_id"])
+        self.access.conditions = {"notice_id": self.notice.pk}
 
-def _resend(notice: OutboundNotice, actor, reason: str) -> OutboundNotice:
-    from .. import delivery  # the delivery service (issue 4); imported when used
+    def context(self) -> dict:
+        return {"item": _header(self.notice), "notice": self.notice, "section": "outbox"}
 
-    return delivery.resend(notice, actor, reason)
+    def build_form(self, data=None):
+        return ResendForm(data)
+
+    def execute(self, form) -> OutboundNotice:
+        from .. import delivery  # the delivery service (issue 4); imported when used
+
+        return delivery.resend(self.notice, self.request.user, form.cleaned_data["reason"])
+
+    def outcome(self, result) -> tuple[str, str]:
+        return self.already_url(), f"通知 {str(self.notice.message_id)[:8]} を再送の対象にしました。"
+
+    def already_url(self) -> str:
+        return reverse("notices:outbound", args=[self.notice.pk])
 
 
 @personal_data_view(VIEW, RESEND, subject_kind="notice")
 @require_http_methods(["GET", "POST"])
 def resend(request: HttpRequest, access, notice_id: int) -> HttpResponse:
     """再送: the notice is put back to be delivered again (a new attempt, same message id). No payload here."""
-    notice = get_object_or_404(OutboundNotice.objects.defer("payload"), pk=notice_id)
-    access.conditions = {"notice_id": notice.pk}
-    context = {"item": _header(notice), "notice": notice, "section": "outbox"}
-    form = ResendForm(request.POST if request.method == "POST" else None)
-    step = _step(request)
-    if step in ("form", "back") or not form.is_valid():
-        return render(request, "transfers/resend_form.html", {**context, "form": form})
-    if step != "commit":
-        return render(request, "transfers/resend_confirm.html", {**context, "form": form, "token": once.issue(request)})
-    if not once.consume(request, request.POST.get("token", "")):
-        messages.warning(request, ALREADY_DONE)
-        return redirect("notices:outbound", notice_id=notice.pk)
-    try:
-        _resend(notice, request.user, form.cleaned_data["reason"])
-    except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error(None, message)
-        return render(request, "transfers/resend_form.html", {**context, "form": form})
-    messages.success(request, f"通知 {str(notice.message_id)[:8]} を再送の対象にしました。")
-    return redirect("notices:outbound", notice_id=notice.pk)
+    return ResendFlow(request, access, notice_id=notice_id).handle()
