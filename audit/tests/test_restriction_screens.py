@@ -14,6 +14,7 @@ from accounts.models import ApprovalRequest
 from audit import restrictions
 from audit.models import AccessGrant, AccessRestriction
 from koseki_fuhyo.tests.factories import link_to_koseki
+from registry.models import UsedSubmissionToken
 from registry.tests.factories import ResidentFactory
 
 from .screens import entries_after, last_id, user_with
@@ -96,6 +97,32 @@ def test_restrict_through_confirmation_shows_the_name_and_records_once(client_as
     again = client_as.post(reverse("audit:restrict"), commit, follow=True)  # double submit / back button
     assert AccessRestriction.objects.count() == 1
     assert "すでに処理されています" in again.content.decode()
+
+
+def test_what_is_recorded_is_what_was_confirmed(client_as, person):
+    """記録 reads the input from the 確認 page's token, not from fields posted with it."""
+    _, commit = _restrict(client_as, person)
+    client_as.post(reverse("audit:restrict"), {**commit, "reason": "書き換えた理由", "starts_on": "R8.12.24"})
+    restriction = AccessRestriction.objects.get()
+    assert restriction.reason == "DV等支援措置の申出（受付番号 R8-101）"
+    assert restriction.starts_on == dt.date(2026, 11, 25)
+    used = UsedSubmissionToken.objects.get()
+    assert (used.purpose, used.result_url) == ("audit:restrict", reverse("audit:restriction", args=[restriction.pk]))
+
+
+def test_a_confirmation_serves_its_own_screen_only(client_as, person, boss):
+    other = ResidentFactory(surname="鈴木", given_name="一郎")
+    restriction = restrictions.restrict(
+        actor=boss, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=other
+    )
+    lift = client_as.post(reverse("audit:lift", args=[restriction.pk]), {"reason": "支援措置の終了", "step": "confirm"})
+    data = {"person": person.juminhyo_code, "kind": "dv_support", "reason": "申出", "starts_on": "R8.11.25"}
+    answer = client_as.post(reverse("audit:restrict"), {**data, "step": "commit", "token": _token(lift)}, follow=True)
+    assert "別の職員または別の画面のもの" in answer.content.decode()
+    assert AccessRestriction.objects.count() == 1  # nothing recorded with the 解除 screen's token
+    restriction.refresh_from_db()
+    assert restriction.lifted_at is None
+    assert not UsedSubmissionToken.objects.exists()
 
 
 def test_restrict_errors_in_japanese(client_as, person):

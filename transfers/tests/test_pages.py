@@ -21,6 +21,7 @@ from audit.tests.screens import PASSWORD, entries_after, last_id
 from common.roles import KOSEKI_CLERK, OPERATOR, RESIDENT_CLERK, SUPERVISOR, assign_role, ensure_roles
 from koseki_fuhyo.tests.factories import link_to_koseki
 from registry import services
+from registry.models import UsedSubmissionToken
 from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
 from transfers.models import IdentifierSymbol, InboundNotice, OutboundNotice, Partner
@@ -288,6 +289,9 @@ def test_resend_needs_a_reason_a_confirmation_and_is_logged_once(client, supervi
     again = client.post(url, commit, follow=True)
     assert "二重送信" in again.content.decode()
     assert len(entries_after(mark, category=AuditLogEntry.Category.TRANSMISSION)) == 1
+    # The one-time key of the 確認 page is spent in the table of used keys (common.confirm), not in the session.
+    used = UsedSubmissionToken.objects.values_list("purpose", "result_url")
+    assert list(used) == [("notices:resend", done["Location"])]
 
 
 def test_resend_refused_by_the_service_shows_why(client, supervisor):
