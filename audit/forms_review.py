@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from common.forms import WarekiDateField
 from koseki_fuhyo.models import FuhyoEntry
 
-from .forms import PersonField, WarekiDateField, _choices_with_all
+from .forms import PersonField, _choices_with_all
 from .models import AnalysisFlag, AuditLogEntry
 from .review import ReviewFilter, Source
 from .selectors import PersonRecords, find_person

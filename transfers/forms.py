@@ -3,7 +3,7 @@ as well as 西暦 (the access log's field)."""
 
 from django import forms
 
-from audit.forms import WarekiDateField
+from common.forms import WarekiDateField
 from registry.models import Household
 
 from .authority import CONFIRM_NEEDS_NOTE

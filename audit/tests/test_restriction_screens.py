@@ -13,6 +13,7 @@ from accounts import approvals
 from accounts.models import ApprovalRequest
 from audit import restrictions
 from audit.models import AccessGrant, AccessRestriction
+from common.wareki import to_wareki_with_seireki
 from koseki_fuhyo.tests.factories import link_to_koseki
 from registry.models import UsedSubmissionToken
 from registry.tests.factories import ResidentFactory
@@ -123,6 +124,25 @@ def test_a_confirmation_serves_its_own_screen_only(client_as, person, boss):
     restriction.refresh_from_db()
     assert restriction.lifted_at is None
     assert not UsedSubmissionToken.objects.exists()
+
+
+def test_the_restriction_form_takes_and_shows_dates_in_wareki(client_as, person):
+    """Issue 15, item 6: the dates of the form are the 異動 forms' — typed in 和暦, shown as 和暦 with 西暦 beside."""
+    today = timezone.localdate()
+    form = client_as.get(reverse("audit:restrict")).content.decode()
+    assert f'value="{to_wareki_with_seireki(today)}"' in form
+    assert f'value="{today.isoformat()}"' not in form
+    confirm, commit = _restrict(client_as, person, starts_on="令和8年12月6日", ends_on="R9.3.31")
+    assert "令和8年12月6日（2026-12-06）" in confirm.content.decode()
+    assert "令和9年3月31日（2027-03-31）" in confirm.content.decode()
+    back = client_as.post(reverse("audit:restrict"), {**commit, "back": "1"}).content.decode()
+    assert 'value="令和8年12月6日（2026-12-06）"' in back
+    assert 'value="2026-12-06"' not in back
+    client_as.post(reverse("audit:restrict"), commit)
+    restriction = AccessRestriction.objects.get()
+    assert (restriction.starts_on, restriction.ends_on) == (dt.date(2026, 12, 6), dt.date(2027, 3, 31))
+    detail = client_as.get(reverse("audit:restriction", args=[restriction.pk])).content.decode()
+    assert "令和8年12月6日（2026-12-06）" in detail
 
 
 def test_restrict_errors_in_japanese(client_as, person):
