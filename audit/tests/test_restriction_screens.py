@@ -166,6 +166,15 @@ def test_restrict_errors_in_japanese(client_as, person):
     assert "終了予定日は開始日以降にしてください。" in response.content.decode()
 
 
+def test_the_fields_are_drawn_like_the_entry_screens(client_as):
+    """One field partial (templates/common/_field.html): the error sits right after its input, with the id the
+    異動 screens give it."""
+    body = client_as.post(reverse("audit:restrict"), {"step": "confirm", "starts_on": "R8.13.1"}).content.decode()
+    error_at = body.index('id="id_starts_on_error"')
+    assert body.index('id="id_starts_on"') < error_at
+    assert "存在しない日付です" in body[error_at : error_at + 300]
+
+
 def test_restrict_by_record_id_and_back_button(client_as, person):
     _, commit = _restrict(client_as, person, person=str(person.pk))
     back = client_as.post(reverse("audit:restrict"), {**commit, "back": "1"})
