@@ -162,6 +162,17 @@ def test_outbox_filters_by_state_kind_receiver_and_period(client, supervisor):
     assert "J-LIS（地方公共団体情報システム機構）" in body
 
 
+@pytest.mark.parametrize("name", ["notices:outbox", "notices:inbox"])
+def test_both_lists_share_one_layout_and_take_dates_in_wareki(client, supervisor, name):
+    client.force_login(supervisor)
+    response = client.get(reverse(name), {"date_from": "R8.11.1", "date_to": "2026-11-30"})
+    assert "transfers/_list.html" in [t.name for t in response.templates]
+    body = response.content.decode()
+    assert 'value="令和8年11月1日（2026-11-01）"' in body  # common.forms.WarekiDateField, as on the 異動 forms
+    assert 'value="令和8年11月30日（2026-11-30）"' in body
+    assert f'action="{reverse(name)}"' in body
+
+
 def test_overdue_and_failed_rows_stand_out_and_are_counted(client, supervisor, settings):
     settings.TRANSFERS_OVERDUE_AFTER = 600
     long_ago = timezone.now() - dt.timedelta(seconds=601)
