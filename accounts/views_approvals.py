@@ -107,7 +107,6 @@ class DecisionFlow(OneStepFlow):
     form_template = "accounts/approval_detail.html"
     confirm_template = "accounts/approval_confirm.html"
     token_model = UsedSubmissionToken
-    already_done = "この操作はすでに処理されています（二重送信）。結果を一覧で確かめてください。"
     invalid_status = 400
 
     def load(self) -> None:
@@ -133,10 +132,10 @@ class DecisionFlow(OneStepFlow):
         decide(self.approval, actor=self.request.user, note=form.cleaned_data["note"], request=self.request)
         return done
 
-    def outcome(self, result) -> tuple[str, str]:
-        return self.already_url(), f"申請 #{self.approval.pk}（{self.approval.get_kind_display()}）を{result}しました。"
+    def done(self, result) -> str:
+        return f"申請 #{self.approval.pk}（{self.approval.get_kind_display()}）を{result}しました。"
 
-    def already_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("accounts:approvals")
 
     def refuse(self, form, error: ValidationError):

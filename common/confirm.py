@@ -547,7 +547,7 @@ class OneStepFlow(ConfirmFlow):
     `already_done` on the page the screen returns to."""
 
     record_step = "commit"
-    already_done = "この操作はすでに処理されています（二重送信）。"
+    already_done = "この操作はすでに処理されています（二重送信）。結果を一覧で確かめてください。"
     service_fields: dict[str, str] = {}  # a service's name for an input → the form's field
 
     def check(self, form, data: list[list[str]]) -> tuple[dict[str, Any], str]:
@@ -557,13 +557,20 @@ class OneStepFlow(ConfirmFlow):
         """What the 確認 page shows besides the input; a ValidationError sends the clerk back to the form."""
         return {}
 
-    def already_url(self) -> str:
-        """Where a second use of the same confirmation is sent."""
+    def return_url(self) -> str:
+        """The page the screen returns to: after recording, and when the same confirmation comes again."""
         raise NotImplementedError
+
+    def done(self, result) -> str:
+        """The message after recording."""
+        raise NotImplementedError
+
+    def outcome(self, result) -> tuple[str, str]:
+        return self.return_url(), self.done(result)
 
     def render_already(self, used) -> HttpResponse:
         messages.warning(self.request, self.already_done)
-        return redirect(self.already_url())
+        return redirect(self.return_url())
 
     def noticed(self, notice: str) -> dict[str, str]:
         if notice:

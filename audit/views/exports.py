@@ -142,7 +142,7 @@ class _ExportFlow(OneStepFlow):
     def exported(self, result: service.ExportResult) -> None:
         """Name in the access entry what was exported."""
 
-    def already_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("audit:ledger")
 
 

@@ -85,10 +85,10 @@ class FlagReviewFlow(OneStepFlow):
         flag_review.mark_reviewed(self.flag, actor=self.request.user, comment=comment, request=self.request)
         return self.flag
 
-    def outcome(self, result) -> tuple[str, str]:
-        return self.already_url(), f"事項 #{result.pk} を確認済みにしました。"
+    def done(self, result) -> str:
+        return f"事項 #{result.pk} を確認済みにしました。"
 
-    def already_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("audit:flags")
 
 

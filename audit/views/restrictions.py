@@ -24,7 +24,6 @@ from ..gate import personal_data_view
 from ..models import AccessGrant, AccessRestriction
 
 MANAGE = "audit.manage_restriction"
-ALREADY_DONE = "この操作はすでに処理されています（二重送信）。結果を一覧で確かめてください。"
 
 
 def _show_person(access, person: selectors.PersonRecords) -> None:
@@ -134,7 +133,6 @@ def grant_list(request: HttpRequest, access) -> HttpResponse:
 
 class _Action(OneStepFlow):
     token_model = UsedSubmissionToken
-    already_done = ALREADY_DONE
 
 
 class _OnRestriction(_Action):
@@ -150,7 +148,7 @@ class _OnRestriction(_Action):
     def context(self) -> dict:
         return {"restriction": self.restriction, "person": self.person}
 
-    def already_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("audit:restriction", args=[self.restriction.pk])
 
 
@@ -190,7 +188,7 @@ class RestrictFlow(_Action):
     def outcome(self, result) -> tuple[str, str]:
         return reverse("audit:restriction", args=[result.pk]), f"閲覧制限 #{result.pk} を設定しました。"
 
-    def already_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("audit:restrictions")
 
 
@@ -218,8 +216,8 @@ class LiftFlow(_OnRestriction):
         )
         return self.restriction
 
-    def outcome(self, result) -> tuple[str, str]:
-        return self.already_url(), f"閲覧制限 #{result.pk} を解除しました。"
+    def done(self, result) -> str:
+        return f"閲覧制限 #{result.pk} を解除しました。"
 
 
 @personal_data_view(MANAGE, subject_kind="person")
@@ -262,9 +260,8 @@ class GrantFlow(_OnRestriction):
             request=self.request,
         )
 
-    def outcome(self, result) -> tuple[str, str]:
-        message = f"個別許可を申請しました（申請 #{result.pk}）。別の監督者が承認すると有効になります。"
-        return self.already_url(), message
+    def done(self, result) -> str:
+        return f"個別許可を申請しました（申請 #{result.pk}）。別の監督者が承認すると有効になります。"
 
 
 @personal_data_view(MANAGE, subject_kind="person")
@@ -312,10 +309,10 @@ class RevokeFlow(_Action):
         service.revoke(self.grant, actor=self.request.user, reason=form.cleaned_data["reason"], request=self.request)
         return self.grant
 
-    def outcome(self, result) -> tuple[str, str]:
-        return self.already_url(), f"個別許可 #{result.pk} を取り消しました。"
+    def done(self, result) -> str:
+        return f"個別許可 #{result.pk} を取り消しました。"
 
-    def already_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("audit:grants")
 
 

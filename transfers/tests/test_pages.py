@@ -359,13 +359,13 @@ def test_inbox_lists_waiting_first_counts_them_and_shows_no_personal_data(client
 
 
 def test_inbox_pages_waiting_rows_then_the_others():
-    from transfers import selectors as queries
+    from transfers import selectors
 
     waiting = [_inbound() for _ in range(3)]
     done = [_inbound(state=InboundNotice.State.DONE) for _ in range(2)]
     seen, after = [], ""
     while True:
-        page = queries.inbox_page(queries.InboxFilter(), after=after, size=2)
+        page = selectors.inbox_page(selectors.InboxFilter(), after=after, size=2)
         seen += [n.pk for n in page.rows]
         if not page.next_key:
             break

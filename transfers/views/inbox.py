@@ -13,7 +13,7 @@ from common.confirm import OneStepFlow
 from common.paging import page_queries
 from registry.models import UsedSubmissionToken
 
-from .. import selectors as queries
+from .. import selectors
 from ..forms import InboxFilterForm, ResolveForm
 from ..models import InboundNotice
 from . import display, persons
@@ -37,7 +37,7 @@ def inbound_list(request: HttpRequest, access) -> HttpResponse:
         access.conditions = _conditions(form)
     if not form.is_bound or form.is_valid():
         data = form.cleaned_data if form.is_bound else {}
-        flt = queries.InboxFilter(
+        flt = selectors.InboxFilter(
             state=data.get("state", ""),
             kind=data.get("kind", ""),
             sender=data.get("sender", ""),
@@ -45,7 +45,7 @@ def inbound_list(request: HttpRequest, access) -> HttpResponse:
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
-        page = queries.inbox_page(flt, after=after)
+        page = selectors.inbox_page(flt, after=after)
         names = display.partner_names(n.sender for n in page.rows)
         page.items = [
             {
@@ -67,8 +67,8 @@ def inbound_list(request: HttpRequest, access) -> HttpResponse:
             "page": page,
             "next_query": next_query,
             "first_query": first_query,
-            "waiting_count": queries.waiting_count(),
-            "cap": queries.ATTENTION_CAP,
+            "waiting_count": selectors.waiting_count(),
+            "cap": selectors.ATTENTION_CAP,
             "section": "inbox",
         },
     )
@@ -148,10 +148,10 @@ class ResolveFlow(OneStepFlow):
         getattr(inbox, form.chosen.key)(self.inbound, self.request.user, note, **form.options())
         return form
 
-    def outcome(self, result) -> tuple[str, str]:
-        return self.already_url(), f"受信通知 {self.shown['short_id']} を「{result.chosen.label}」で処理しました。"
+    def done(self, result) -> str:
+        return f"受信通知 {self.shown['short_id']} を「{result.chosen.label}」で処理しました。"
 
-    def already_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("notices:inbound", args=[self.inbound.pk])
 
 

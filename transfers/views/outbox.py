@@ -13,7 +13,7 @@ from common.confirm import OneStepFlow
 from common.paging import page_queries
 from registry.models import UsedSubmissionToken
 
-from .. import selectors as queries
+from .. import selectors
 from ..forms import OutboxFilterForm, ResendForm
 from ..models import OutboundNotice
 from . import display, persons
@@ -47,7 +47,7 @@ def notice_list(request: HttpRequest, access) -> HttpResponse:
         access.conditions = _conditions(form)
     if not form.is_bound or form.is_valid():
         data = form.cleaned_data if form.is_bound else {}
-        flt = queries.OutboxFilter(
+        flt = selectors.OutboxFilter(
             state=data.get("state", ""),
             kind=data.get("kind", ""),
             receiver=data.get("receiver", ""),
@@ -55,7 +55,7 @@ def notice_list(request: HttpRequest, access) -> HttpResponse:
             date_to=data.get("date_to"),
             overdue_only=data.get("overdue", False),
         )
-        page = queries.outbox_page(flt, after=after, now=now)
+        page = selectors.outbox_page(flt, after=after, now=now)
         names = display.partner_names(n.receiver for n in page.rows)
         page.items = [_item(n, names, now) for n in page.rows]
     cursor = {"after": page.next_key} if page is not None and page.next_key else None
@@ -68,8 +68,8 @@ def notice_list(request: HttpRequest, access) -> HttpResponse:
             "page": page,
             "next_query": next_query,
             "first_query": first_query,
-            "overdue_count": queries.overdue_count(now),
-            "cap": queries.ATTENTION_CAP,
+            "overdue_count": selectors.overdue_count(now),
+            "cap": selectors.ATTENTION_CAP,
             "overdue_minutes": display.overdue_after().total_seconds() // 60,
             "section": "outbox",
         },
@@ -107,7 +107,7 @@ def notice_detail(request: HttpRequest, access, notice_id: int) -> HttpResponse:
             "item": _header(notice),
             "notice": notice,
             "person": person,
-            "history": list(queries.transmission_history(notice.message_id)),
+            "history": list(selectors.transmission_history(notice.message_id)),
             "payload_rows": display.payload_rows(notice.kind, notice.schema_version, notice.payload),
             "resend_form": ResendForm() if request.user.has_perm(RESEND) else None,
             "section": "outbox",
@@ -137,10 +137,10 @@ class ResendFlow(OneStepFlow):
 
         return delivery.resend(self.notice, self.request.user, form.cleaned_data["reason"])
 
-    def outcome(self, result) -> tuple[str, str]:
-        return self.already_url(), f"通知 {str(self.notice.message_id)[:8]} を再送の対象にしました。"
+    def done(self, result) -> str:
+        return f"通知 {str(self.notice.message_id)[:8]} を再送の対象にしました。"
 
-    def already_url(self) -> str:
+    def return_url(self) -> str:
         return reverse("notices:outbound", args=[self.notice.pk])
 
 
