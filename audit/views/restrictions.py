@@ -136,7 +136,10 @@ class _Action(OneStepFlow):
 
 
 class _OnRestriction(_Action):
-    """An action on one restriction (解除, 個別許可の申請): the person is named in the access log."""
+    """An action on one restriction (解除, 個別許可の申請): the person is named in the access log; a lifted restriction
+    takes no action (`when_lifted` says so)."""
+
+    when_lifted = ""
 
     def load(self) -> None:
         self.restriction = get_object_or_404(
@@ -147,6 +150,9 @@ class _OnRestriction(_Action):
 
     def context(self) -> dict:
         return {"restriction": self.restriction, "person": self.person}
+
+    def blocked(self) -> str | None:
+        return self.when_lifted if self.restriction.lifted_at is not None else None
 
     def return_url(self) -> str:
         return reverse("audit:restriction", args=[self.restriction.pk])
@@ -203,9 +209,7 @@ class LiftFlow(_OnRestriction):
     purpose = "audit:lift"
     form_template = "audit/lift_form.html"
     confirm_template = "audit/lift_confirm.html"
-
-    def blocked(self) -> str | None:
-        return "この閲覧制限はすでに解除されています。" if self.restriction.lifted_at is not None else None
+    when_lifted = "この閲覧制限はすでに解除されています。"
 
     def build_form(self, data=None):
         return LiftForm(data)
@@ -231,9 +235,7 @@ class GrantFlow(_OnRestriction):
     purpose = "audit:grant"
     form_template = "audit/grant_form.html"
     confirm_template = "audit/grant_confirm.html"
-
-    def blocked(self) -> str | None:
-        return "解除済みの閲覧制限には許可を付与できません。" if self.restriction.lifted_at is not None else None
+    when_lifted = "解除済みの閲覧制限には許可を付与できません。"
 
     def build_form(self, data=None):
         return GrantForm(data, actor=self.request.user, records=self.person.records())
