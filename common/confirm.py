@@ -473,31 +473,8 @@ class ConfirmFlow:
         return self.record_valid(form, payload)
 
     def record_valid(self, form, payload: dict[str, Any]) -> HttpResponse:
-        """記録 of a valid confirmed input: the entry key is consumed first, in a transaction of its own (the first
-        of two identical POSTs wins); then the service runs, outside any transaction of ours, so that what a refusing
-        service logs stays. A refusal shows the form again (a new 確認 is a new entry)."""
-        try:
-            used = self.consume(payload["k"])
-        except idempotency.AlreadyUsed as already:
-            return self.render_already(already.used)
-        try:
-            return self.recorded(form, used)
-        except ValidationError as error:
-            return self.refuse(form, error)
-
-    def consume(self, entry_key: str) -> idempotency.UsedTokenBase:
-        with transaction.atomic():
-            return idempotency.consume(self.token_model, entry_key, user=self.request.user, purpose=self.purpose)
-
-    def recorded(self, form, used: idempotency.UsedTokenBase) -> HttpResponse:
-        url, message = self.outcome(self.execute(form))
-        idempotency.settle(used, url=url, label=message)
-        messages.success(self.request, message)
-        return redirect(url)
-
-    def refuse(self, form, error: ValidationError) -> HttpResponse:
-        self.refused(form, error)
-        return self.render_form(form, idempotency.new_entry_key())
+        """記録 of a valid confirmed input whose entry key is not used yet."""
+        raise NotImplementedError
 
     def back(self) -> HttpResponse:
         """Back to the form with the input: the token's, or the page's own (a 確認 screen without a token)."""
@@ -567,6 +544,33 @@ class OneStepFlow(ConfirmFlow):
 
     def outcome(self, result) -> tuple[str, str]:
         return self.return_url(), self.done(result)
+
+    def record_valid(self, form, payload: dict[str, Any]) -> HttpResponse:
+        """記録 of a valid confirmed input: the entry key is consumed first, in a transaction of its own (the first
+        of two identical POSTs wins); then the service runs, outside any transaction of ours, so that what a refusing
+        service logs stays. A refusal shows the form again (a new 確認 is a new entry)."""
+        try:
+            used = self.consume(payload["k"])
+        except idempotency.AlreadyUsed as already:
+            return self.render_already(already.used)
+        try:
+            return self.recorded(form, used)
+        except ValidationError as error:
+            return self.refuse(form, error)
+
+    def consume(self, entry_key: str) -> idempotency.UsedTokenBase:
+        with transaction.atomic():
+            return idempotency.consume(self.token_model, entry_key, user=self.request.user, purpose=self.purpose)
+
+    def recorded(self, form, used: idempotency.UsedTokenBase) -> HttpResponse:
+        url, message = self.outcome(self.execute(form))
+        idempotency.settle(used, url=url, label=message)
+        messages.success(self.request, message)
+        return redirect(url)
+
+    def refuse(self, form, error: ValidationError) -> HttpResponse:
+        self.refused(form, error)
+        return self.render_form(form, idempotency.new_entry_key())
 
     def render_already(self, used) -> HttpResponse:
         messages.warning(self.request, self.already_done)
