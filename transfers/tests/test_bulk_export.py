@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.batch import BatchExit
 from audit.models import AuditLogEntry, HandoverRecord
-from audit.ops.stream_crypto import decrypt_chunks, read_header
+from operations.stream_crypto import decrypt_chunks, read_header
 from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.choices import EntryStatus
 from koseki_fuhyo.models import FuhyoAddress
