@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from audit import chain
-from audit.db_grants import table_grants
+from operations.db_grants import table_grants
 from audit.models import AuditLogEntry
 
 pytestmark = pytest.mark.django_db
