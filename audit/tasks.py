@@ -39,7 +39,7 @@ def run_batch_command(name: str, **options) -> int:
     command's exit code (the run record holds its summary)."""
     from django.core.management import call_command
 
-    from .batch import BatchExit
+    from common.batch import BatchExit
 
     with audit_context(None, f"task:{name}"):
         try:

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from audit import chain, seals
-from audit.batch import BatchExit
 from audit.models import AuditChainHead, AuditLogEntry, BatchRun, ChainSeal
+from common.batch import BatchExit
 from common.testing.clock import JST
 from transfers.tests.fake_partner import ward_identity_for_tests_fixture  # noqa: F401 - the fixture
 

@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from audit.batch import BatchExit
 from audit.models import BatchRun
+from common.batch import BatchExit
 from operations import pg
 from operations.backup import DUMP_FILE, MANIFEST_FILE, SEALS_FILE, backup_sets, manifest_mac, master_key, rotate
 from operations.pg import OpsError

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from audit.batch import BatchExit
 from audit.models import BatchRun
+from common.batch import BatchExit
 from common.juminhyo_codes import juminhyo_code_for
 from registry import services
 from registry.services.entries import NewHousehold

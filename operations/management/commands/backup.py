@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import CommandParser
 from django.db import connection
 
-from audit.batch import CRASHED, BatchCommand, BatchOutcome, Run
+from common.batch import CRASHED, BatchCommand, BatchOutcome, Run
 from operations import pg
 from operations.backup import backup_dir, backup_sets, create_backup, master_key, rotate
 from operations.pg import OpsError

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.db import connection
 
-from audit.batch import CRASHED, PROBLEMS, BatchCommand, BatchOutcome, Run
+from common.batch import CRASHED, PROBLEMS, BatchCommand, BatchOutcome, Run
 from operations import pg
 from operations.backup import DUMP_FILE, SEALS_FILE, SET_NAME, backup_dir, master_key, private_file
 from operations.pg import OpsError

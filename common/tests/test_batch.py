@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from audit.batch import PROBLEMS, BatchCommand, BatchExit, BatchOutcome
 from audit.models import BatchRun
+from common.batch import PROBLEMS, BatchCommand, BatchExit, BatchOutcome
 from common.context import audit_context, current
 
 pytestmark = pytest.mark.django_db

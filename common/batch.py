@@ -27,9 +27,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
+from audit.models import BatchRun
 from common.context import audit_context, current
-
-from .models import BatchRun
 
 T = TypeVar("T")
 
