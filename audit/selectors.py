@@ -144,7 +144,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 def _contains_id(ids: Iterable[int]) -> Q:
     """Entries whose subject_ids hold any of `ids`. PostgreSQL: JSONB containment (`@>`), which a GIN index on
     subject_ids can answer. Other databases (SQLite in development) have no JSON containment: match the id in the
-    stored JSON text instead ("[1, 2, 3]"), which needs the `subject_ids_text` annotation from `_with_text()`."""
+    stored JSON text instead ("[1, 2, 3]"), which needs the `subject_ids_text` annotation from `with_text()`."""
     q = Q(pk__in=[])
     for pk in ids:
         if connection.vendor == "postgresql":
@@ -154,7 +154,7 @@ def _contains_id(ids: Iterable[int]) -> Q:
     return q
 
 
-def _with_text(qs: QuerySet) -> QuerySet:
+def with_text(qs: QuerySet) -> QuerySet:
     if connection.vendor == "postgresql":
         return qs
     return qs.annotate(subject_ids_text=Cast("subject_ids", TextField()))
@@ -195,7 +195,7 @@ def filtered_log(flt: LogFilter) -> QuerySet:
     if flt.off_hours_only:
         qs = qs.filter(off_hours_q())
     if flt.person is not None:
-        qs = _with_text(qs).filter(person_q(flt.person))
+        qs = with_text(qs).filter(person_q(flt.person))
     return qs
 
 

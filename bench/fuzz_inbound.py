@@ -162,7 +162,7 @@ def _canonical(value: Any) -> bytes:
 def resign(envelope: dict[str, Any], signer: Identity) -> bytes:
     """The envelope with a fresh signature by `signer` over its (possibly altered) parts."""
     header = Header(**envelope["header"])
-    signed = env_module._signed_bytes(
+    signed = env_module.signed_bytes(
         header.canonical(),
         base64.b64decode(envelope["epk"]),
         base64.b64decode(envelope["nonce"]),
@@ -179,10 +179,10 @@ def seal_raw(header: Header, plaintext: bytes, me: Identity, to) -> bytes:
     header_bytes = header.canonical()
     ephemeral = X25519PrivateKey.generate()
     epk = ephemeral.public_key().public_bytes(*env_module.RAW)
-    key = env_module._message_key(ephemeral.exchange(to.box_public), epk, to.box_public.public_bytes(*env_module.RAW))
+    key = env_module.message_key(ephemeral.exchange(to.box_public), epk, to.box_public.public_bytes(*env_module.RAW))
     nonce = os.urandom(12)
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, header_bytes)
-    signature = me.sign_key.sign(env_module._signed_bytes(header_bytes, epk, nonce, ciphertext))
+    signature = me.sign_key.sign(env_module.signed_bytes(header_bytes, epk, nonce, ciphertext))
     envelope = {
         "v": env_module.VERSION,
         "header": header.__dict__,

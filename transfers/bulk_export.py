@@ -43,6 +43,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.db.models import Prefetch
 
+from koseki_fuhyo.choices import EntryStatus
+from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
+from koseki_fuhyo.payloads import fuhyo_items
 from operations.stream_crypto import (
     EncryptingWriter,
     HashingWriter,
@@ -53,9 +56,6 @@ from operations.stream_crypto import (
     read_header,
     unb64,
 )
-from koseki_fuhyo.choices import EntryStatus
-from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
-from koseki_fuhyo.payloads import fuhyo_items
 
 from . import payloads
 from .envelope import RAW, Identity, PartnerKeys

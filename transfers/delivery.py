@@ -57,7 +57,7 @@ from common.errors import ServiceError
 from common.validators import validate_juminhyo_code
 
 from .acks import Ack, read_ack
-from .envelope import ACK_KIND, EnvelopeRejected, PartnerKeys, _canonical, new_header, open_envelope, seal
+from .envelope import ACK_KIND, EnvelopeRejected, PartnerKeys, canonical, new_header, open_envelope, seal
 from .keys import ward_identity
 from .models import IdentifierSymbol, OutboundNotice, Partner
 from .routing import JLIS
@@ -90,7 +90,7 @@ def breaker_threshold() -> int:
 
 def payload_digest(payload: Any) -> str:
     """SHA-256 of the canonical JSON of a payload: what the audit log and the receiver record instead of it."""
-    return hashlib.sha256(_canonical(payload)).hexdigest()
+    return hashlib.sha256(canonical(payload)).hexdigest()
 
 
 def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:

@@ -39,7 +39,7 @@ def _broker_down(*args, **kwargs):
 def queued(monkeypatch) -> list[tuple[int, float | None]]:
     """What would have gone to the broker."""
     calls: list[tuple[int, float | None]] = []
-    monkeypatch.setattr(tasks, "_publish", lambda notice_id, expires=None: calls.append((notice_id, expires)))
+    monkeypatch.setattr(tasks, "publish", lambda notice_id, expires=None: calls.append((notice_id, expires)))
     return calls
 
 
