@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from koseki_fuhyo.models import FuhyoEntry
 from registry.models import Resident
+from transfers.models import OutboundNotice
 
 from .models import AccessGrant, AccessRestriction, AuditLogEntry
+from .office_hours import is_closed_day, office_hours, outside_office_clock
 
 LOG_PAGE_SIZE = 50  # one screen of rows; the next page is fetched by id, so its cost does not grow with depth
 RESTRICTION_PAGE_LIMIT = 500  # restrictions and grants are exceptions: a few hundred at most in a ward
@@ -293,8 +295,6 @@ def clerk_days(start: dt.datetime, end: dt.datetime, *, threshold: int = MASS_VI
     persons named (in total, distinct, and the peak of any sliding hour with the times it went over `threshold`).
     One scan of the period's access entries in id (= time) order over the (category, occurred_at) index; failed
     logins are not accesses (see `failed_logins`)."""
-    from .office_hours import is_closed_day, outside_office_clock
-
     by_user: dict[str, ClerkDay] = {}
     persons: dict[str, set[tuple[bool, int]]] = defaultdict(set)
     windows: dict[str, deque[tuple[dt.datetime, int]]] = defaultdict(deque)
@@ -401,8 +401,6 @@ def _per_day(qs: QuerySet, *group: str) -> Iterator[tuple]:
 
 def after_hours_q() -> Q:
     """Outside office hours by the clock (ward time), as a database filter; closed days are handled per day."""
-    from .office_hours import office_hours
-
     opening, closing = office_hours()
     return (
         Q(occurred_at__hour__lt=opening.hour)
@@ -419,8 +417,6 @@ def accesses_by_clerk_and_day(first: dt.date, last: dt.date) -> dict[tuple[str, 
 
 def access_pattern_by_day(first: dt.date, last: dt.date) -> dict[str, dict[dt.date, int]]:
     """Per day: accesses outside office hours on working days, accesses on closed days, denied accesses."""
-    from .office_hours import is_closed_day
-
     start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
     accesses = _clerk_accesses(start, end)
     totals = dict(_per_day(accesses))
@@ -452,8 +448,6 @@ def transmission_problems_by_day(first: dt.date, last: dt.date) -> dict[str, dic
 
 def notice_backlog() -> dict[str, int]:
     """Notices not acknowledged now, per state (pending, sending, sent, failed)."""
-    from transfers.models import OutboundNotice
-
     states = ("pending", "sending", "sent", "failed")
     counts = dict(
         OutboundNotice.objects.filter(state__in=states).values_list("state").annotate(n=Count("pk")).order_by()
@@ -464,8 +458,6 @@ def notice_backlog() -> dict[str, int]:
 def notice_backlog_by_day(first: dt.date, last: dt.date) -> dict[dt.date, int]:
     """Notices written but not acknowledged at the end of each day (failed ones included): the queue a partner's
     outage builds up. Reads only notices still open at the start of the period."""
-    from transfers.models import OutboundNotice
-
     start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
     rows = (
         OutboundNotice.objects.filter(created_at__lt=end)
