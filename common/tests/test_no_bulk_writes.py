@@ -11,7 +11,7 @@ from pathlib import Path
 from auditlog.registry import auditlog
 from django.conf import settings
 
-APPS = ("common", "registry", "koseki_fuhyo", "transfers", "audit", "config")
+APPS = ("common", "registry", "koseki_fuhyo", "transfers", "audit", "operations", "config")
 BULK_LOADER = ("registry/dummy/", "registry/management/commands/seed_dummy.py")
 # The retention purge: the only deletions of register rows, each with its ErasureRecord (docs/retention.md).
 PURGE_SERVICE = ("registry/services/retention.py", "koseki_fuhyo/services/retention.py")
