@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from audit.forms import record_label
 from audit.gate import personal_data_view
 from audit.views import once
 from common.errors import ServiceError
@@ -42,7 +43,6 @@ def _subject(approval: ApprovalRequest) -> dict:
     """What a grant request is about: the record (and the gate is told whom the page names)."""
     if approval.kind != ApprovalRequest.Kind.GRANT:
         return {}
-    from audit.forms import record_label
     from koseki_fuhyo.models import FuhyoEntry
     from registry.models import Resident
 

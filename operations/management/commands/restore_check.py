@@ -14,11 +14,11 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.db import connection
 
-from audit.batch import CRASHED, PROBLEMS, BatchCommand, BatchOutcome, Run
-from audit.ops import pg
-from audit.ops.backup import DUMP_FILE, SEALS_FILE, SET_NAME, backup_dir, master_key, private_file
-from audit.ops.pg import OpsError
-from audit.ops.restore import BackupInvalid, check_restore, decrypted, load_manifest, newest_set
+from common.batch import CRASHED, PROBLEMS, BatchCommand, BatchOutcome, Run
+from operations import pg
+from operations.backup import DUMP_FILE, SEALS_FILE, SET_NAME, backup_dir, master_key, private_file
+from operations.pg import OpsError
+from operations.restore import BackupInvalid, check_restore, decrypted, load_manifest, newest_set
 
 
 class Command(BatchCommand):

@@ -14,12 +14,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from audit.batch import BatchExit
 from audit.models import BatchRun
-from audit.ops import pg
-from audit.ops.backup import DUMP_FILE, MANIFEST_FILE, SEALS_FILE, backup_sets, manifest_mac, master_key, rotate
-from audit.ops.pg import OpsError
-from audit.ops.restore import SCRATCH_PREFIX, BackupInvalid, compare, load_manifest
+from common.batch import BatchExit
+from operations import pg
+from operations.backup import DUMP_FILE, MANIFEST_FILE, SEALS_FILE, backup_sets, manifest_mac, master_key, rotate
+from operations.pg import OpsError
+from operations.restore import SCRATCH_PREFIX, BackupInvalid, compare, load_manifest
 
 pytestmark = pytest.mark.django_db
 
@@ -268,7 +268,7 @@ def test_rotation_removes_the_oldest_sets_only(tmp_path):
 
 def test_a_changed_manifest_is_refused(tmp_path):
     key = os.urandom(32)
-    from audit.ops.backup import key_id
+    from operations.backup import key_id
 
     manifest = {"format": "ward-backup-v1", "key_id": key_id(key), "tables": {"public.t": {"rows": 3, "checksum": "9"}}}
     manifest["mac"] = manifest_mac(key, manifest)

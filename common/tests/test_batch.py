@@ -3,8 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from audit.batch import PROBLEMS, BatchCommand, BatchExit, BatchOutcome
 from audit.models import BatchRun
+from common import tasks
+from common.batch import PROBLEMS, BatchCommand, BatchExit, BatchOutcome
 from common.context import audit_context, current
 
 pytestmark = pytest.mark.django_db
@@ -74,14 +75,12 @@ def test_a_run_started_by_beat_is_recorded_as_a_task():
 
 
 def test_the_beat_task_runs_a_command_by_name_and_returns_its_exit_code(monkeypatch):
-    from audit import tasks
-
     calls = []
 
     def fake_call_command(name, **options):
         calls.append((name, options, current().source))
         raise BatchExit(PROBLEMS)
 
-    monkeypatch.setattr("django.core.management.call_command", fake_call_command)
+    monkeypatch.setattr("common.tasks.call_command", fake_call_command)
     assert tasks.run_batch_command("verify_audit_chain") == PROBLEMS
     assert calls == [("verify_audit_chain", {"no_progress": True}, "task:verify_audit_chain")]

@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from audit import chain
-from audit.db_grants import table_grants
 from audit.models import AuditLogEntry
+from operations.db_grants import table_grants
 
 pytestmark = pytest.mark.django_db
 

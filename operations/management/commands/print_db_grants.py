@@ -1,10 +1,10 @@
-"""Print the SQL that gives the application's PostgreSQL role exactly its privileges (audit/db_grants.py,
+"""Print the SQL that gives the application's PostgreSQL role exactly its privileges (operations/db_grants.py,
 docs/database-roles.md): no UPDATE, DELETE or TRUNCATE on the audit tables. Changes nothing itself: the owner
 pipes it into psql after every migrate."""
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from audit.db_grants import grant_sql
+from operations.db_grants import grant_sql
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 A backup set is one directory in BACKUP_DIR, named `ward-<UTC time>` so that names sort by age:
 
     ward-20261125T020000-123456Z/     (0700)
-        database.dump.enc             pg_dump --format=custom, in the stream container (audit.ops.stream_crypto)
+        database.dump.enc             pg_dump --format=custom, in the stream container (operations.stream_crypto)
         seals.tar.enc                 the audit seal directory (AUDIT_SEAL_DIR) as a tar, same container; absent
                                       when there is no seal directory
         manifest.json                 time, database, files (size, SHA-256 of the encrypted bytes), per-table row

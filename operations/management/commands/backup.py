@@ -1,6 +1,6 @@
 """`manage.py backup [--dir D] [--keep N] [--dry-run]`: an encrypted backup set of the database (pg_dump) and the
 audit seals in BACKUP_DIR, then rotation (the newest N sets are kept). PostgreSQL only: on SQLite it says so and
-ends with exit code 2 (copy var/db.sqlite3 while nothing runs). See audit.ops.backup and the README."""
+ends with exit code 2 (copy var/db.sqlite3 while nothing runs). See operations.backup and the README."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from django.conf import settings
 from django.core.management.base import CommandParser
 from django.db import connection
 
-from audit.batch import CRASHED, BatchCommand, BatchOutcome, Run
-from audit.ops import pg
-from audit.ops.backup import backup_dir, backup_sets, create_backup, master_key, rotate
-from audit.ops.pg import OpsError
+from common.batch import CRASHED, BatchCommand, BatchOutcome, Run
+from operations import pg
+from operations.backup import backup_dir, backup_sets, create_backup, master_key, rotate
+from operations.pg import OpsError
 
 
 def _positive(value: str) -> int:

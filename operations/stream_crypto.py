@@ -1,6 +1,6 @@
 """A streamed, chunked AES-256-GCM container: files of any size written and read in constant memory.
 
-Used for the backups (audit.ops.backup: the key derived from BACKUP_KEY) and for the J-LIS bulk export
+Used for the backups (operations.backup: the key derived from BACKUP_KEY) and for the J-LIS bulk export
 (transfers.bulk_export: a random per-file key, wrapped for J-LIS). Layout:
 
     MAGIC            8 bytes  b"WARDSTRM"

@@ -1,6 +1,6 @@
 """The restore check: a backup that was never restored is not a backup.
 
-`check_restore` takes a backup set (audit.ops.backup), checks its manifest's HMAC, decrypts the dump chunk by chunk
+`check_restore` takes a backup set (operations.backup), checks its manifest's HMAC, decrypts the dump chunk by chunk
 straight into `pg_restore` (no plaintext on disk) restoring a scratch database it creates and drops, and compares
 every table's row count and checksum with the manifest. The audit seals are decrypted and compared file by file.
 Separately, the live database's drift since the dump is reported (tables whose count or checksum changed): normal

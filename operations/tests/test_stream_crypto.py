@@ -1,4 +1,4 @@
-"""The chunked AES-256-GCM container (audit.ops.stream_crypto): round trips, and every kind of damage refused."""
+"""The chunked AES-256-GCM container (operations.stream_crypto): round trips, and every kind of damage refused."""
 
 import io
 import os
@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from audit.ops.stream_crypto import MAGIC, EncryptingWriter, StreamError, decrypt_stream
+from operations.stream_crypto import MAGIC, EncryptingWriter, StreamError, decrypt_stream
 
 KEY = bytes(range(32))
 

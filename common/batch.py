@@ -12,7 +12,8 @@ behaviour, so that an operator never has to learn a command's quirks:
 - one summary line on stdout, and the exit code: 0 all well, 1 the run found problems (failed notices, a broken
   chain, differences), 2 the run itself failed.
 
-Beat runs the same commands through the task `audit.tasks.run_batch_command(name, **options)`.
+Beat runs the same commands through the task `common.tasks.run_batch_command(name, **options)` (registered as
+`audit.tasks.run_batch_command`, the name the beat schedule uses).
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
+from audit.models import BatchRun
 from common.context import audit_context, current
-
-from .models import BatchRun
 
 T = TypeVar("T")
 
