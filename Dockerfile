@@ -19,7 +19,8 @@ COPY requirements.txt ./
 RUN pip install --no-input -r requirements.txt
 
 # The code, listed one folder at a time on purpose: .env, .venv, var/ (SQLite with dummy data) and .git never enter
-# the image, whatever the build context holds. A new Django app must be added here.
+# the image, whatever the build context holds. A new Django app must be added here. devtools/ (dummy data, demo
+# accounts, simulators) is left out on purpose: the production settings do not install it.
 COPY manage.py ./
 COPY config/ config/
 COPY common/ common/
@@ -28,6 +29,7 @@ COPY koseki_fuhyo/ koseki_fuhyo/
 COPY transfers/ transfers/
 COPY docs/schemas/ docs/schemas/
 COPY audit/ audit/
+COPY operations/ operations/
 COPY templates/ templates/
 COPY static/ static/
 

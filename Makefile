@@ -25,7 +25,7 @@ export DJANGO_ALLOW_DEV_SECRET ?= true
 endif
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv dev-env run test test-fast test-calendar lint bench chaos migrate seed demo-users static upgrade-check clean distclean
+.PHONY: help venv dev-env run test test-fast test-calendar lint bench chaos migrate seed demo-users static lock upgrade-check clean distclean
 
 help:  ## この一覧を表示
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,7 +54,7 @@ dev-env: venv  ## 開発用の .env（生成した DJANGO_SECRET_KEY）がなけ
 # --- Run --------------------------------------------------------------------------------------------------------
 run: venv dev-env migrate seed demo-users static  ## 準備をして web・worker・beat と相手団体（渋谷区）のインスタンス・模擬 J-LIS を起動
 	@echo "web（gunicorn）・Celery worker・Celery beat と相手団体・模擬 J-LIS を起動します: http://$(HOST):$(PORT)/"
-	exec "$(PY)" scripts/run_all.py --host "$(HOST)" --port "$(PORT)" --banner "$(DEMO_ACCOUNTS)"
+	exec "$(PY)" -m devtools.run_all --host "$(HOST)" --port "$(PORT)" --banner "$(DEMO_ACCOUNTS)"
 
 migrate: venv var  ## データベースを最新にする（地方公共団体コード表も移行で入る）
 	"$(PY)" manage.py migrate --noinput
@@ -111,6 +111,16 @@ bench: venv static  ## ベンチマーク一式（BENCH_PROFILE=full|quick）。
 
 chaos: venv static  ## 障害注入（CHAOS_PROFILE=full|ci）。bench/results/chaos-latest.md に書く
 	"$(PY)" bench/chaos/suite.py --profile "$(CHAOS_PROFILE)"
+
+# requirements.in / requirements-dev.in name the direct dependencies; pip-compile (pip-tools) pins them and everything
+# they need, preferring the versions already pinned. PIP_COMPILE_ARGS=--upgrade (or --upgrade-package NAME) moves them.
+PIP_COMPILE_ARGS ?=
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" "$(VENV)/bin/pip-compile" --quiet --strip-extras \
+  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(PIP_COMPILE_ARGS)
+
+lock: venv  ## requirements.in・requirements-dev.in から requirements.txt・requirements-dev.txt を作り直す（pip-tools）
+	$(PIP_COMPILE) --output-file=requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file=requirements-dev.txt requirements-dev.in
 
 upgrade-check: venv  ## 固定した依存パッケージの新しい版を一覧する（更新はしない。PyPI に問い合わせる）
 	"$(PY)" -m pip list --outdated

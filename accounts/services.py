@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.log import record_account_event
+from audit.restrictions import revoke_all_of
 from common.roles import ROLES, ROLES_BY_KEY, SUPERVISOR, Role, assign_role, ensure_roles
 
 from . import approvals, lockout, sessions, totp
@@ -71,7 +72,7 @@ def _log(action: str, actor, target, request: HttpRequest | None, **details) -> 
 
 def _single_supervisor_allowed(actor, target) -> None:
     """Another supervisor's credentials are reset only through a request that a second supervisor approves
-    (accounts.approvals, issue 12): one supervisor must never be able to take over another."""
+    (accounts.approvals): one supervisor must never be able to take over another."""
     if approvals.needs_second_supervisor(actor, target):
         raise ManageError(
             "他の監督者のパスワード・二段階認証の再設定は、別の監督者の承認が必要です。申請してください。"
@@ -80,9 +81,7 @@ def _single_supervisor_allowed(actor, target) -> None:
 
 def _end_grants(actor, target, request: HttpRequest | None, what: str) -> int:
     """A reset by someone else ends the target's 個別許可: the one who reset the password (and was shown it) must
-    not be able to sign in as the target and use a grant approved for the target (issue 12)."""
-    from audit.restrictions import revoke_all_of
-
+    not be able to sign in as the target and use a grant approved for the target."""
     return revoke_all_of(target, actor=actor, reason=f"{what}により取消", request=request)
 
 

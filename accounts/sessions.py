@@ -4,7 +4,7 @@ ending every session of a user at once (when the user is disabled).
 Decision: a per-user session generation (AccountState.session_generation) decides; the table of keys only tidies up.
 A login writes the user's current generation into the session; ending all of a user's sessions moves the
 generation on, and SessionLifetimeMiddleware ends, on its next request, any session whose generation is older —
-however often its id rotated since the login (the password change rotates it: issue 12, finding 8) and whichever
+however often its id rotated since the login (the forced password change rotates it) and whichever
 session backend holds it. The small table (UserSession) of the keys each login opened lets the disable delete the
 rows at once as well (and counts them for the audit entry); a key it missed can no longer keep anyone in."""
 

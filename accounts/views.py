@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
+from audit.gate import ActionName
 from audit.log import record_access, record_account_event
 from audit.models import AuditLogEntry
 from common.errors import ServiceError
@@ -159,28 +160,33 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 # --- The supervisor's management of staff accounts ------------------------------------------------------------
 
 
-def manager_view(view):
+def manager_view(action: str, label: str):
     """Signed in (anonymous: to the login page) and holding accounts.manage_users: otherwise 403, with one `denied`
-    access-log entry (who tried which staff page), as the gate of the personal-data views writes."""
+    access-log entry under `action` (who tried which staff page), as the gate of the personal-data views writes."""
+    name = ActionName(action, label)
 
-    @functools.wraps(view)
-    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.has_perm(MANAGE_USERS):
-            record_access(
-                request,
-                f"views.{view.__name__}",
-                AuditLogEntry.Outcome.DENIED,
-                subject_kind="staff_account",
-                subject_ids=[kwargs["user_id"]] if isinstance(kwargs.get("user_id"), int) else [],
-                conditions={"missing_permission": [MANAGE_USERS]},
-            )
-            raise PermissionDenied("職員アカウントを管理する権限がありません。")
-        return view(request, *args, **kwargs)
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.has_perm(MANAGE_USERS):
+                record_access(
+                    request,
+                    action,
+                    AuditLogEntry.Outcome.DENIED,
+                    subject_kind="staff_account",
+                    subject_ids=[kwargs["user_id"]] if isinstance(kwargs.get("user_id"), int) else [],
+                    conditions={"missing_permission": [MANAGE_USERS]},
+                )
+                raise PermissionDenied("職員アカウントを管理する権限がありません。")
+            return view(request, *args, **kwargs)
 
-    return login_required(checked)
+        checked.action_name = name
+        return login_required(checked)
+
+    return decorate
 
 
-@manager_view
+@manager_view("views.user_list", label="職員アカウント")
 def user_list(request: HttpRequest) -> HttpResponse:
     users = get_user_model().objects.order_by("username").prefetch_related("groups")
     pending = set(services.AccountState.objects.filter(must_change_password=True).values_list("user_id", flat=True))
@@ -200,7 +206,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_list.html", {"rows": rows, "locks": locks})
 
 
-@manager_view
+@manager_view("views.user_create", label="職員アカウントの作成")
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
@@ -232,7 +238,7 @@ def _role(form):
     return ROLES_BY_KEY.get(form.cleaned_data.get("role", ""))
 
 
-@manager_view
+@manager_view("views.user_detail", label="職員アカウントの詳細")
 def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(get_user_model(), pk=user_id)
     return render(
@@ -268,7 +274,7 @@ ACTIONS = {
 }
 
 
-@manager_view
+@manager_view("views.user_action", label="職員アカウントの操作")
 @require_http_methods(["GET", "POST"])
 def user_action(request: HttpRequest, user_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
@@ -332,7 +338,7 @@ def _perform(request: HttpRequest, target, action: str, form: RoleForm) -> HttpR
     return redirect("accounts:user_detail", user_id=target.pk)
 
 
-@manager_view
+@manager_view("views.lock_lift", label="ロックの解除")
 @require_http_methods(["GET", "POST"])
 def lock_lift(request: HttpRequest) -> HttpResponse:
     """Lift the lock of one 職員ID (?username= on the confirm page)."""

@@ -1,7 +1,7 @@
-"""承認待ちの申請: the second supervisor's screens (issue 12, finding 7). A list of the requests that wait, and one
-request with 承認 / 却下 through a 確認 page and a one-time token (common.confirm.OneStepFlow). A grant request names
-a restricted person, so these pages go through the gate (supervisors hold both permissions) and name the person in
-the access entry; no page ever shows a password or a secret."""
+"""承認待ちの申請: the second supervisor's screens (two people for the dangerous acts). A list of the requests that
+wait, and one request with 承認 / 却下 through a 確認 page and a one-time token (common.confirm.OneStepFlow). A grant
+request names a restricted person, so these pages go through the gate (supervisors hold both permissions) and name
+the person in the access entry; no page ever shows a password or a secret."""
 
 from django import forms
 from django.contrib import messages
@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from audit.forms import record_label
 from audit.gate import personal_data_view
 from common.confirm import OneStepFlow
 from registry.models import UsedSubmissionToken
@@ -44,7 +45,6 @@ def _subject(approval: ApprovalRequest) -> dict:
     """What a grant request is about: the record (and the gate is told whom the page names)."""
     if approval.kind != ApprovalRequest.Kind.GRANT:
         return {}
-    from audit.forms import record_label
     from koseki_fuhyo.models import FuhyoEntry
     from registry.models import Resident
 
@@ -83,7 +83,9 @@ def _row(access, approval: ApprovalRequest, user) -> dict:
     }
 
 
-@personal_data_view(*PERMISSIONS, subject_kind="approval")
+@personal_data_view(
+    *PERMISSIONS, subject_kind="approval", action="views_approvals.approval_list", label="承認待ちの申請"
+)
 def approval_list(request: HttpRequest, access) -> HttpResponse:
     waiting = list(approvals.pending().order_by("requested_at", "pk"))
     decided = list(
@@ -145,7 +147,7 @@ class DecisionFlow(OneStepFlow):
         return redirect("accounts:approval", approval_id=self.approval.pk)
 
 
-@personal_data_view(*PERMISSIONS, subject_kind="approval")
+@personal_data_view(*PERMISSIONS, subject_kind="approval", action="views_approvals.approval_detail", label="申請の承認")
 @require_http_methods(["GET", "POST"])
 def approval_detail(request: HttpRequest, access, approval_id: int) -> HttpResponse:
     return DecisionFlow(request, access, approval_id=approval_id).handle()

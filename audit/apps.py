@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class AuditConfig(AppConfig):
-    """アクセスログと送受信ログ、監督者の画面 (issue 3 and 5)."""
+    """アクセスログと送受信ログ、監督者の画面: the gate every personal-data view goes through, the hash-chained log, and
+    the supervisor's review of it."""
 
     name = "audit"
     verbose_name = "監査"

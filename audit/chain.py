@@ -1,8 +1,6 @@
 """Appending to the audit chain and verifying it."""
 
 import functools
-import hashlib
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -13,37 +11,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .chain_hash import HASHED_FIELDS, content_hash
 from .models import GENESIS_HASH, AuditChainHead, AuditLogEntry
 
-HASHED_FIELDS = (
-    "occurred_at",
-    "category",
-    "action",
-    "outcome",
-    "user_id",
-    "username",
-    "remote_addr",
-    "session_hash",
-    "request_id",
-    "method",
-    "path",
-    "subject_kind",
-    "subject_ids",
-    "conditions",
-    "prev_hash",
-)
 VERIFY_CHUNK = 20_000
-
-
-def content_hash(values: dict[str, Any]) -> str:
-    canonical = json.dumps(
-        {name: values[name] for name in HASHED_FIELDS},
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _values(entry: AuditLogEntry) -> dict[str, Any]:

@@ -57,7 +57,7 @@ class PersonField(forms.Field):
         return person
 
 
-def _choices_with_all(choices) -> list[tuple[str, str]]:
+def choices_with_all(choices) -> list[tuple[str, str]]:
     return [("", "すべて"), *choices]
 
 
@@ -65,15 +65,13 @@ class LogFilterForm(forms.Form):
     username = forms.CharField(label="職員ID", max_length=150, required=False)
     date_from = WarekiDateField(label="期間（から）", required=False)
     date_to = WarekiDateField(label="期間（まで）", required=False)
-    outcome = forms.ChoiceField(label="結果", choices=_choices_with_all(AuditLogEntry.Outcome.choices), required=False)
-    category = forms.ChoiceField(
-        label="区分", choices=_choices_with_all(AuditLogEntry.Category.choices), required=False
-    )
+    outcome = forms.ChoiceField(label="結果", choices=choices_with_all(AuditLogEntry.Outcome.choices), required=False)
+    category = forms.ChoiceField(label="区分", choices=choices_with_all(AuditLogEntry.Category.choices), required=False)
     action = forms.CharField(
         label="画面・操作", max_length=60, required=False, help_text="一覧から選ぶか、操作名を入力"
     )
     person = PersonField(label="対象者", required=False)
-    off_hours = forms.BooleanField(label="夜間・休日のみ", required=False)
+    off_hours = forms.BooleanField(label="時間外・閉庁日のみ", required=False)
 
     def clean(self):
         cleaned = super().clean()

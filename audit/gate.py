@@ -1,6 +1,13 @@
 """The one gate for every view that shows personal data.
 
-A view is declared with `@personal_data_view("registry.view_resident", subject_kind="resident")`. The gate:
+A view is declared with the permissions it needs, the kind of record it shows, and the name it writes into the access
+log with its 画面名:
+
+    @personal_data_view("registry.view_resident", subject_kind="resident", action="search.resident_search",
+                        label="住民検索")
+
+The name is declared, never derived from the module or the function: the log is hash-chained, so a name once
+written must stay the same when the code moves. The gate:
 
 1. sends an anonymous user to the login page;
 2. refuses (403) a user without the model permission — and logs `denied`;
@@ -10,16 +17,18 @@ A view is declared with `@personal_data_view("registry.view_resident", subject_k
    list mask restricted persons; `access.conditions` holds search conditions;
 4. writes exactly one access-log entry for the request: `shown`, `denied`, `not_found` or `error`.
 
-A test walks every URL pattern and fails for a view that shows personal data without this gate.
+A test walks every URL pattern and fails for a view that shows personal data without this gate; another fails when
+two screens share an access-log name (audit/tests/test_action_names.py).
 """
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from .log import record_access, record_permission_event
@@ -35,10 +44,28 @@ class RestrictedRecord(Exception):
         self.record = record
 
 
+ACTION_PATTERN = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ActionName:
+    """The name a screen writes into the access log (`search.resident_search`) and its 画面名 (住民検索)."""
+
+    action: str
+    label: str
+
+    def __post_init__(self) -> None:
+        if not ACTION_PATTERN.fullmatch(self.action):
+            raise ImproperlyConfigured(f"access-log action {self.action!r}: write it as `<area>.<screen>`")
+        if not self.label.strip():
+            raise ImproperlyConfigured(f"access-log action {self.action!r} needs its 画面名 (label)")
+
+
 @dataclass(frozen=True)
 class GateInfo:
     permissions: tuple[str, ...]
     subject_kind: str
+    action: str
 
 
 @dataclass
@@ -78,11 +105,11 @@ class Access:
         return record
 
 
-def personal_data_view(*permissions: str, subject_kind: str) -> Callable:
-    """Declare a view that shows personal data: `view(request, access, *args, **kwargs)`."""
+def personal_data_view(*permissions: str, subject_kind: str, action: str, label: str) -> Callable:
+    """Declare a view that shows personal data: `view(request, access, *args, **kwargs)`, logged as `action`."""
+    name = ActionName(action, label)
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        action = f"{view.__module__.rsplit('.', 1)[-1]}.{view.__name__}"
 
         @functools.wraps(view)
         def gated(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -139,7 +166,8 @@ def personal_data_view(*permissions: str, subject_kind: str) -> Callable:
             )
             return response
 
-        gated.gate = GateInfo(tuple(permissions), subject_kind)
+        gated.gate = GateInfo(tuple(permissions), subject_kind, action)
+        gated.action_name = name
         return gated
 
     return decorate
@@ -148,3 +176,9 @@ def personal_data_view(*permissions: str, subject_kind: str) -> Callable:
 def gate_of(view: Callable) -> GateInfo | None:
     """The gate declaration of a resolved view function (None when the view is not gated)."""
     return getattr(view, "gate", None)
+
+
+def action_name_of(view: Callable) -> ActionName | None:
+    """The declared access-log name of a resolved view function: the gate's, or another logging decorator's (the
+    staff-account screens'); None when the view writes no access entry of its own."""
+    return getattr(view, "action_name", None)

@@ -4,7 +4,6 @@ searches the conditions the clerk typed (which the access-log requirement asks f
 import hashlib
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 
 from common.context import current
@@ -24,14 +23,6 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def access_log_disabled_for_benchmark() -> bool:
-    """The benchmark switch (config/settings.py): on only with BENCH_ENDPOINTS, never in production."""
-    return bool(
-        getattr(settings, "AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK", False)
-        and getattr(settings, "BENCH_ENDPOINTS", False)
-    )
-
-
 def record_access(
     request: HttpRequest,
     action: str,
@@ -40,11 +31,8 @@ def record_access(
     subject_kind: str = "",
     subject_ids: list[int] | None = None,
     conditions: dict[str, Any] | None = None,
-) -> AuditLogEntry | None:
-    """One `access` entry for this request. Writes nothing (None) only under the benchmark switch, which needs
-    BENCH_ENDPOINTS as well and which config/settings_production.py refuses (bench/web_bench.py)."""
-    if access_log_disabled_for_benchmark():
-        return None
+) -> AuditLogEntry:
+    """One `access` entry for this request."""
     user = request.user if request.user.is_authenticated else None
     return chain.append(
         category=AuditLogEntry.Category.ACCESS,

@@ -2,7 +2,8 @@
 
 Open on working days between the office hours of `settings.AUDIT_OFFICE_HOURS` (default 8:30–17:15, ward time).
 Closed days (行政機関の休日): Saturdays, Sundays, national holidays (祝日・振替休日・国民の休日, from `jpholiday`)
-and the year-end closure 12/29–1/3. Used by the periodic analysis (after_hours / holiday flags) and the charts.
+and the year-end closure 12/29–1/3. The one definition of office hours: the periodic analysis (after_hours / holiday
+flags), the charts and the access-log screen (its badges and its 時間外・閉庁日 filter) all use it.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ def is_after_hours(moment: dt.datetime) -> bool:
     """Outside office hours on a working day (closed days are `is_closed_day`, not this)."""
     local = timezone.localtime(moment)
     return not is_closed_day(local.date()) and outside_office_clock(local.time())
+
+
+def closed_weekdays(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The days from Monday to Friday in [first, last] on which the office is closed (national holidays and the
+    year-end closure); with Saturdays and Sundays, every closed day."""
+    days = {day for day, _ in jpholiday.between(first, last)}
+    for year in range(first.year, last.year + 1):
+        days.update(day for day in (dt.date(year, m, d) for m, d in YEAR_END_CLOSED) if first <= day <= last)
+    return sorted(day for day in days if day.isoweekday() < 6)
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -126,7 +126,7 @@ def audit_entries(flt: ReviewFilter) -> QuerySet:
     if flt.outcome:
         qs = qs.filter(outcome=flt.outcome)
     if flt.person is not None:
-        qs = selectors._with_text(qs).filter(selectors.person_q(flt.person))
+        qs = selectors.with_text(qs).filter(selectors.person_q(flt.person))
     return qs
 
 

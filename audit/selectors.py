@@ -12,24 +12,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models import Count, Max, Min, Q, QuerySet, TextField
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from koseki_fuhyo.models import FuhyoEntry
 from registry.models import Resident
+from transfers.models import OutboundNotice
 
+from . import office_hours
 from .models import AccessGrant, AccessRestriction, AuditLogEntry
 
 LOG_PAGE_SIZE = 50  # one screen of rows; the next page is fetched by id, so its cost does not grow with depth
 RESTRICTION_PAGE_LIMIT = 500  # restrictions and grants are exceptions: a few hundred at most in a ward
-
-# Off hours, in the ward's time (settings.TIME_ZONE, Asia/Tokyo): the office is closed from 22:00 to 6:00, on
-# Saturdays and Sundays and during 年末年始 (12/29–1/3, 行政機関の休日). National holidays are not in this list:
-# the project has no holiday calendar yet (see the report of issue 3).
-NIGHT_STARTS = 22
-NIGHT_ENDS = 6
-YEAR_END_CLOSED = ((12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3))
 
 # Subject ids of an access entry are record ids; which table they point to depends on the view's subject kind.
 # Views of the 戸籍・附票 side name 附票 rows (FuhyoEntry ids); every other view names 住民票 ids. Admin pages name
@@ -44,26 +39,25 @@ PERSON_CATEGORIES = (AuditLogEntry.Category.ACCESS, AuditLogEntry.Category.PERMI
 NON_PERSON_KINDS = ("user", "handover", "analysis_flag", "batch_run")
 
 
-# --- Night and holiday -----------------------------------------------------------------------------------------
+# --- Outside office hours ------------------------------------------------------------------------------------------
 
 
-def is_night(moment: dt.datetime) -> bool:
-    local = timezone.localtime(moment)
-    return local.hour >= NIGHT_STARTS or local.hour < NIGHT_ENDS
+def off_hours_q(first: dt.date, last: dt.date) -> Q:
+    """Entries on a closed day or outside office hours (audit.office_hours), as a database filter evaluated in the
+    ward's time zone, for entries of the days [first, last]: outside office hours by the clock, on a Saturday or
+    Sunday, or on a closed weekday (a national holiday, 12/29–1/3)."""
+    q = after_hours_q() | Q(occurred_at__iso_week_day__gte=6)
+    closed = office_hours.closed_weekdays(first, last)
+    return q | Q(occurred_at__date__in=closed) if closed else q
 
 
-def is_holiday(moment: dt.datetime) -> bool:
-    local = timezone.localtime(moment)
-    return local.isoweekday() >= 6 or (local.month, local.day) in YEAR_END_CLOSED
-
-
-def off_hours_q() -> Q:
-    """The same rule as is_night() or is_holiday(), as a database filter (evaluated in the ward's time zone)."""
-    q = Q(occurred_at__hour__gte=NIGHT_STARTS) | Q(occurred_at__hour__lt=NIGHT_ENDS)
-    q |= Q(occurred_at__iso_week_day__gte=6)
-    for month, day in YEAR_END_CLOSED:
-        q |= Q(occurred_at__month=month, occurred_at__day=day)
-    return q
+def _logged_days() -> tuple[dt.date, dt.date]:
+    """The first and the last day (ward time) that the log holds entries of."""
+    span = AuditLogEntry.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    if span["first"] is None:
+        today = timezone.localdate()
+        return today, today
+    return timezone.localdate(span["first"]), timezone.localdate(span["last"])
 
 
 # --- Persons ---------------------------------------------------------------------------------------------------
@@ -144,7 +138,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 def _contains_id(ids: Iterable[int]) -> Q:
     """Entries whose subject_ids hold any of `ids`. PostgreSQL: JSONB containment (`@>`), which a GIN index on
     subject_ids can answer. Other databases (SQLite in development) have no JSON containment: match the id in the
-    stored JSON text instead ("[1, 2, 3]"), which needs the `subject_ids_text` annotation from `_with_text()`."""
+    stored JSON text instead ("[1, 2, 3]"), which needs the `subject_ids_text` annotation from `with_text()`."""
     q = Q(pk__in=[])
     for pk in ids:
         if connection.vendor == "postgresql":
@@ -154,7 +148,7 @@ def _contains_id(ids: Iterable[int]) -> Q:
     return q
 
 
-def _with_text(qs: QuerySet) -> QuerySet:
+def with_text(qs: QuerySet) -> QuerySet:
     if connection.vendor == "postgresql":
         return qs
     return qs.annotate(subject_ids_text=Cast("subject_ids", TextField()))
@@ -193,9 +187,10 @@ def filtered_log(flt: LogFilter) -> QuerySet:
     if flt.action:
         qs = qs.filter(action=flt.action)
     if flt.off_hours_only:
-        qs = qs.filter(off_hours_q())
+        first, last = _logged_days()
+        qs = qs.filter(off_hours_q(flt.date_from or first, flt.date_to or last))
     if flt.person is not None:
-        qs = _with_text(qs).filter(person_q(flt.person))
+        qs = with_text(qs).filter(person_q(flt.person))
     return qs
 
 
@@ -293,8 +288,6 @@ def clerk_days(start: dt.datetime, end: dt.datetime, *, threshold: int = MASS_VI
     persons named (in total, distinct, and the peak of any sliding hour with the times it went over `threshold`).
     One scan of the period's access entries in id (= time) order over the (category, occurred_at) index; failed
     logins are not accesses (see `failed_logins`)."""
-    from .office_hours import is_closed_day, outside_office_clock
-
     by_user: dict[str, ClerkDay] = {}
     persons: dict[str, set[tuple[bool, int]]] = defaultdict(set)
     windows: dict[str, deque[tuple[dt.datetime, int]]] = defaultdict(deque)
@@ -318,10 +311,10 @@ def clerk_days(start: dt.datetime, end: dt.datetime, *, threshold: int = MASS_VI
         local = occurred_at.astimezone(ward_tz)
         day = local.date()
         if day not in closed:
-            closed[day] = is_closed_day(day)
+            closed[day] = office_hours.is_closed_day(day)
         if closed[day]:
             stats.closed_day += 1
-        elif outside_office_clock(local.time()):
+        elif office_hours.outside_office_clock(local.time()):
             stats.after_hours += 1
             times = stats.after_hours_times
             stats.after_hours_times = [times[0] if times else occurred_at, occurred_at]
@@ -401,9 +394,7 @@ def _per_day(qs: QuerySet, *group: str) -> Iterator[tuple]:
 
 def after_hours_q() -> Q:
     """Outside office hours by the clock (ward time), as a database filter; closed days are handled per day."""
-    from .office_hours import office_hours
-
-    opening, closing = office_hours()
+    opening, closing = office_hours.office_hours()
     return (
         Q(occurred_at__hour__lt=opening.hour)
         | Q(occurred_at__hour=opening.hour, occurred_at__minute__lt=opening.minute)
@@ -419,8 +410,6 @@ def accesses_by_clerk_and_day(first: dt.date, last: dt.date) -> dict[tuple[str, 
 
 def access_pattern_by_day(first: dt.date, last: dt.date) -> dict[str, dict[dt.date, int]]:
     """Per day: accesses outside office hours on working days, accesses on closed days, denied accesses."""
-    from .office_hours import is_closed_day
-
     start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
     accesses = _clerk_accesses(start, end)
     totals = dict(_per_day(accesses))
@@ -428,7 +417,7 @@ def access_pattern_by_day(first: dt.date, last: dt.date) -> dict[str, dict[dt.da
     denied = dict(_per_day(accesses.filter(outcome=AuditLogEntry.Outcome.DENIED)))
     result: dict[str, dict[dt.date, int]] = {"after_hours": {}, "holiday": {}, "denied": denied}
     for day, n in totals.items():
-        if is_closed_day(day):
+        if office_hours.is_closed_day(day):
             result["holiday"][day] = n
         elif outside.get(day):
             result["after_hours"][day] = outside[day]
@@ -452,8 +441,6 @@ def transmission_problems_by_day(first: dt.date, last: dt.date) -> dict[str, dic
 
 def notice_backlog() -> dict[str, int]:
     """Notices not acknowledged now, per state (pending, sending, sent, failed)."""
-    from transfers.models import OutboundNotice
-
     states = ("pending", "sending", "sent", "failed")
     counts = dict(
         OutboundNotice.objects.filter(state__in=states).values_list("state").annotate(n=Count("pk")).order_by()
@@ -464,8 +451,6 @@ def notice_backlog() -> dict[str, int]:
 def notice_backlog_by_day(first: dt.date, last: dt.date) -> dict[dt.date, int]:
     """Notices written but not acknowledged at the end of each day (failed ones included): the queue a partner's
     outage builds up. Reads only notices still open at the start of the period."""
-    from transfers.models import OutboundNotice
-
     start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
     rows = (
         OutboundNotice.objects.filter(created_at__lt=end)

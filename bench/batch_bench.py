@@ -6,10 +6,11 @@ jlis_bulk_export of every 附票 person of a seeded ward — time and peak memor
 
 Audit entries: a scratch database (`batchbench_<pid>`) is migrated and filled with `--entries` dummy entries over
 `--days` days, written by COPY with a VALID hash chain in the lanes of audit/chain.py (the hashes are computed here,
-in id order per lane, exactly as `chain.append` does), with the secondary indexes dropped during the load and built
-again after it. The mix is that of bench/analysis_bench.py (searches naming 20 persons, denials, grant uses, failed
-logins, transmissions). Then `analyze_access_logs --date D` and `verify_audit_chain --skip-seals` (which must find
-the chain intact) run as child processes; their wall time and peak resident set size (`os.wait4`) are reported.
+in id order per lane, with the chain's own `content_hash` from audit/chain_hash.py), with the secondary indexes
+dropped during the load and built again after it. The mix is that of bench/analysis_bench.py (searches naming 20
+persons, denials, grant uses, failed logins, transmissions). Then `analyze_access_logs --date D` and
+`verify_audit_chain --skip-seals` (which must find the chain intact) run as child processes; their wall time and
+peak resident set size (`os.wait4`) are reported.
 
 Export: `jlis_bulk_export` on a seeded database — `--export-database NAME` (on the same server, e.g. one kept by
 `seed_dummy_bench.py --scratch --keep`) or a scratch one seeded here with `--residents N` — with keys made for the
@@ -35,6 +36,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
+from audit.chain_hash import content_hash  # noqa: E402 - the chain's own hash (and fields), without Django
 from bench.analysis_bench import (  # noqa: E402
     _admin,
     _conninfo,
@@ -104,33 +106,6 @@ def entry_values(k: int, start: dt.datetime, step_us: int, clerks: int) -> dict:
         "subject_ids": subjects,
         "conditions": conditions,
     }
-
-
-HASHED_FIELDS = (  # audit.chain.HASHED_FIELDS (bench/tests check that the two hashes agree)
-    "occurred_at",
-    "category",
-    "action",
-    "outcome",
-    "user_id",
-    "username",
-    "remote_addr",
-    "session_hash",
-    "request_id",
-    "method",
-    "path",
-    "subject_kind",
-    "subject_ids",
-    "conditions",
-    "prev_hash",
-)
-
-
-def content_hash(values: dict) -> str:
-    """audit.chain.content_hash, without importing Django into the loader."""
-    canonical = json.dumps(
-        {name: values[name] for name in HASHED_FIELDS}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def copy_lines(first: int, last: int, start: dt.datetime, step_us: int, clerks: int, heads: dict[int, str]) -> str:

@@ -7,8 +7,8 @@
 On the PostgreSQL server of --database-url (default DATABASE_URL) it creates two scratch databases (dropped at the
 end), on the Redis server of --redis (default REDIS_URL, CELERY_BROKER_URL or 127.0.0.1:6379) it uses two database
 numbers (--redis-dbs, emptied before and after; no other number is touched). Then, as real processes on loopback
-(e2e/instances.py): ward A (新宿区 131041) with a Celery worker (prefork, --concurrency) and beat (the sweeper), ward
-B (渋谷区 131130) as gunicorn (--web-workers sync workers), the two seeded with 2·N shared dummy persons
+(devtools/instances.py): ward A (新宿区 131041) with a Celery worker (prefork, --concurrency) and beat (the sweeper),
+ward B (渋谷区 131130) as gunicorn (--web-workers sync workers), the two seeded with 2·N shared dummy persons
 (seed_dummy --cross-ward: N live in A with their 本籍 in B), keyed and registered with each other.
 
 --writers processes then make N 転居 at A (registry.services.move_within, one transaction each, as a clerk) while
@@ -100,7 +100,7 @@ noop_app = _make_noop_app() if os.environ.get(NOOP_ENV) else None
 def measure_empty_task(broker: str, concurrency: int, tmp: Path, sequential: int = 200, burst: int = 2000) -> dict:
     """Round trip of an empty task (send → run by a prefork worker → result back), one at a time, then `burst`
     tasks at once: latency percentiles and tasks/s."""
-    from e2e import instances
+    from devtools import instances
 
     env = dict(os.environ, **{NOOP_ENV: broker}, PYTHONPATH=str(BENCH_DIR), PYTHONUNBUFFERED="1")
     argv = [sys.executable, "-m", "celery", "--app=notice_bench:noop_app", "worker", "--pool=prefork"]
@@ -248,7 +248,7 @@ def machine_busy() -> tuple[float, float]:
 
 def run(args: argparse.Namespace) -> dict:
     sys.path.insert(0, str(BASE_DIR))
-    from e2e import instances
+    from devtools import instances
 
     n = args.notices
     tmp = Path(args.work_dir or BASE_DIR / "var" / f"notice-bench-{os.getpid()}")

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> dict:
         "shell",
         "-v0",
         "-c",
-        "import json; from registry.dummy import row_counts; print(json.dumps(row_counts()))",
+        "import json; from devtools.dummy import row_counts; print(json.dumps(row_counts()))",
         capture=True,
     )
     rows = json.loads(counts.stdout.strip().splitlines()[-1])

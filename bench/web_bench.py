@@ -9,12 +9,13 @@ beside a bare Django view served by the same gunicorn.
 
 For each size: a scratch database `webbench_<size>_<pid>` is created on the server, migrated and seeded
 (`seed_dummy --residents N --seed 1`), C dummy clerks with the 窓口担当 role are created in it, and gunicorn is started
-on a free loopback port as production runs it (sync workers, --access-logfile -) with config.settings, DEBUG off and
-BENCH_ENDPOINTS on (config.settings_production refuses the benchmark hooks on purpose, see the notes). Each clerk logs
+on a free loopback port as production runs it (sync workers, --access-logfile -) with bench.settings (config.settings
+with the benchmark's urlconf bench/urls.py, which adds the bare view), DEBUG off (see the notes). Each clerk logs
 in through the real login form and then, one request at a time: a search (kana prefix, part of the kanji name, birth
 date in 和暦 or 西暦, 住民票コード; terms drawn from random current residents), then the 住民票 of one person it
 found, and so on. Three phases, each `--warmup` then `--duration` seconds: the bare view (reference), the mix with the
-access log, and the mix again on a second gunicorn started with AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK. While the mix
+access log, and the mix again on a second gunicorn serving bench/wsgi_without_access_log.py (the product's application
+with the writing of access entries skipped by the benchmark, not by a switch of the product). While the mix
 runs, pg_stat_activity is sampled every 50 ms from a separate connection (sessions waiting on a lock, and waits on the
 audit chain head). Checks: no answer but 200; exactly one access-log entry per gated request (none for the bare view
 and with the switch on); the logins wrote one `login` entry each and no access entry; the chain verifies afterwards.
@@ -57,12 +58,13 @@ from web_load import (  # noqa: E402
     summarise,
 )
 
-from e2e.instances import Process, clean_env, free_port, gunicorn, shell_step, wait_for_port  # noqa: E402
+from devtools.instances import Process, clean_env, free_port, gunicorn, shell_step, wait_for_port  # noqa: E402
 
 NAME = "web"
 TITLE = "窓口の検索・住民票画面（16 クライアント）"
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
-BARE_PATH = "/bench/bare/"
+BARE_PATH = "/bench/bare/"  # bench/urls.py
+APP_WITHOUT_ACCESS_LOG = "bench.wsgi_without_access_log:application"  # the log-off phase
 SAMPLE_INTERVAL = 0.05
 REQUEST_TIMEOUT = 30.0
 START_TIMEOUT = 60.0
@@ -440,9 +442,11 @@ async def _login_all(clerks: list[Clerk], names: list[str], password: str) -> No
         clerk.close()
 
 
-def start_web(env: dict[str, str], workers: int, folder: Path, label: str) -> tuple[Process, int]:
+def start_web(
+    env: dict[str, str], workers: int, folder: Path, label: str, app: str = "config.wsgi:application"
+) -> tuple[Process, int]:
     port = free_port()
-    web = gunicorn(env, port, folder / f"gunicorn-{label}.log", workers=workers, name=f"web-{label}")
+    web = gunicorn(env, port, folder / f"gunicorn-{label}.log", workers=workers, name=f"web-{label}", app=app)
     web.argv.append("--access-logfile=-")  # as the image runs it (Dockerfile)
     web.start()
     return web, port
@@ -488,8 +492,7 @@ def measure_size(size: int, url: str, env: dict[str, str], args: argparse.Namesp
     clerks = [Clerk(0, REQUEST_TIMEOUT) for _ in names]
     # Two gunicorns, the second with the access log switched off; an idle one costs nothing but memory.
     web_on, port_on = start_web(env, args.web_workers, folder, f"{size}-log-on")
-    off_env = dict(env, AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK="true")
-    web_off, port_off = start_web(off_env, args.web_workers, folder, f"{size}-log-off")
+    web_off, port_off = start_web(env, args.web_workers, folder, f"{size}-log-off", app=APP_WITHOUT_ACCESS_LOG)
     try:
         wait_until_booted(web_on, port_on, args.web_workers)
         wait_until_booted(web_off, port_off, args.web_workers)
@@ -694,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
             "clients": args.clients,
             "web_workers": args.web_workers,
             "gunicorn": "sync workers, --threads 1, --access-logfile -, --timeout 120",
-            "settings": "config.settings, DJANGO_DEBUG=false, BENCH_ENDPOINTS=true",
+            "settings": "bench.settings (config.settings + bench/urls.py), DJANGO_DEBUG=false",
             "pool": args.pool,
             "seed": args.seed,
         },
@@ -703,8 +706,7 @@ def main(argv: list[str] | None = None) -> int:
     base_env = clean_env(
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        BENCH_ENDPOINTS="true",
-        AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK="false",  # whatever the caller's environment says; on for log-off only
+        DJANGO_SETTINGS_MODULE="bench.settings",
     )
     runs: list[SizeRun] = []
     with tempfile.TemporaryDirectory(prefix="webbench-") as tmp:
@@ -728,9 +730,9 @@ def main(argv: list[str] | None = None) -> int:
 def add_notes(result: Result, args: argparse.Namespace, runs: list[SizeRun]) -> None:
     result.add_note(
         f"gunicorn {args.web_workers} sync workers (2 × {os.cpu_count()} cores + 1 unless --web-workers), "
-        "started as the image starts it (--access-logfile -), on 127.0.0.1 with config.settings, DJANGO_DEBUG=false "
-        "and BENCH_ENDPOINTS=true: config.settings_production refuses the benchmark hooks by design (its HTTPS "
-        "redirect, HSTS and secure cookies cost nothing measurable on a request)."
+        "started as the image starts it (--access-logfile -), on 127.0.0.1 with bench.settings (config.settings with "
+        "the benchmark's urlconf, which adds the bare view), DJANGO_DEBUG=false: not config.settings_production, "
+        "whose HTTPS redirect, HSTS and secure cookies cost nothing measurable on a request."
     )
     result.add_note(
         f"{args.clients} clients, one asyncio load client in this process (its CPU is reported): each logs in "
@@ -740,7 +742,8 @@ def add_notes(result: Result, args: argparse.Namespace, runs: list[SizeRun]) -> 
     )
     result.add_note(
         "The bare view runs through the whole middleware with the clerk's session (the framework floor of a "
-        "signed-in request); the access-log switch is AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK on a second gunicorn."
+        "signed-in request); the log-off phase runs on a second gunicorn serving bench/wsgi_without_access_log.py "
+        "(the product's application, the access entries skipped by the benchmark itself)."
     )
     result.add_note(
         "PostgreSQL CPU is that of the sessions seen by the 50 ms sampler (a lower bound); the machine's busy share "

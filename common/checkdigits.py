@@ -1,7 +1,8 @@
 """Check digits of the identifiers the registers carry (domain.md §4).
 
 住民票コード: 10 payload digits + 1 check digit, modulus 11 with weights 2..7,2..5 counted from the rightmost payload
-digit; a remainder of 0 or 1 gives 0 (product decision 10).
+digit; a remainder of 0 or 1 gives 0 (the 個人番号's rule: the 告示 text was not at hand, and public sample codes
+fit either reading of a remainder of 0).
 
 地方公共団体コード: 5 payload digits + 1 check digit (総務省「全国地方公共団体コード」):
 weights 6,5,4,3,2 from the left, check = 11 - (sum mod 11), taking the last digit, so a remainder of 0 gives 1

@@ -1,4 +1,4 @@
-"""Recording change events: the hook every register service leaves for the notifications (issue 4).
+"""Recording change events: the hook every register service leaves for the statutory notifications (transfers).
 
 A service calls `record_event` inside its transaction; the event commits or rolls back with the change itself, so
 a notice can never be raised for a change that did not happen, nor be missing for one that did.

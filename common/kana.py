@@ -54,11 +54,3 @@ def invalid_kana_characters(text: str) -> list[str]:
         if ch not in ALLOWED_KATAKANA and ch not in seen:
             seen.append(ch)
     return seen
-
-
-def to_katakana_or_none(text: str) -> str | None:
-    """The folded katakana form of `text`, or None when something in it is not kana."""
-    folded = fold_kana(text)
-    if not folded or invalid_kana_characters(folded):
-        return None
-    return folded

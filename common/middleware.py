@@ -45,7 +45,8 @@ def _has_nul(data: QueryDict) -> bool:
 
 
 class AdminBadInputMiddleware:
-    """The Django admin answers a hostile query string with a Japanese 400 page, never a 500 (issue 12, finding 10).
+    """The Django admin answers a hostile query string with a Japanese 400 page, never a 500 (a NUL or a huge
+    `pk__in` in the query string was one).
 
     The admin turns most bad lookups into its own `?e=1` page, but not all: a NUL in any parameter (PostgreSQL refuses
     it in text), an integer beyond the column's range in `pk__in` or a date hierarchy's year, a third-party list

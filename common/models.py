@@ -38,10 +38,6 @@ class Municipality(models.Model):
     def full_name(self) -> str:
         return f"{self.prefecture_name}{self.name}"
 
-    @property
-    def prefecture_code(self) -> str:
-        return self.code[:2]
-
 
 class ChangeEvent(models.Model):
     """変更イベント: one committed change to a register, recorded in the same transaction as the change.

@@ -11,7 +11,7 @@ Roles mostly *view*. The only other permissions are the entry screens': `registr
 (編集中の一覧: 監督者); the registers and the outbox
 still change only through the services those screens call. No role may change or delete a row directly. The
 operator is the one role with `is_staff`, so that the Django admin opens for it — read-only, since it holds no
-add/change/delete permission — and it views no model that holds personal data (issue 12: the operator runs the
+add/change/delete permission — and it views no model that holds personal data (the operator runs the
 system, it does not read the registers). README 「画面と権限」 and 「デモ用ログイン」 are checked against this file
 (common/tests/test_readme_roles.py).
 """

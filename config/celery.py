@@ -48,7 +48,7 @@ app.conf.beat_schedule = {
         "task": "transfers.inbound_tasks.poll_spool_inboxes",
         "schedule": settings.TRANSFERS_SWEEP_INTERVAL,
     },
-    # --- The nightly batch (audit.batch.BatchCommand; each run leaves a run record, /audit/batch/) -------------
+    # --- The nightly batch (common.batch.BatchCommand; each run leaves a run record, /audit/batch/) ------------
     # The outbox once more, inline, with the report of failed and overdue notices (the sweeper above stays).
     "nightly-send-pending-notifications": {
         "task": "audit.tasks.run_batch_command",

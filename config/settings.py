@@ -8,6 +8,7 @@ Defaults make `make run` work on a bare machine: SQLite in `var/` and a Celery b
 filesystem transport in `var/broker/`). Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -52,12 +53,18 @@ INSTALLED_APPS = [
     "koseki_fuhyo",
     "transfers",
     "audit",
+    "operations",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "accounts",
 ]
+# Development tools (devtools/: dummy data, demo accounts, the simulated J-LIS, make run's supervisor), for
+# development and tests: installed when the package is there (a checkout). config/settings_production.py removes it
+# and the Docker image does not contain it (devtools/tests/test_out_of_production.py).
+DEVTOOLS_APPS = ["devtools"] if importlib.util.find_spec("devtools") is not None else []
+INSTALLED_APPS += DEVTOOLS_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -330,18 +337,6 @@ BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 BACKUP_MAINTENANCE_DB = env.str("BACKUP_MAINTENANCE_DB", default="postgres")
 # jlis_bulk_export writes its files here unless --output is given.
 JLIS_EXPORT_DIR = Path(env.str("JLIS_EXPORT_DIR", default=str(VAR_DIR / "exports" / "jlis")))
-
-# --- Benchmarks only (bench/web_bench.py) ---------------------------------------------------------------------
-# BENCH_ENDPOINTS mounts config/urls_bench.py (a bare view returning a constant, the reference of the web benchmark).
-# AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK makes audit.log.record_access write nothing, to measure what the access log
-# costs; it is refused unless BENCH_ENDPOINTS is on too. config/settings_production.py refuses both: neither can be
-# switched on in production.
-BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
-AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK = env.bool("AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK", default=False)
-if AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK and not BENCH_ENDPOINTS:
-    raise environ.ImproperlyConfigured(
-        "AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK is for benchmarks only: it needs BENCH_ENDPOINTS=true."
-    )
 
 # --- Logging: never personal data. Log ids, not names or addresses. --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -8,14 +8,14 @@ that the browser's request was HTTPS: with DJANGO_BEHIND_TLS_PROXY=true it trust
 the proxy must set on every request and must strip from what the client sent. Without the switch, no header is
 trusted and every request counts as plain HTTP (so SECURE_SSL_REDIRECT would redirect forever behind a proxy).
 
-Refused at start-up: DJANGO_DEBUG=true, a missing, built-in or weak secret (DJANGO_ALLOW_DEV_SECRET has no effect
-here), and the benchmark hooks BENCH_ENDPOINTS and AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK.
+Refused at start-up: DJANGO_DEBUG=true and a missing, built-in or weak secret (DJANGO_ALLOW_DEV_SECRET has no effect
+here). The development tools (devtools/) are not installed.
 """
 
 import environ
 
 from .settings import *  # noqa: F403
-from .settings import _DEV_SECRET, SECRET_KEY, env
+from .settings import _DEV_SECRET, INSTALLED_APPS, SECRET_KEY, env
 
 if env.bool("DJANGO_DEBUG", default=False):
     raise environ.ImproperlyConfigured("DJANGO_DEBUG must be false under config.settings_production.")
@@ -30,13 +30,8 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("dj
         '(python3 -c "import secrets; print(secrets.token_urlsafe(50))").'
     )
 DEBUG = False
-# The benchmark hooks (config/settings.py) never run in production: no bare endpoint, no access log switched off.
-if env.bool("BENCH_ENDPOINTS", default=False) or env.bool("AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK", default=False):
-    raise environ.ImproperlyConfigured(
-        "BENCH_ENDPOINTS and AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK are refused under config.settings_production."
-    )
-BENCH_ENDPOINTS = False
-AUDIT_ACCESS_LOG_DISABLED_FOR_BENCHMARK = False
+# No development tools (dummy data, demo accounts, simulators): config/settings.py adds them in a checkout.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app.partition(".")[0] != "devtools"]
 
 # --- HTTPS --------------------------------------------------------------------------------------------------------
 # Behind the TLS proxy: the scheme the browser used, from the proxy's X-Forwarded-Proto.

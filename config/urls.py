@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -31,6 +30,3 @@ urlpatterns = [
 handler400 = "common.error_pages.bad_request"
 handler403 = "common.error_pages.permission_denied"
 handler404 = "common.error_pages.page_not_found"
-
-if settings.BENCH_ENDPOINTS:  # bench/web_bench.py only; config.settings_production refuses the setting
-    urlpatterns.append(path("bench/", include("config.urls_bench")))

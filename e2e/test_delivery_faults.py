@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from e2e import instances
-from registry.dummy.cross_ward import cross_ward_people
+from devtools import instances
+from devtools.dummy.cross_ward import cross_ward_people
 
 A, B = "131041", "131130"
 N = 20  # notices per scenario

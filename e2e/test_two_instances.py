@@ -1,6 +1,6 @@
 """Two instances of this system and the J-LIS simulator, as real processes on loopback (issue 4's acceptance).
 
-`scripts/run_all.py` — what `make run` runs — starts ward A (新宿区 131041) and ward B (渋谷区 131130), each with its
+`devtools/run_all.py` — what `make run` runs — starts ward A (新宿区 131041) and ward B (渋谷区 131130), each with its
 own database (SQLite files here; two scratch PostgreSQL databases, dropped afterwards, when DATABASE_URL names a
 PostgreSQL server), its own broker (filesystem folders; Redis database numbers of their own when CELERY_BROKER_URL
 names Redis), gunicorn, Celery worker and beat, plus J-LIS; it seeds persons the two share (seed_dummy --cross-ward)
@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from e2e import instances
-from registry.dummy.cross_ward import cross_ward_people
-from transfers.simulators.jlis import read_state
+from devtools import instances
+from devtools.dummy.cross_ward import cross_ward_people
+from devtools.simulators.jlis import read_state
 
 BASE_DIR = Path(settings.BASE_DIR)
 A, B = "131041", "131130"
@@ -123,7 +123,7 @@ def two_wards(tmp_path, databases, brokers):
     def output() -> str:
         return log_path.read_text(encoding="utf-8", errors="replace")
 
-    argv = [sys.executable, "scripts/run_all.py", "--host", "127.0.0.1", "--port", str(ports["port"])]
+    argv = [sys.executable, "-m", "devtools.run_all", "--host", "127.0.0.1", "--port", str(ports["port"])]
     argv += ["--partner-port", str(ports["partner"]), "--jlis-port", str(ports["jlis"])]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(  # noqa: S603

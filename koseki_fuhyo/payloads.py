@@ -6,11 +6,10 @@ The 情報提供用個人識別符号 is deliberately absent: it never enters an
 import datetime as dt
 from typing import Any
 
+from common.items import identity_items
+from common.items import iso_date as _iso
+
 from .models import FuhyoAddress, FuhyoEntry
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def address_items(address: FuhyoAddress | None) -> dict[str, Any] | None:
@@ -35,12 +34,7 @@ def fuhyo_items(entry: FuhyoEntry, record_kind: str, reason: str, recorded_on: d
         "honseki_address": koseki.honseki_address,
         "hittousha_name": koseki.hittousha_name,
         "juminhyo_code": entry.juminhyo_code,
-        "surname": entry.surname,
-        "given_name": entry.given_name,
-        "surname_kana": entry.surname_kana,
-        "given_name_kana": entry.given_name_kana,
-        "birth_date": _iso(entry.birth_date),
-        "sex": entry.sex,
+        **identity_items(entry),
         "status": entry.status,
         "address": address_items(entry.current_address()),
         "record_kind": record_kind,

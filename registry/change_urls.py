@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from .views_changes import corrections, entries, households, menu, moves, removals
+from .views.changes import corrections, entries, households, menu, moves, removals
 
 app_name = "registry_changes"
 

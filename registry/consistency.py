@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, F, Min, Q
 
+from common.items import IDENTITY_ITEMS
 from koseki_fuhyo.choices import EntryStatus, KosekiStatus
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
 
@@ -51,7 +52,7 @@ def _resident_vs_entry(resident: Resident, entry: FuhyoEntry | None, address: Fu
         yield "本籍（地番）が附票の戸籍と一致しません"
     if koseki.hittousha_name != resident.hittousha_name:
         yield "筆頭者の氏名が附票の戸籍と一致しません"
-    for field in ("surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex"):
+    for field in IDENTITY_ITEMS:
         if getattr(entry, field) != getattr(resident, field):
             yield f"{Resident._meta.get_field(field).verbose_name}が附票と一致しません"
     if address is None:

@@ -1,25 +1,18 @@
 """The 住民票 items a change event carries (ward paper: items exchanged with other municipalities)."""
 
-import datetime as dt
 from typing import Any
 
+from common.items import identity_items
+from common.items import iso_date as _iso
+
 from .models import Resident
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def resident_items(resident: Resident) -> dict[str, Any]:
     return {
         "resident_id": resident.pk,
         "juminhyo_code": resident.juminhyo_code,
-        "surname": resident.surname,
-        "given_name": resident.given_name,
-        "surname_kana": resident.surname_kana,
-        "given_name_kana": resident.given_name_kana,
-        "birth_date": _iso(resident.birth_date),
-        "sex": resident.sex,
+        **identity_items(resident),
         "honseki_municipality": resident.honseki_municipality_id,
         "honseki_address": resident.honseki_address,
         "hittousha_name": resident.hittousha_name,

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class TransfersConfig(AppConfig):
     """通知の送受信: 住民票記載事項通知, 附票記載事項通知, 本籍照合通知, 本籍転属通知, 転入通知, J-LIS 附票本人確認情報.
 
-    The registers' services record ChangeEvent rows (common.models); this app routes them to notices (issue 4).
+    The registers' services record ChangeEvent rows (common.models); this app routes them to notices.
     """
 
     name = "transfers"

@@ -1,4 +1,4 @@
-"""Authority of inbound notices (threat model invariant 6, domain.md decision 15): whether the partner that sent a
+"""Authority of inbound notices (threat model invariant 6): whether the partner that sent a
 notice is entitled to say this about this person, judged from what OUR records hold — never from what the notice
 claims alone, except where the law leaves nothing else to go by (a person we do not know).
 
@@ -12,7 +12,7 @@ The rules (docs/notices.md, 「送信元の権限」):
 - 附票記載事項通知 (19条1項): from the person's 住所地 as our 附票 holds it, or from a 転入地 whose notice places
   the person there and gives a 従前の住所 equal to our 附票's current address (and, when that address is in this
   ward, is the 転出先 our 除票 names, if it names one). Never about a person whose 住民票 is current here (this
-  ward is the 住所地: both registers change in one transaction, decision 1). A notice older than the address our
+  ward is the 住所地: both registers change in one transaction). A notice older than the address our
   附票 holds (its 住所を定めた年月日 before ours) is not applied either (a late or replayed notice would move the
   address back). About a person with no current 附票 row here: nothing of ours can change
   (the handler only writes to a row found by 住民票コード), so the handler decides (it waits).
@@ -43,6 +43,7 @@ from registry.models import Resident
 
 from .handlers import fuhyo_items, honseki_transfer, juminhyo_items, move_in_notice
 from .models import InboundNotice, OutboundNotice
+from .payloads import subject_code
 from .routing import JLIS, NoticeKind
 
 _SPACES = re.compile(r"[\s\u3000]+")
@@ -227,7 +228,7 @@ def _honseki_transfer(notice: InboundNotice) -> Verdict:
 
 
 def _move_in(notice: InboundNotice) -> Verdict:
-    code = notice.payload["person"].get("juminhyo_code")
+    code = subject_code(notice.payload)
     resident = _current_resident(code)
     if resident is not None:
         return refused("resident_here", RESIDENT_HERE, resident)

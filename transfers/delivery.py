@@ -37,7 +37,6 @@ SHA-256 of the canonical payload, the attempt number and error text we wrote —
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import random
 import uuid
@@ -57,9 +56,10 @@ from common.errors import ServiceError
 from common.validators import validate_juminhyo_code
 
 from .acks import Ack, read_ack
-from .envelope import ACK_KIND, EnvelopeRejected, PartnerKeys, _canonical, new_header, open_envelope, seal
+from .envelope import ACK_KIND, EnvelopeRejected, PartnerKeys, new_header, open_envelope, payload_digest, seal
 from .keys import ward_identity
 from .models import IdentifierSymbol, OutboundNotice, Partner
+from .outbox import deliver_after_commit
 from .routing import JLIS
 from .transport import TransportError, spool, transport_for
 
@@ -86,11 +86,6 @@ def _setting(name: str, default: float) -> float:
 
 def breaker_threshold() -> int:
     return int(_setting("TRANSFERS_BREAKER_THRESHOLD", 5))
-
-
-def payload_digest(payload: Any) -> str:
-    """SHA-256 of the canonical JSON of a payload: what the audit log and the receiver record instead of it."""
-    return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
 def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
@@ -455,14 +450,7 @@ def resend(notice: OutboundNotice, actor: Any, reason: str) -> OutboundNotice:
             actor=actor,
             details={"reason": reason[:200], "previous_state": previous, "resent_count": notice.resent_count},
         )
-        notice_id = notice.pk
-
-        def _enqueue() -> None:
-            from .tasks import enqueue
-
-            enqueue([notice_id])
-
-        transaction.on_commit(_enqueue)
+        deliver_after_commit([notice.pk])
     return notice
 
 

@@ -19,7 +19,6 @@ the partner and the SHA-256 of the canonical payload JSON, never personal data.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -40,11 +39,10 @@ from common.errors import ServiceError, clean_fields_or_raise
 
 from . import authority, handlers
 from .acks import ACCEPTED, DUPLICATE, make_ack
-from .envelope import ACK_KIND, EnvelopeRejected, Header, Opened, open_envelope, read_header
+from .envelope import ACK_KIND, EnvelopeRejected, Header, Opened, open_envelope, payload_digest, read_header
 from .keys import partner_keys, ward_identity
 from .models import InboundNotice, Partner
-from .payloads import PayloadError, validate
-from .routing import NoticeKind
+from .payloads import PayloadError, subject_code, validate
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +79,6 @@ class Reply:
             return json.loads(self.body).get("error")
         except ValueError:
             return None
-
-
-def payload_digest(payload: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a payload: what the audit log and the inbox keep instead of the content."""
-    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(canonical).hexdigest()
 
 
 def _error_body(code: str, message: str) -> bytes:
@@ -147,16 +139,10 @@ def _open(raw: bytes, expected_sender: str | None) -> Opened:
     return opened
 
 
-def _juminhyo_code(kind: str, payload: dict[str, Any]) -> str:
-    if kind == NoticeKind.HONSEKI_CHECK:
-        return payload.get("juminhyo_code") or ""
-    return (payload.get("person") or {}).get("juminhyo_code") or ""
-
-
 def _check_stored_codes(header: Header, payload: dict[str, Any]) -> None:
     """The inbox row's own validators on the codes it keeps (sender, 住民票コード): every schema checks the check
     digits already, so this only holds should a schema version not; refused like any other bad payload."""
-    row = InboundNotice(sender=header.sender, juminhyo_code=_juminhyo_code(header.kind, payload))
+    row = InboundNotice(sender=header.sender, juminhyo_code=subject_code(payload))
     try:
         clean_fields_or_raise(row, ["sender", "juminhyo_code"])
     except ServiceError as exc:
@@ -175,7 +161,7 @@ def _store_and_apply(opened: Opened, via: str, digest: str, request: HttpRequest
             payload_digest=digest,
             sent_at=header.created,
             via=via,
-            juminhyo_code=_juminhyo_code(header.kind, payload),
+            juminhyo_code=subject_code(payload),
             state=InboundNotice.State.WAITING,
         )
         # The authority rule comes before any handler: a sender not entitled to this notice about this person

@@ -21,13 +21,13 @@ from django.utils import timezone
 
 from audit.log import record_transmission
 from common.context import audit_context, current
-from common.errors import ServiceError, clean_fields_or_raise
+from common.errors import ServiceError
 
 from . import handlers
 from .authority import CONFIRM_NEEDS_NOTE
-from .inbound import payload_digest
 from .models import InboundNotice, OutboundNotice
-from .payloads import CURRENT_VERSION, honseki_check_payload, koseki_values_of, validate
+from .outbox import deliver_after_commit, write_notice
+from .payloads import honseki_check_payload, koseki_values_of
 from .routing import NoticeKind
 
 NOT_WAITING = "この通知は処理待ちではありません（すでに処理されています）。"
@@ -110,30 +110,11 @@ def send_honseki_check(inbound: InboundNotice, actor, note: str = "") -> Outboun
             raise ServiceError("住民票コードのない通知には本籍照合通知を送れません。")
         values = koseki_values_of(notice.fuhyo_entry) if notice.fuhyo_entry_id else None
         payload = honseki_check_payload(notice.message_id, notified, values)
-        reply = OutboundNotice(
-            kind=NoticeKind.HONSEKI_CHECK,
-            receiver=notice.sender,
-            schema_version=CURRENT_VERSION[NoticeKind.HONSEKI_CHECK],
-            payload=payload,
-            payload_digest=payload_digest(payload),
-            in_reply_to=notice,
-            actor=actor,
-            juminhyo_code=payload["juminhyo_code"],
-        )
         # A code that fails its check digit (in a notice stored before codes were checked) is the clerk's to see.
-        clean_fields_or_raise(reply, ["receiver", "juminhyo_code"])
-        validate(NoticeKind.HONSEKI_CHECK, CURRENT_VERSION[NoticeKind.HONSEKI_CHECK], payload)
-        reply.save()
+        reply = write_notice(NoticeKind.HONSEKI_CHECK, notice.sender, payload, in_reply_to=notice, actor=actor)
         _resolve(notice, InboundNotice.Resolution.CHECK_SENT, actor, note, reply_id=reply.pk)
-        # Delivery starts once this commits (the sweeper catches it up if the broker is down).
-        transaction.on_commit(lambda: _enqueue(reply.pk))
+        deliver_after_commit([reply.pk])
     return reply
-
-
-def _enqueue(notice_id: int) -> None:
-    from .tasks import enqueue  # never raises
-
-    enqueue([notice_id])
 
 
 def mark_corrected(inbound: InboundNotice, actor, note: str) -> InboundNotice:

@@ -4,7 +4,8 @@ shape each payload from a change event, and the check every payload passes on it
 The schemas are the contract with the receivers (docs/notices.md): only the items the ward paper lists for the
 exchange, never an internal id (resident_id, household_number, fuhyo_entry_id, koseki_id …) and never a
 情報提供用個人識別符号 outside a J-LIS acknowledgement. Names travel as the registers hold them: Unicode with
-variation sequences and supplementary-plane kanji intact, never normalised (product decision 8).
+variation sequences and supplementary-plane kanji intact, never normalised (converting them to
+住基ネット統一文字 belongs to the CS adapter).
 
 A new version of a kind is a new file; `CURRENT_VERSION` says which one this ward writes, and a receiver accepts
 every version it has a file for. An item the register does not hold is `null`, never an empty string.
@@ -30,6 +31,7 @@ from common.checkdigits import (
     juminhyo_code_check_digit,
     lg_code_check_digit,
 )
+from common.items import IDENTITY_ITEMS, JUMINHYO_CHANGE_ITEMS, KOSEKI_CHECK_ITEMS, identity_items
 
 if TYPE_CHECKING:
     from koseki_fuhyo.models import FuhyoEntry
@@ -48,45 +50,6 @@ CURRENT_VERSION: dict[str, int] = {
     "jlis_fuhyo": 1,
     "ack": 1,
 }
-
-PERSON_ITEMS = (
-    "juminhyo_code",
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "honseki_municipality",
-    "honseki_address",
-    "hittousha_name",
-    "address_municipality",
-    "address",
-    "katagaki",
-    "address_established_on",
-)
-# The items a 本籍地 compares with its 戸籍 and 附票 (住基法19条2項), in the order of the 本籍照合通知.
-KOSEKI_CHECK_ITEMS = (
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "honseki_address",
-    "hittousha_name",
-)
-JUMINHYO_CHANGE_ITEMS = (
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "honseki_municipality",
-    "honseki_address",
-    "hittousha_name",
-    "entered",
-    "removed",
-)
 
 
 class PayloadError(Exception):
@@ -167,7 +130,7 @@ def validate(kind: str, version: int, payload: dict[str, Any]) -> None:
     malformed = {tuple(e.absolute_path) for e in errors if e.validator == "pattern"}
     errors = [e for e in errors if not (e.validator == "format" and tuple(e.absolute_path) in malformed)]
     if errors:
-        titles = _titles(kind, version)
+        titles = item_titles(kind, version)
         messages = [message for error in errors for message in _messages(error, titles)]
         raise PayloadError(list(dict.fromkeys(messages)))
 
@@ -208,7 +171,7 @@ def _items(kind: str, version: int) -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def _titles(kind: str, version: int) -> dict[str, str]:
+def item_titles(kind: str, version: int) -> dict[str, str]:
     """Japanese names of the items by path, from the schema titles (items without a title are left out)."""
     return {path: title for path, title in _items(kind, version) if title}
 
@@ -334,16 +297,27 @@ def _iso(value: dt.date | str | None) -> str | None:
     return _or_none(value)
 
 
+def _identity(items: dict[str, Any]) -> dict[str, Any]:
+    return {item: _iso(items[item]) if item == "birth_date" else items[item] for item in IDENTITY_ITEMS}
+
+
+def subject_code(payload: object) -> str:
+    """The one reading of the 住民票コード a notice is about (outbox and inbox rows, handlers, authority):
+    `person.juminhyo_code` (every kind but one) or `juminhyo_code` (本籍照合通知); "" when there is none (such a
+    notice is not ordered)."""
+    if not isinstance(payload, dict):
+        return ""
+    person = payload.get("person")
+    code = person.get("juminhyo_code") if isinstance(person, dict) else None
+    code = code or payload.get("juminhyo_code")
+    return code if isinstance(code, str) and len(code) <= 11 else ""
+
+
 def person_from_resident_items(items: dict[str, Any]) -> dict[str, Any]:
     """The flat person of a 住民票 of this ward (registry.payloads.resident_items): its 住所地 is this ward."""
     return {
         "juminhyo_code": _or_none(items.get("juminhyo_code")),
-        "surname": items["surname"],
-        "given_name": items["given_name"],
-        "surname_kana": items["surname_kana"],
-        "given_name_kana": items["given_name_kana"],
-        "birth_date": _iso(items["birth_date"]),
-        "sex": items["sex"],
+        **_identity(items),
         "honseki_municipality": _or_none(items.get("honseki_municipality")),
         "honseki_address": _or_none(items.get("honseki_address")),
         "hittousha_name": _or_none(items.get("hittousha_name")),
@@ -361,12 +335,7 @@ def person_from_fuhyo_items(items: dict[str, Any], honseki: dict[str, Any]) -> d
     address = items.get("address") or {}
     return {
         "juminhyo_code": _or_none(items.get("juminhyo_code")),
-        "surname": items["surname"],
-        "given_name": items["given_name"],
-        "surname_kana": items["surname_kana"],
-        "given_name_kana": items["given_name_kana"],
-        "birth_date": _iso(items["birth_date"]),
-        "sex": items["sex"],
+        **_identity(items),
         "honseki_municipality": _or_none(honseki.get("municipality")),
         "honseki_address": _or_none(honseki.get("address")),
         "hittousha_name": _or_none(honseki.get("hittousha_name")),
@@ -508,12 +477,7 @@ def jlis_fuhyo_payload(event_payload: dict[str, Any]) -> dict[str, Any]:
 def koseki_values_of(entry: FuhyoEntry) -> dict[str, Any]:
     """The identity items of a 附票 row and its 戸籍, as the 本籍照合通知 shows them."""
     return {
-        "surname": entry.surname,
-        "given_name": entry.given_name,
-        "surname_kana": entry.surname_kana,
-        "given_name_kana": entry.given_name_kana,
-        "birth_date": _iso(entry.birth_date),
-        "sex": entry.sex,
+        **identity_items(entry),
         "honseki_address": entry.koseki.honseki_address,
         "hittousha_name": entry.koseki.hittousha_name,
     }

@@ -1,21 +1,21 @@
 """Routing: from one change event to the statutory notices it causes — which kind, to whom, with which items.
 
-One readable list of rules, per the product decisions of domain.md (numbers in brackets):
+One readable list of rules:
 
-- 住民票 記載 by 国内転入 → 転入通知 (9条1項) [7] to the previous 住所地.
+- 住民票 記載 by 国内転入 → 転入通知 (9条1項) to the previous 住所地.
 - 住民票 記載・消除・修正 of a person whose 本籍 is elsewhere, when an item the 附票 carries changes (住所, 氏名,
-  カナ, 生年月日, 性別, 住民票コード, 本籍・筆頭者) → 附票記載事項通知 (19条1項) [3] to the 本籍地 (and to the old
+  カナ, 生年月日, 性別, 住民票コード, 本籍・筆頭者) → 附票記載事項通知 (19条1項) to the 本籍地 (and to the old
   本籍地 when the 本籍 itself moved).
-- 附票 記載・消除・記載の修正 → 附票本人確認情報 [6] to J-LIS.
+- 附票 記載・消除・記載の修正 → 附票本人確認情報 to J-LIS.
 - 戸籍届出 concerning a person who lives in another municipality, with 住民票 items to write → 住民票記載事項通知
-  (9条2項) [2] to that 住所地.
-- 戸籍届出 that moves a person's 本籍 out of the ward → 本籍転属通知 (19条3項) [5] to the new 本籍地, with the
+  (9条2項) to that 住所地.
+- 戸籍届出 that moves a person's 本籍 out of the ward → 本籍転属通知 (19条3項) to the new 本籍地, with the
   person's 附票 items.
 
-Same-ward cases need no rule: the services already updated the other register in the same transaction
-(decision 1), so an event whose receiver would be this ward routes to nothing. A `fuhyo.unmatched` event is a
-clerk's task (the 照合 queue), not a transmission. The 本籍照合通知 (19条2項, decision 4) is sent by a clerk from
-an inbound notice that does not agree with the 戸籍, so it has no rule here either.
+Same-ward cases need no rule: the services already updated the other register in the same transaction (the ward plays
+every role), so an event whose receiver would be this ward routes to nothing. A `fuhyo.unmatched` event is a clerk's
+task (the 照合 queue), not a transmission. The 本籍照合通知 (19条2項) is sent by a clerk from an inbound notice that
+does not agree with the 戸籍, so it has no rule here either.
 
 `route(event)` is a pure function of the event: it reads nothing else, so it can run inside the service's
 transaction that wrote the event (the outbox of the next step) and be tested exhaustively. Each payload is shaped
@@ -28,28 +28,13 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from common.items import FUHYO_ITEMS
 from common.models import ChangeEvent
 
 from . import payloads
 
 JLIS = "J-LIS"  # the receiver of 附票本人確認情報 (the 附票都道府県サーバ/全国サーバ behind the CS)
 
-# 附票 items a 住民票 change can alter (住基法17条): a change to any of these is notified to the 本籍地.
-FUHYO_ITEMS = (
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "juminhyo_code",
-    "address",
-    "katagaki",
-    "address_established_on",  # 住所を定めた年月日: a 附票 item (17条4号), so its correction goes to the 本籍地 too
-    "honseki_municipality",
-    "honseki_address",
-    "hittousha_name",
-)
 MOVE_IN = "move_in"
 MOVE_OUT = "move_out"
 DEATH = "death"
@@ -103,8 +88,8 @@ def _resident_notices(event: ChangeEvent) -> list[NoticePlan]:
 
 
 def _left_to_others(event: ChangeEvent) -> bool:
-    """Removals that the 本籍地 learns of otherwise (decision 3): a domestic 転出 (the new 住所地 sends the 転入's
-    notice) and a death (the 死亡届 reaches the 本籍地, which closes the 附票). A 国外転出 is told: it is a 附票
+    """Removals that the 本籍地 learns of otherwise, so no 19条1項 notice: a domestic 転出 (the new 住所地 sends the
+    転入's notice) and a death (the 死亡届 reaches the 本籍地, which closes the 附票). A 国外転出 is told: it is a 附票
     item (国外転出者である旨)."""
     return event.kind == ChangeEvent.Kind.RESIDENT_REMOVED and event.reason in (MOVE_OUT, DEATH)
 

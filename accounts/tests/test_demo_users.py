@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django_otp.oath import TOTP
 
-from common.management.commands.create_demo_users import DEMO_USERS
+from devtools.management.commands.create_demo_users import DEMO_USERS
 
 from .conftest import login
 

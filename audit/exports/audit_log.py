@@ -109,6 +109,6 @@ def describe(flt: LogFilter) -> tuple[str, dict]:
         parts.append("対象者指定あり")
         conditions["person"] = True
     if flt.off_hours_only:
-        parts.append("夜間・休日のみ")
+        parts.append("時間外・閉庁日のみ")
         conditions["off_hours"] = True
     return "アクセスログ（" + ("、".join(parts) if parts else "条件なし") + "）", conditions

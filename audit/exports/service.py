@@ -8,8 +8,7 @@ Two steps, so that the slow part holds no transaction (on SQLite a transaction b
    access entry into the same one), the 管理簿 entry, its `operation` entry in the audit chain and, for a restricted
    person exported under a grant, a `use` permission event. A failure removes the file.
 
-The password goes back to the caller to be shown once, and is kept nowhere. `export_audit_log` and
-`export_records` do both steps for callers without a request (tests, a shell)."""
+The password goes back to the caller to be shown once, and is kept nowhere."""
 
 from dataclasses import dataclass, field
 
@@ -132,23 +131,3 @@ def record_export(
         left_out=tally.left_out if tally is not None else 0,
         exported_ids=list(tally.exported_ids) if tally is not None else [],
     )
-
-
-def export_audit_log(
-    *, user, flt: LogFilter, purpose: str, recipient: str = "", request: HttpRequest | None = None
-) -> ExportResult:
-    check_purpose(purpose)
-    return record_export(prepare_audit_log(flt), user=user, purpose=purpose, recipient=recipient, request=request)
-
-
-def export_records(
-    *,
-    user,
-    selection: records.RecordSelection,
-    purpose: str,
-    recipient: str = "",
-    request: HttpRequest | None = None,
-) -> ExportResult:
-    check_purpose(purpose)
-    prepared = prepare_records(selection, user)
-    return record_export(prepared, user=user, purpose=purpose, recipient=recipient, request=request)

@@ -52,6 +52,12 @@ def test_closed_days_are_weekends_national_holidays_and_the_year_end():
     assert office_hours.closed_reason(dt.date(2026, 11, 24)) == ""
 
 
+def test_closed_weekdays_are_the_holidays_and_the_year_end_from_monday_to_friday():
+    closed = office_hours.closed_weekdays(dt.date(2026, 11, 20), dt.date(2027, 1, 5))
+    assert closed == [LABOUR_THANKSGIVING, *(dt.date(2026, 12, d) for d in (29, 30, 31)), dt.date(2027, 1, 1)]
+    assert office_hours.closed_weekdays(dt.date(2026, 11, 24), dt.date(2026, 12, 28)) == []
+
+
 @pytest.mark.parametrize(
     ("hour", "minute", "after"),
     [(8, 29, True), (8, 30, False), (12, 0, False), (17, 14, False), (17, 15, True), (21, 0, True), (2, 0, True)],

@@ -116,29 +116,43 @@ def test_person_errors(client_as):
     assert "検査数字が正しくありません" in body
 
 
-def test_night_holiday_and_denied_are_highlighted_and_filterable(client_as):
+def test_off_hours_closed_days_and_denied_are_highlighted_and_filterable(client_as):
+    """The office calendar of the nightly analysis (audit.office_hours: 8:30–17:15, weekends, national holidays,
+    12/29–1/3) is the screen's: the badges and the filter agree with it."""
     with at(dt.datetime(2026, 11, 25, 23, 5, tzinfo=JST)):  # Wednesday night
         night = append()
+    with at(dt.datetime(2026, 11, 25, 18, 0, tzinfo=JST)):  # Wednesday 18:00: after office hours, not yet "night"
+        evening = append()
+    with at(dt.datetime(2026, 11, 25, 17, 15, tzinfo=JST)):  # closing time
+        closing = append()
+    with at(dt.datetime(2026, 11, 23, 10, 0, tzinfo=JST)):  # Monday, 勤労感謝の日: a national holiday
+        holiday = append()
     with at(dt.datetime(2026, 11, 28, 10, 0, tzinfo=JST)):  # Saturday
         saturday = append()
-    with at(dt.datetime(2026, 12, 30, 10, 0, tzinfo=JST)):  # 年末年始
+    with at(dt.datetime(2026, 12, 30, 10, 0, tzinfo=JST)):  # 年末年始, a Wednesday
         year_end = append()
-    with at(dt.datetime(2026, 11, 25, 10, 0, tzinfo=JST)):  # Wednesday office hours
+    with at(dt.datetime(2026, 11, 25, 8, 30, tzinfo=JST)):  # Wednesday, opening time
         daytime = append()
         denied = append(outcome="denied")
     response = client_as.get(LOG, {"username": "clerk"})
     rows = {row["entry"].pk: row for row in response.context["page"].rows}
-    flags = {pk: (row["night"], row["holiday"], row["denied"]) for pk, row in rows.items()}
-    assert flags[night.pk] == (True, False, False)
-    assert flags[saturday.pk] == (False, True, False)
-    assert flags[year_end.pk] == (False, True, False)
-    assert flags[daytime.pk] == (False, False, False)
+    flags = {pk: (row["after_hours"], row["closed_day"], row["denied"]) for pk, row in rows.items()}
+    assert flags[night.pk] == (True, "", False)
+    assert flags[evening.pk] == (True, "", False)
+    assert flags[closing.pk] == (True, "", False)
+    assert flags[holiday.pk] == (False, "勤労感謝の日", False)
+    assert flags[saturday.pk] == (False, "土曜日", False)
+    assert flags[year_end.pk] == (False, "年末年始", False)
+    assert flags[daytime.pk] == (False, "", False)
     assert rows[denied.pk]["denied"]
     body = response.content.decode()
-    assert body.count('class="off-hours"') == 3
+    assert body.count('class="off-hours"') == 6
     assert body.count('class=" denied"') == 1
+    assert "開庁日の8:30〜17:15の外" in body
     off = _ids(client_as.get(LOG, {"off_hours": "on", "category": "access", "username": "clerk"}))
-    assert off == [year_end.pk, saturday.pk, night.pk]
+    assert off == [year_end.pk, saturday.pk, holiday.pk, closing.pk, evening.pk, night.pk]
+    within = {"off_hours": "on", "username": "clerk", "date_from": "2026-11-23", "date_to": "2026-11-23"}
+    assert _ids(client_as.get(LOG, within)) == [holiday.pk]
 
 
 def test_keyset_pagination_without_count(client_as):

@@ -13,6 +13,7 @@ from accounts import approvals
 from accounts.models import ApprovalRequest
 from audit import restrictions
 from audit.models import AccessGrant, AccessRestriction
+from common.templatetags.local_day import local_day
 from common.wareki import to_wareki_with_seireki
 from koseki_fuhyo.tests.factories import link_to_koseki
 from registry.models import UsedSubmissionToken
@@ -283,7 +284,5 @@ def test_actions_require_csrf(person, boss):
 
 
 def test_times_are_shown_on_the_wards_calendar_day():
-    from audit.templatetags.audit_extras import local_day
-
     assert local_day(dt.datetime(2026, 11, 25, 16, 30, tzinfo=dt.UTC)) == dt.date(2026, 11, 26)  # 1:30 in Tokyo
     assert local_day(dt.date(2026, 11, 25)) == dt.date(2026, 11, 25)

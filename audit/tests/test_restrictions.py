@@ -21,13 +21,17 @@ from registry.tests.factories import ResidentFactory
 pytestmark = pytest.mark.django_db
 
 
-@personal_data_view("registry.view_resident", subject_kind="resident")
+@personal_data_view(
+    "registry.view_resident", subject_kind="resident", action="test_restrictions.resident_page", label="試験"
+)
 def resident_page(request, access, pk):
     resident = access.open(Resident.objects.get(pk=pk))
     return HttpResponse(resident.surname)
 
 
-@personal_data_view("registry.view_resident", subject_kind="resident")
+@personal_data_view(
+    "registry.view_resident", subject_kind="resident", action="test_restrictions.resident_list", label="試験"
+)
 def resident_list(request, access):
     access.conditions = {"q": "山田"}
     lines = []

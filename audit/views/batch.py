@@ -26,7 +26,9 @@ def _commands() -> list[str]:
     return sorted(BatchRun.objects.order_by().values_list("command", flat=True).distinct())
 
 
-@personal_data_view("audit.view_batchrun", subject_kind="batch_run")
+@personal_data_view(
+    "audit.view_batchrun", subject_kind="batch_run", action="batch.batch_run_list", label="バッチの実行記録"
+)
 def batch_run_list(request: HttpRequest, access) -> HttpResponse:
     form = RunFilterForm(request.GET or None, commands=_commands())
     runs = BatchRun.objects.select_related("actor").order_by("-started_at", "-id")

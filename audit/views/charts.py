@@ -45,7 +45,9 @@ def _label(day: dt.date) -> str:
     return f"{day.month}/{day.day}"
 
 
-@personal_data_view("audit.view_auditlogentry", subject_kind="audit_log")
+@personal_data_view(
+    "audit.view_auditlogentry", subject_kind="audit_log", action="charts.chart_page", label="監査のグラフ"
+)
 def chart_page(request: HttpRequest, access) -> HttpResponse:
     period = int(request.GET["days"]) if request.GET.get("days", "").isdigit() else PERIODS[0]
     period = period if period in PERIODS else PERIODS[0]

@@ -20,7 +20,7 @@ def started_by(run: BatchRun) -> str:
     return "夜間バッチ（Celery beat）" if run.source == "task" else "コマンド（manage.py）"
 
 
-@personal_data_view(PERMISSION, subject_kind="erasure")
+@personal_data_view(PERMISSION, subject_kind="erasure", action="erasure.erasure_list", label="消去の記録")
 def erasure_list(request: HttpRequest, access) -> HttpResponse:
     records = list(
         ErasureRecord.objects.select_related("run", "run__actor").order_by("-performed_at", "-id")[:PAGE_SIZE]
@@ -41,7 +41,7 @@ def erasure_list(request: HttpRequest, access) -> HttpResponse:
     )
 
 
-@personal_data_view(PERMISSION, subject_kind="erasure")
+@personal_data_view(PERMISSION, subject_kind="erasure", action="erasure.erasure_report", label="消去報告書")
 def erasure_report(request: HttpRequest, access, run_id: int) -> HttpResponse:
     """消去報告書: A4, printed from the browser (print stylesheet)."""
     run = get_object_or_404(BatchRun.objects.select_related("actor"), pk=run_id, command=PURGE_COMMAND)

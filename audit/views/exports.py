@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -55,7 +55,8 @@ def in_request_transaction(view: Callable[..., HttpResponse]) -> Callable[..., H
     access entry; roll it back if anything failed, and then log the failure (the gate's own `error` entry went
     with the rollback). Requests that never opened it are untouched."""
     gate = gate_of(view)
-    action = f"{view.__module__.rsplit('.', 1)[-1]}.{view.__name__}"
+    if gate is None:
+        raise ImproperlyConfigured("@in_request_transaction goes outside @personal_data_view")
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -70,9 +71,9 @@ def in_request_transaction(view: Callable[..., HttpResponse]) -> Callable[..., H
                 if isinstance(exc, Exception):
                     record_access(
                         request,
-                        action,
+                        gate.action,
                         AuditLogEntry.Outcome.ERROR,
-                        subject_kind=gate.subject_kind if gate else "",
+                        subject_kind=gate.subject_kind,
                         conditions={"rolled_back": True},
                     )
             raise
@@ -173,7 +174,7 @@ class AuditLogExportFlow(_ExportFlow):
 
 
 @in_request_transaction
-@personal_data_view(EXPORT, subject_kind="audit_log")
+@personal_data_view(EXPORT, subject_kind="audit_log", action="exports.audit_log_export", label="アクセスログの書き出し")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def audit_log_export(request: HttpRequest, access) -> HttpResponse:
@@ -220,7 +221,9 @@ class RecordsExportFlow(_ExportFlow):
 
 
 @in_request_transaction
-@personal_data_view(EXPORT, subject_kind="resident")
+@personal_data_view(
+    EXPORT, subject_kind="resident", action="exports.records_export", label="記録の提供（住民票の記載事項）"
+)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def records_export(request: HttpRequest, access) -> HttpResponse:
@@ -230,7 +233,7 @@ def records_export(request: HttpRequest, access) -> HttpResponse:
 # --- ダウンロード（一回限り） ----------------------------------------------------------------------------------------
 
 
-@personal_data_view(EXPORT, subject_kind="handover")
+@personal_data_view(EXPORT, subject_kind="handover", action="exports.download", label="書き出したファイルの受け取り")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def download(request: HttpRequest, access, handover_id: int) -> HttpResponse:

@@ -20,7 +20,7 @@ PAGE_SIZE = 100
 ALREADY_DONE = "この確認はすでに記録されています（二重送信）。"
 
 
-@personal_data_view(VIEW_FLAGS, subject_kind="analysis_flag")
+@personal_data_view(VIEW_FLAGS, subject_kind="analysis_flag", action="flags.flag_list", label="分析で見つかった事項")
 def flag_list(request: HttpRequest, access) -> HttpResponse:
     form = FlagFilterForm(request.GET or None)
     before = request.GET.get("before", "")
@@ -92,7 +92,9 @@ class FlagReviewFlow(OneStepFlow):
         return reverse("audit:flags")
 
 
-@personal_data_view(VIEW_FLAGS, REVIEW_FLAGS, subject_kind="analysis_flag")
+@personal_data_view(
+    VIEW_FLAGS, REVIEW_FLAGS, subject_kind="analysis_flag", action="flags.flag_review_view", label="事項の確認"
+)
 @require_http_methods(["GET", "POST"])
 def flag_review_view(request: HttpRequest, access, flag_id: int) -> HttpResponse:
     return FlagReviewFlow(request, access, flag_id=flag_id).handle()

@@ -34,7 +34,7 @@ def _describe(flt: LedgerFilter) -> str:
     return "、".join(parts) or "条件なし"
 
 
-@personal_data_view(LEDGER, subject_kind="handover")
+@personal_data_view(LEDGER, subject_kind="handover", action="ledger.ledger_list", label="管理簿")
 def ledger_list(request: HttpRequest, access) -> HttpResponse:
     form, flt = _filter(request, access)
     page = Paginator(ledger(flt), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -52,7 +52,7 @@ def ledger_list(request: HttpRequest, access) -> HttpResponse:
     )
 
 
-@personal_data_view(LEDGER, subject_kind="handover")
+@personal_data_view(LEDGER, subject_kind="handover", action="ledger.ledger_detail", label="管理簿の詳細")
 def ledger_detail(request: HttpRequest, access, handover_id: int) -> HttpResponse:
     record = get_object_or_404(HandoverRecord.objects.select_related("handler"), pk=handover_id)
     access.conditions = {"handover_id": record.pk}
@@ -66,7 +66,7 @@ def ledger_detail(request: HttpRequest, access, handover_id: int) -> HttpRespons
     )
 
 
-@personal_data_view(LEDGER, subject_kind="handover")
+@personal_data_view(LEDGER, subject_kind="handover", action="ledger.ledger_print", label="管理簿の印刷")
 def ledger_print(request: HttpRequest, access) -> HttpResponse:
     form, flt = _filter(request, access)
     rows = list(ledger(flt).order_by("created_at", "pk")[: PRINT_LIMIT + 1])

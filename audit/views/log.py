@@ -1,6 +1,7 @@
 """アクセスログ: the list with its filters, one entry, and the check of the hash chain."""
 
 import functools
+from collections.abc import Iterator
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -10,41 +11,51 @@ from django.views.decorators.http import require_http_methods
 
 from common.paging import page_queries
 
-from .. import chain, selectors, witness
+from .. import chain, office_hours, selectors, witness
 from ..forms import LogFilterForm
-from ..gate import gate_of, personal_data_view
+from ..gate import ActionName, action_name_of, personal_data_view
 from ..models import AuditLogEntry
 
 LOG_PERMISSION = "audit.view_auditlogentry"
-OTHER_ACTIONS = ("login", "login_failed", "logout", "grant", "revoke", "use", "restrict", "lift", "expire")
+OTHER_ACTIONS = {
+    "login": "ログイン",
+    "login_failed": "ログインの失敗",
+    "logout": "ログアウト",
+    "grant": "個別許可の付与",
+    "revoke": "個別許可の取消",
+    "use": "個別許可による閲覧",
+    "restrict": "閲覧制限の設定",
+    "lift": "閲覧制限の解除",
+    "expire": "個別許可の期限切れ",
+}
+
+
+def declared_screens(patterns=None) -> Iterator[tuple[URLPattern, ActionName]]:
+    """Every URL pattern whose view writes access-log entries under a declared name (the gated views and the staff
+    account screens), with that name."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            yield from declared_screens(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern) and (name := action_name_of(pattern.callback)) is not None:
+            yield pattern, name
 
 
 @functools.cache
-def known_actions() -> tuple[str, ...]:
-    """Every 画面 name the gate writes (from the URL configuration), and the login and permission events."""
-    found: set[str] = set(OTHER_ACTIONS)
-
-    def walk(patterns) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns)
-            elif isinstance(pattern, URLPattern) and gate_of(pattern.callback) is not None:
-                view = pattern.callback
-                found.add(f"{view.__module__.rsplit('.', 1)[-1]}.{view.__name__}")
-
-    walk(get_resolver().url_patterns)
-    return tuple(sorted(found))
+def known_actions() -> tuple[tuple[str, str], ...]:
+    """Every 画面 name the screens write (declared with their views), and the login and permission events: (name,
+    画面名) pairs."""
+    found = dict(OTHER_ACTIONS)
+    found.update((name.action, name.label) for _, name in declared_screens())
+    return tuple(sorted(found.items()))
 
 
 def _row(entry: AuditLogEntry) -> dict:
     local = timezone.localtime(entry.occurred_at)
-    night = selectors.is_night(entry.occurred_at)
-    holiday = selectors.is_holiday(entry.occurred_at)
     return {
         "entry": entry,
         "local": local,
-        "night": night,
-        "holiday": holiday,
+        "after_hours": office_hours.is_after_hours(entry.occurred_at),
+        "closed_day": office_hours.closed_reason(local.date()),
         "denied": selectors.is_denied(entry),
         "subject_count": len(entry.subject_ids or []),
         "subject_preview": ", ".join(str(i) for i in (entry.subject_ids or [])[:5]),
@@ -56,7 +67,7 @@ def _conditions(form: LogFilterForm) -> dict:
     return {name: form.data.get(name) for name in form.fields if form.data.get(name) not in (None, "")}
 
 
-@personal_data_view(LOG_PERMISSION, subject_kind="audit_log")
+@personal_data_view(LOG_PERMISSION, subject_kind="audit_log", action="log.entry_list", label="アクセスログ")
 def entry_list(request: HttpRequest, access) -> HttpResponse:
     form = LogFilterForm(request.GET or None)
     page = None
@@ -91,12 +102,13 @@ def entry_list(request: HttpRequest, access) -> HttpResponse:
             "next_query": next_query,
             "first_query": first_query,
             "known_actions": known_actions(),
+            "office_hours": office_hours.office_hours(),
             "paged": bool(before_id),
         },
     )
 
 
-@personal_data_view(LOG_PERMISSION, subject_kind="audit_log")
+@personal_data_view(LOG_PERMISSION, subject_kind="audit_log", action="log.entry_detail", label="アクセスログの詳細")
 def entry_detail(request: HttpRequest, access, log_entry_id: int) -> HttpResponse:
     entry = get_object_or_404(AuditLogEntry.objects.select_related("user"), pk=log_entry_id)
     access.conditions = {"log_entry_id": entry.pk}
@@ -104,7 +116,7 @@ def entry_detail(request: HttpRequest, access, log_entry_id: int) -> HttpRespons
     return render(request, "audit/log_detail.html", {"row": row, "entry": entry})
 
 
-@personal_data_view(LOG_PERMISSION, subject_kind="audit_log")
+@personal_data_view(LOG_PERMISSION, subject_kind="audit_log", action="log.verify_chain", label="監査ログの改ざん検証")
 @require_http_methods(["GET", "POST"])
 def verify_chain(request: HttpRequest, access) -> HttpResponse:
     """GET explains; POST walks the whole chain and compares its tail with the newest witness (audit/witness.py; it

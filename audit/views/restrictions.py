@@ -46,7 +46,7 @@ def _person_of(restriction: AccessRestriction) -> selectors.PersonRecords:
 # --- Lists -----------------------------------------------------------------------------------------------------
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.restriction_list", label="閲覧制限")
 def restriction_list(request: HttpRequest, access) -> HttpResponse:
     include_lifted = request.GET.get("lifted") == "1"
     access.conditions = {"include_lifted": include_lifted}
@@ -62,7 +62,7 @@ def restriction_list(request: HttpRequest, access) -> HttpResponse:
     )
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.restriction_detail", label="閲覧制限の詳細")
 def restriction_detail(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
     restriction = get_object_or_404(
         AccessRestriction.objects.select_related("resident", "fuhyo_entry", "created_by", "lifted_by"),
@@ -104,7 +104,7 @@ def _grant_rows(grants) -> list[dict]:
     return rows
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.grant_list", label="個別許可")
 def grant_list(request: HttpRequest, access) -> HttpResponse:
     state = request.GET.get("state", "")
     if state not in selectors.GrantState.LABELS:
@@ -198,7 +198,7 @@ class RestrictFlow(_Action):
         return reverse("audit:restrictions")
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.restrict", label="閲覧制限の設定")
 @require_http_methods(["GET", "POST"])
 def restrict(request: HttpRequest, access) -> HttpResponse:
     """閲覧制限の設定: by 住民票ID or 住民票コード; every 住民票 and 附票 row of the person is restricted at once."""
@@ -224,7 +224,7 @@ class LiftFlow(_OnRestriction):
         return f"閲覧制限 #{result.pk} を解除しました。"
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.lift", label="閲覧制限の解除")
 @require_http_methods(["GET", "POST"])
 def lift(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
     """閲覧制限の解除 (with a reason). The flag stays while another restriction of the person is active."""
@@ -266,11 +266,11 @@ class GrantFlow(_OnRestriction):
         return f"個別許可を申請しました（申請 #{result.pk}）。別の監督者が承認すると有効になります。"
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.grant", label="個別許可の申請")
 @require_http_methods(["GET", "POST"])
 def grant(request: HttpRequest, access, restriction_id: int) -> HttpResponse:
-    """個別許可の申請: one clerk, one record of the restricted person, a reason, an expiry within 90 days. The
-    grant takes effect only when another supervisor approves the request (accounts.approvals, issue 12)."""
+    """個別許可の申請: one clerk, one record of the restricted person, a reason, an expiry within 90 days. The grant
+    takes effect only when another supervisor approves the request (accounts.approvals: two people for a grant)."""
     return GrantFlow(request, access, restriction_id=restriction_id).handle()
 
 
@@ -318,7 +318,7 @@ class RevokeFlow(_Action):
         return reverse("audit:grants")
 
 
-@personal_data_view(MANAGE, subject_kind="person")
+@personal_data_view(MANAGE, subject_kind="person", action="restrictions.revoke", label="個別許可の取消")
 @require_http_methods(["GET", "POST"])
 def revoke(request: HttpRequest, access, grant_id: int) -> HttpResponse:
     """個別許可の取消 (with a reason): the guardian permission goes at once."""

@@ -20,7 +20,7 @@ def _conditions(form: ReviewFilterForm) -> dict:
     return {name: form.data.get(name) for name in form.fields if form.data.get(name) not in (None, "")}
 
 
-@personal_data_view(*REVIEW_PERMISSIONS, subject_kind="audit_log")
+@personal_data_view(*REVIEW_PERMISSIONS, subject_kind="audit_log", action="review.review_list", label="監査記録の確認")
 def review_list(request: HttpRequest, access) -> HttpResponse:
     form = ReviewFilterForm(request.GET or None)
     audit_before = request.GET.get("ab") or None

@@ -1,4 +1,4 @@
-"""Notices under fault injection (issue 6): ward A makes N changes that each raise one notice to a partner while the
+"""Notices under fault injection: ward A makes N changes that each raise one notice to a partner while the
 harness kills A's Celery worker, restarts Redis and takes a partner offline; afterwards every notice must have been
 acknowledged and applied exactly once, soon after the last fault.
 
@@ -6,7 +6,7 @@ acknowledged and applied exactly once, soon after the last fault.
         [--redis-restarts-lost 1] [--partner-offline 30] [--json-out PATH]
     .venv/bin/python bench/chaos/notices.py --changes 200 --worker-kills 2 --partner-offline 10   # small (CI)
 
-Real processes on loopback (e2e/instances.py), each instance with a scratch PostgreSQL database (--database-url,
+Real processes on loopback (devtools/instances.py), each instance with a scratch PostgreSQL database (--database-url,
 created and dropped here):
 
 - ward A (新宿区 131041): Celery worker (prefork) and beat (the sweeper), its broker on a redis-server of our own
@@ -55,7 +55,7 @@ if str(BASE_DIR) not in sys.path:
 
 from bench.chaos.faults import FailurePlan, FaultLog, FaultProxy, RedisServer  # noqa: E402
 from bench.result import Result  # noqa: E402
-from e2e import instances  # noqa: E402
+from devtools import instances  # noqa: E402
 
 A, B, C = "131041", "131130", "131148"
 NAME = "chaos-notices"

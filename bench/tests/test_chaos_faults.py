@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.chaos.faults import FailurePlan, FaultLog, FaultProxy, RedisServer
-from e2e.instances import free_port
+from devtools.instances import free_port
 
 
 class Echo(BaseHTTPRequestHandler):

@@ -27,7 +27,7 @@ from bench.chaos.notices import (
     fault_plan,
     trigger_points,
 )
-from e2e.instances import is_postgres
+from devtools.instances import is_postgres
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 RUN_TIMEOUT = 420  # seconds for the whole small run, preparing included

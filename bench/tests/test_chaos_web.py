@@ -1,4 +1,4 @@
-"""The pure parts of `make chaos`'s web harness (bench/chaos/web.py): the forms a clerk submits as a browser would,
+"""The pure parts of `make chaos`'s web harness (bench/chaos/clerk.py): the forms a clerk submits as a browser would,
 the cookie jar, how an answer is judged (the 503 page with a request id, or no answer at all), and the figures."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench.chaos.web import (
+from bench.chaos.clerk import (
     MESSAGE_503,
     Clerk,
     Journal,
@@ -20,7 +20,7 @@ from bench.chaos.web import (
     percentile,
     rise_percent,
 )
-from e2e.instances import free_port
+from devtools.instances import free_port
 
 MOVE_FORM = """
 <form method="get" action="/residents/"><input name="kana" value=""><button type="submit">検索</button></form>

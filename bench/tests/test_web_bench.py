@@ -21,8 +21,8 @@ from web_load import ClerkScript, Person, Sample  # noqa: E402
 
 from common.juminhyo_codes import random_juminhyo_code  # noqa: E402
 from common.wareki import parse_date  # noqa: E402
+from registry.forms.search import ResidentSearchForm  # noqa: E402
 from registry.search import fold_name  # noqa: E402
-from registry.search_forms import ResidentSearchForm  # noqa: E402
 
 PEOPLE = [
     Person(11, "山田", "花子", "ヤマダ", "ハナコ", dt.date(1970, 3, 2), random_juminhyo_code(random.Random(1))),

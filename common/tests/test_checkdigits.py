@@ -25,7 +25,7 @@ def test_juminhyo_code_worked_example():
     [
         ("0000000000", 0),  # Σ = 0 → remainder 0 → 0
         ("0000000005", 1),  # Σ = 10 → remainder 10 → 11 − 10 = 1
-        ("0000000006", 0),  # Σ = 12 → remainder 1 → 0 (product decision 10)
+        ("0000000006", 0),  # Σ = 12 → remainder 1 → 0 (the 個人番号's rule)
         ("0000000001", 9),  # Σ = 2 → 11 − 2 = 9
         ("1000000000", 6),  # leftmost digit has weight 5 → 11 − 5 = 6
     ],

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-APPS = ("common", "registry", "koseki_fuhyo", "transfers", "audit")
+APPS = ("common", "registry", "koseki_fuhyo", "transfers", "audit", "operations")
 
 
 def _commands() -> list[str]:

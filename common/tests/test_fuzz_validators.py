@@ -141,18 +141,6 @@ def test_halfwidth_katakana_is_accepted_as_fullwidth(text):
     assert all(not 0xFF61 <= ord(c) <= 0xFF9F for c in folded)
 
 
-@FUZZ
-@given(hostile_text())
-def test_to_katakana_or_none_agrees_with_clean_kana(text):
-    folded = kana.to_katakana_or_none(text)
-    try:
-        cleaned = validators.clean_kana(text)
-    except ValidationError:
-        assert folded is None
-    else:
-        assert folded == cleaned
-
-
 # --- 和暦 ----------------------------------------------------------------------------------------------------------
 
 register_dates = st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(9999, 12, 31))

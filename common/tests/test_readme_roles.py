@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.urls import Resolver404, resolve
 
-from common.management.commands.create_demo_users import DEMO_USERS
 from common.roles import ROLES, Role
+from devtools.management.commands.create_demo_users import DEMO_USERS
 
 README = Path(settings.BASE_DIR) / "README.md"
 ROLE_NAMES = {role.group_name: role for role in ROLES}

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from audit.visibility import mask_names
 from common.forms import KanaField, MunicipalityField, ServiceErrorsMixin, WarekiDateField
+from common.items import IDENTITY_ITEMS
 from registry.choices import ResidentStatus, Sex
 from registry.models import Household, Resident
 
@@ -245,10 +246,7 @@ class FilingForm(ServiceErrorsMixin, forms.Form):
         if found is not None:
             self.found[prefix] = found
             return FiledPerson(role=role, entry=found.entry, resident=found.resident)
-        typed = {
-            name: d.get(f"{prefix}_{name}")
-            for name in ("surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex")
-        }
+        typed = {name: d.get(f"{prefix}_{name}") for name in IDENTITY_ITEMS}
         municipality = d.get(f"{prefix}_address_municipality")
         if not any(typed.values()) and municipality is None:
             if self.required_persons.get(prefix):
@@ -270,13 +268,6 @@ class FilingForm(ServiceErrorsMixin, forms.Form):
             address_municipality=municipality.code if municipality else None,
             address=(d.get(f"{prefix}_address") or "").strip(),
         )
-
-    def persons_named(self) -> list[Any]:
-        """Every register record of a person the input names (for locks and the access log)."""
-        out = []
-        for found in self.found.values():
-            out.extend(r for r in (found.entry, found.resident) if r is not None)
-        return out
 
     def field_for(self, key: str) -> str | None:
         if key == "persons":

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 
 from common.forms import KanaField, MunicipalityField, WarekiDateField
+from common.items import IDENTITY_ITEMS
 from registry.choices import Sex
 from registry.services.entries import NewHousehold
 
@@ -24,9 +25,6 @@ def _identity_fields(form: forms.Form, *, code: bool = False) -> None:
         form.fields["juminhyo_code"] = forms.CharField(
             label="住民票コード", max_length=11, required=False, help_text="外国人住民として持っていれば"
         )
-
-
-IDENTITY = ["surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex"]
 
 
 class _ResidenceMixin:
@@ -107,7 +105,7 @@ class BirthFilingForm(_ResidenceMixin, PlaceMixin, FilingForm):
         self.add_residence_fields(household=self.household)
 
     def kind_groups(self) -> list[tuple[str, list[str]]]:
-        return [("子", IDENTITY), ("戸籍", self.place_names()), ("子の住所", self.residence_names())]
+        return [("子", list(IDENTITY_ITEMS)), ("戸籍", self.place_names()), ("子の住所", self.residence_names())]
 
     def field_groups(self) -> list[tuple[str, list[str]]]:
         groups = super().field_groups()
@@ -147,7 +145,11 @@ class NewNationalForm(_ResidenceMixin, PlaceMixin, FilingForm):
         self.add_residence_fields()
 
     def kind_groups(self) -> list[tuple[str, list[str]]]:
-        return [("本人", [*IDENTITY, "juminhyo_code"]), ("戸籍", self.place_names()), ("住所", self.residence_names())]
+        return [
+            ("本人", [*IDENTITY_ITEMS, "juminhyo_code"]),
+            ("戸籍", self.place_names()),
+            ("住所", self.residence_names()),
+        ]
 
     def clean(self) -> dict[str, Any]:
         d = super().clean()

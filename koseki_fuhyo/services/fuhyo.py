@@ -1,9 +1,10 @@
 """The 戸籍の附票: recording a person, an address, a removal; and keeping it in step with the 住民票.
 
-When a resident whose 本籍 is in the ward changes address, the 附票 takes the new address in the same transaction
-(product decision 1: both ends are this ward, nothing is transmitted). The person is found by 住民票コード and the
-identity items must agree (decision 3); when they do not, nothing is changed and a `fuhyo.unmatched` event waits
-for a clerk — the same treatment an inbound 附票記載事項通知 from another municipality gets.
+When a resident whose 本籍 is in the ward changes address, the 附票 takes the new address in the same transaction (both
+ends are this ward: nothing is transmitted, both registers change together). The person is found by 住民票コード and the
+identity items must agree (氏名, カナ, 生年月日, 性別, as for a received 附票記載事項通知); when they do not, nothing is
+changed and a `fuhyo.unmatched` event waits for a clerk — the same treatment an inbound 附票記載事項通知 from another
+municipality gets.
 """
 
 import datetime as dt
@@ -16,6 +17,7 @@ from django.utils import timezone
 from audit.visibility import person_is_restricted, require_may_change
 from common.errors import full_clean_or_raise
 from common.events import record_event
+from common.items import IDENTITY_ITEMS
 from common.models import ChangeEvent, Municipality
 from registry.addresses import with_katagaki
 from registry.choices import reason_label
@@ -23,8 +25,6 @@ from registry.choices import reason_label
 from ..choices import EntryStatus, FuhyoRecordKind
 from ..models import FuhyoAddress, FuhyoEntry, Koseki
 from ..payloads import fuhyo_items
-
-IDENTITY_FIELDS = ("surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex")
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,12 @@ def current_entry_for_code(juminhyo_code: str, *, lock: bool = False) -> FuhyoEn
 
 def identity_differences(entry: FuhyoEntry, person) -> list[str]:
     """Names of the identity fields in which the 附票 row and the person (a Resident or similar) differ."""
-    return [f for f in IDENTITY_FIELDS if getattr(entry, f) != getattr(person, f)]
+    return [f for f in IDENTITY_ITEMS if getattr(entry, f) != getattr(person, f)]
 
 
 def _event(kind: str, entry: FuhyoEntry, record_kind: str, reason: str, group: uuid.UUID, filing=None) -> ChangeEvent:
     # 記録日 (what J-LIS is told, 施行令30条の12の3): the day the 附票 is written, never the 異動日 or the 受理日 of a
-    # 届書 recorded later (issue 13, gap 5); the 入籍日・消除日 keep their own dates on the row.
+    # 届書 accepted days before it is recorded; the 入籍日・消除日 keep their own dates on the row.
     # The 戸籍 as it stands now: the entry's cached one may predate a change of this filing (氏の変更 renames the
     # 筆頭者 on another instance), and the event's items are what J-LIS and the 住所地 are told.
     entry.koseki = Koseki.objects.get(pk=entry.koseki_id)

@@ -323,7 +323,7 @@ def test_honseki_transfer_within_ward(as_clerk, couple_in_ward_koseki):
     result = filings.file_honseki_transfer(
         HEADER, koseki, KosekiPlace(honseki_municipality="131041", honseki_address="戸山一丁目1番")
     )
-    # Decision 13: the same 戸籍 with its 本籍 corrected; no new 戸籍, no closed one.
+    # 管内転籍: the same 戸籍 with its 本籍 corrected; no new 戸籍, no closed one.
     koseki.refresh_from_db()
     assert (koseki.status, koseki.honseki_address) == (KosekiStatus.CURRENT, "戸山一丁目1番")
     assert Koseki.objects.count() == 1

@@ -16,7 +16,9 @@ from transfers.models import IdentifierSymbol
 from ..models import FuhyoAddress, FuhyoEntry, Koseki
 
 
-@personal_data_view("koseki_fuhyo.view_koseki", subject_kind="fuhyo_entry")
+@personal_data_view(
+    "koseki_fuhyo.view_koseki", subject_kind="fuhyo_entry", action="koseki.koseki_detail", label="戸籍・附票"
+)
 def koseki_detail(request: HttpRequest, access, koseki_id: int) -> HttpResponse:
     koseki = get_object_or_404(Koseki, pk=koseki_id)
     entries = list(

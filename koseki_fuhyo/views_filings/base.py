@@ -13,7 +13,7 @@ from common.confirm import DisplaySpec, EntryFlow
 from registry import locks
 from registry.choices import ResidentStatus
 from registry.models import Resident, UsedSubmissionToken
-from registry.views_changes.base import REGISTRY_SPECS
+from registry.views.changes.base import REGISTRY_SPECS
 
 from ..choices import EntryStatus, FilingKind, KosekiStatus
 from ..models import FilingPerson, FuhyoAddress, FuhyoEntry, Koseki, KosekiFiling
@@ -287,7 +287,7 @@ class FilingFlow(EntryFlow):
         }
 
 
-def screen(flow_class: type[FilingFlow]) -> Callable[..., HttpResponse]:
+def screen(flow_class: type[FilingFlow], *, action: str, label: str) -> Callable[..., HttpResponse]:
     """The gated view of the screens of one 届出 service (the kind comes from the URL pattern)."""
 
     def view(request: HttpRequest, access, **kwargs: Any) -> HttpResponse:
@@ -296,4 +296,4 @@ def screen(flow_class: type[FilingFlow]) -> Callable[..., HttpResponse]:
     view.__name__ = view.__qualname__ = flow_class.view_name
     view.__module__ = flow_class.__module__
     view.__doc__ = flow_class.__doc__
-    return personal_data_view(PERMISSION, subject_kind="fuhyo_entry")(view)
+    return personal_data_view(PERMISSION, subject_kind="fuhyo_entry", action=action, label=label)(view)

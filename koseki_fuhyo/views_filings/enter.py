@@ -57,5 +57,5 @@ class NewNationalFlow(FilingFlow):
         return filings.file_new_national(self.kind, form.header(), v.pop("person"), v.pop("place"), **v)
 
 
-file_birth = screen(BirthFilingFlow)
-file_new_national = screen(NewNationalFlow)
+file_birth = screen(BirthFilingFlow, action="enter.file_birth", label="戸籍届出（出生届）")
+file_new_national = screen(NewNationalFlow, action="enter.file_new_national", label="戸籍届出（帰化・国籍取得・就籍）")

@@ -46,4 +46,4 @@ class DeathFilingFlow(FilingFlow):
         return filings.file_death(form.header(), v.pop("subject"), kind=self.kind, **v)
 
 
-file_death = screen(DeathFilingFlow)
+file_death = screen(DeathFilingFlow, action="leave.file_death", label="戸籍届出（死亡・失踪・国籍喪失）")

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from audit.gate import personal_data_view
 from registry.models import ResidentChange
-from registry.views_changes.base import resident_url
+from registry.views.changes.base import resident_url
 
 from ..models import KosekiFiling
 from .base import MENU_GROUPS, PERMISSION, filing_title
@@ -24,7 +24,7 @@ def menu(request: HttpRequest) -> HttpResponse:
     return render(request, "koseki_fuhyo/filings/menu.html", {"groups": groups, "title": "戸籍届出の受付"})
 
 
-@personal_data_view(PERMISSION, subject_kind="fuhyo_entry")
+@personal_data_view(PERMISSION, subject_kind="fuhyo_entry", action="menu.filing", label="戸籍届出の受付結果")
 def filing(request: HttpRequest, access, filing_id: int) -> HttpResponse:
     """受付結果: the 届出, its persons (restricted ones masked) and the 住民票 changes it made."""
     filing = get_object_or_404(KosekiFiling.objects.select_related("received_at"), pk=filing_id)

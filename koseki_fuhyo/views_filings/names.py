@@ -43,6 +43,8 @@ class FuriganaFlow(FilingFlow):
         return filings.file_furigana(form.header(), v["subject"], v["surname_kana"], v["given_name_kana"])
 
 
-file_surname_change = screen(SurnameChangeFlow)
-file_given_name_change = screen(GivenNameChangeFlow)
-file_furigana = screen(FuriganaFlow)
+file_surname_change = screen(SurnameChangeFlow, action="names.file_surname_change", label="戸籍届出（氏の変更届）")
+file_given_name_change = screen(
+    GivenNameChangeFlow, action="names.file_given_name_change", label="戸籍届出（名の変更届）"
+)
+file_furigana = screen(FuriganaFlow, action="names.file_furigana", label="戸籍届出（氏名の振り仮名の届）")

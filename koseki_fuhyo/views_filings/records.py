@@ -14,4 +14,4 @@ class RecordOnlyFlow(FilingFlow):
         return filings.file_record_only(self.kind, form.header(), form.values["persons"], form.values["details"])
 
 
-file_record_only = screen(RecordOnlyFlow)
+file_record_only = screen(RecordOnlyFlow, action="records.file_record_only", label="戸籍届出（戸籍の記録のみの届）")

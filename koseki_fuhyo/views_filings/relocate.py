@@ -50,6 +50,8 @@ class HonsekiTransferFlow(FilingFlow):
         return filings.file_honseki_transfer(form.header(), form.values["koseki"], form.values["new_place"])
 
 
-file_marriage = screen(MarriageFlow)
-file_relocation = screen(RelocationFlow)
-file_honseki_transfer = screen(HonsekiTransferFlow)
+file_marriage = screen(MarriageFlow, action="relocate.file_marriage", label="戸籍届出（婚姻届）")
+file_relocation = screen(
+    RelocationFlow, action="relocate.file_relocation", label="戸籍届出（縁組・離縁・離婚・入籍・分籍など）"
+)
+file_honseki_transfer = screen(HonsekiTransferFlow, action="relocate.file_honseki_transfer", label="戸籍届出（転籍届）")

@@ -136,10 +136,6 @@ class Resident(models.Model):
     def is_current(self) -> bool:
         return self.status == ResidentStatus.CURRENT
 
-    @property
-    def is_head(self) -> bool:
-        return self.relationship == HEAD
-
     def clean(self) -> None:
         if self.birth_date and self.address_established_on and self.birth_date > self.address_established_on:
             raise ValidationError({"address_established_on": "住所を定めた年月日が生年月日より前です。"})

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from common.errors import ServiceError, full_clean_or_raise
+from common.items import HONSEKI_ITEMS, IDENTITY_ITEMS, KOSEKI_ITEMS
 from koseki_fuhyo.services.fuhyo import follow_code_change, sync_from_resident
 
 from ..choices import ChangeReason, ResidentStatus
@@ -20,29 +21,12 @@ from .results import ChangeResult
 
 # Items a 職権修正 may correct; 世帯 and 住所 change only through their own 異動 (転居, 世帯変更).
 AMENDABLE = (
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
+    *IDENTITY_ITEMS,
     "relationship",
-    "honseki_municipality",
-    "honseki_address",
-    "hittousha_name",
+    *HONSEKI_ITEMS,
     "juminhyo_code",
     "address_established_on",
     "became_resident_on",
-)
-# Items a 戸籍届出 changes on the 住民票 (氏名, 振り仮名, 本籍, 筆頭者).
-KOSEKI_ITEMS = (
-    "surname",
-    "given_name",
-    "surname_kana",
-    "given_name_kana",
-    "honseki_municipality",
-    "honseki_address",
-    "hittousha_name",
 )
 
 

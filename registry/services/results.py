@@ -15,7 +15,3 @@ class ChangeResult:
     households: list[Household] = field(default_factory=list)
     changes: list[ResidentChange] = field(default_factory=list)
     events: list[ChangeEvent] = field(default_factory=list)
-
-    def merge(self, other: "ChangeResult") -> None:
-        self.changes.extend(other.changes)
-        self.events.extend(other.events)

@@ -12,6 +12,7 @@ from common.models import Municipality
 from registry.addresses import with_katagaki
 from registry.choices import Sex
 from registry.models import Household, Resident
+from registry.services.entries import PersonData
 
 _rng = random.Random(20261125)  # noqa: S311 - dummy codes, reproducible per test run
 
@@ -69,3 +70,21 @@ class ResidentFactory(factory.django.DjangoModelFactory):
 
 def fuhyo_address_text(resident: Resident) -> str:
     return with_katagaki(resident.address, resident.katagaki)
+
+
+def person_data(**overrides) -> PersonData:
+    """The newcomer of the notice tests: 佐藤健太, 世帯主, 本籍 in 大阪市北区 (so that every change of the person is
+    notified to another 本籍地); `overrides` change any item."""
+    values = {
+        "surname": "佐藤",
+        "given_name": "健太",
+        "surname_kana": "サトウ",
+        "given_name_kana": "ケンタ",
+        "birth_date": dt.date(1990, 1, 15),
+        "sex": "1",
+        "relationship": "世帯主",
+        "honseki_municipality": "271004",
+        "honseki_address": "北区梅田一丁目1番",
+        "hittousha_name": "佐藤　健太",
+    }
+    return PersonData(**{**values, **overrides})

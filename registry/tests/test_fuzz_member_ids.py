@@ -5,8 +5,8 @@ import pytest
 
 from common.roles import RESIDENT_CLERK
 from common.tests.fuzz_support import counts_unchanged, is_japanese
-from registry.change_forms.moves import MoveWithinForm
-from registry.change_forms.removals import MoveOutForm
+from registry.forms.changes.moves import MoveWithinForm
+from registry.forms.changes.removals import MoveOutForm
 from registry.tests.change_screens import family, login
 
 pytestmark = pytest.mark.django_db

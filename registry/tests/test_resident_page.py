@@ -234,7 +234,7 @@ def test_previous_address_of_a_person_without_one(clerk_client, family):
 
 
 def test_the_kana_is_shown_as_the_furigana_of_the_name(clerk_client, family):
-    """Decision 14: 氏名の振り仮名 (a legal item since 2025-05-26) is what the カナ fields hold, and is so labelled."""
+    """氏名の振り仮名 (a legal item since 2025-05-26) is what the カナ fields hold, and is so labelled."""
     body = clerk_client.get(page(family[0])).content.decode()
     assert f"<dt>氏名の振り仮名</dt><dd>{family[0].name_kana}</dd>" in body
     assert "氏名カナ" not in body

@@ -67,7 +67,9 @@ def _name_persons(access, tasks: list[RegisterDiscrepancy]) -> None:
         access.conditions["fuhyo_entry_ids"] = entries
 
 
-@personal_data_view(VIEW_PERMISSION, subject_kind="resident")
+@personal_data_view(
+    VIEW_PERMISSION, subject_kind="resident", action="discrepancies.discrepancy_list", label="住民票と附票の不一致"
+)
 def discrepancy_list(request: HttpRequest, access) -> HttpResponse:
     state = request.GET.get("state", RegisterDiscrepancy.State.OPEN)
     if state not in RegisterDiscrepancy.State.values:
@@ -93,7 +95,12 @@ def discrepancy_list(request: HttpRequest, access) -> HttpResponse:
     )
 
 
-@personal_data_view(VIEW_PERMISSION, subject_kind="resident")
+@personal_data_view(
+    VIEW_PERMISSION,
+    subject_kind="resident",
+    action="discrepancies.discrepancy_detail",
+    label="住民票と附票の不一致の詳細",
+)
 @require_http_methods(["GET", "POST"])
 def discrepancy_detail(request: HttpRequest, access, discrepancy_id: int) -> HttpResponse:
     task = get_object_or_404(

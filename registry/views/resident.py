@@ -34,7 +34,9 @@ class FuhyoSection:
     addresses: list[FuhyoAddress] = field(default_factory=list)
 
 
-@personal_data_view("registry.view_resident", subject_kind="resident")
+@personal_data_view(
+    "registry.view_resident", subject_kind="resident", action="resident.resident_detail", label="住民票"
+)
 def resident_detail(request: HttpRequest, access, resident_id: int) -> HttpResponse:
     resident = get_object_or_404(
         Resident.objects.select_related(

@@ -6,11 +6,13 @@ from django.shortcuts import render
 
 from audit.gate import personal_data_view
 
+from ..forms.search import ResidentSearchForm
 from ..search import PAGE_SIZE, ResultPage, search_residents
-from ..search_forms import ResidentSearchForm
 
 
-@personal_data_view("registry.view_resident", subject_kind="resident")
+@personal_data_view(
+    "registry.view_resident", subject_kind="resident", action="search.resident_search", label="住民検索"
+)
 def resident_search(request: HttpRequest, access) -> HttpResponse:
     form = ResidentSearchForm(request.GET or None)
     page = ResultPage()

@@ -13,9 +13,11 @@ from types import ModuleType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from common.items import IDENTITY_ITEMS
+
 from ..routing import NoticeKind
 from . import fuhyo_items, honseki_check, honseki_transfer, juminhyo_items, move_in_notice
-from .base import APPLIED, IDENTITY_ITEMS, WAITING, Outcome, difference, same
+from .base import APPLIED, WAITING, Outcome, difference, same
 
 HANDLERS: dict[str, ModuleType] = {
     NoticeKind.FUHYO_ITEMS: fuhyo_items,

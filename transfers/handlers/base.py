@@ -40,7 +40,6 @@ LABELS = {
     "removed": "消除（届出事件）",
     "removed_on": "消除の原因の日",
 }
-IDENTITY_ITEMS = ("surname", "given_name", "surname_kana", "given_name_kana", "birth_date", "sex")
 
 _SPACES = re.compile(r"[\s\u3000]+")
 
@@ -80,8 +79,9 @@ def as_text(value: Any) -> str | None:
 
 
 def same(notified: Any, ours: Any) -> bool:
-    """Whether two values agree. Names are compared as written (never normalised, decision 8); only the kind of
-    space between 氏 and 名 (half-width or ideographic) and the blanks around a value do not count."""
+    """Whether two values agree. Names are compared as written (never normalised: the variation sequences are part of a
+    name); only the kind of space between 氏 and 名 (half-width or ideographic) and the blanks around a value do not
+    count."""
     a, b = as_text(notified), as_text(ours)
     if a is None or b is None:
         return a == b

@@ -1,4 +1,4 @@
-"""附票記載事項通知 (住基法19条1項) received: this ward is the 本籍地 (product decision 3).
+"""附票記載事項通知 (住基法19条1項) received: this ward is the 本籍地.
 
 The person is looked up in our 附票 by 住民票コード. When found and every identity item agrees with the 戸籍 (氏名,
 カナ, 生年月日, 性別, 本籍, 筆頭者), the 附票 is brought in line automatically through koseki_fuhyo.services.fuhyo
@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 
 from common.errors import ServiceError
+from common.items import IDENTITY_ITEMS
 from common.models import Municipality
 from koseki_fuhyo.choices import EntryStatus, KosekiStatus
 from koseki_fuhyo.models import FuhyoEntry
@@ -22,7 +23,7 @@ from koseki_fuhyo.services.fuhyo import AddressData, amend_person, current_entry
 from registry.addresses import with_katagaki
 from registry.choices import ChangeReason, reason_label
 
-from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, refuse_unless_applied, same, today
+from .base import Outcome, difference, parse_date, refuse_unless_applied, same, today
 
 NOT_FOUND = "この区の戸籍の附票に、住民票コードの一致する在籍者が見つかりません。"
 MISMATCH = "通知された項目が戸籍・附票の記載と合いません。確認してください。"
@@ -45,7 +46,7 @@ def find_entry(person: dict[str, Any], before: dict[str, Any] | None) -> FuhyoEn
 
 
 def entry_without_code(person: dict[str, Any]) -> FuhyoEntry | None:
-    """Decision 12: a 附票 row without a 住民票コード (a spouse from outside the ward, a child living elsewhere) is
+    """A 附票 row without a 住民票コード (a spouse from outside the ward, a child living elsewhere) is
     matched on 氏名 + 生年月日 + 性別 within the 戸籍 the notice names (本籍 and 筆頭者, in this ward). Exactly one
     candidate or none: two alike wait for a clerk. `apply` then writes the notified code to the row (17条7号)."""
     birth_date = parse_date(person.get("birth_date"))

@@ -1,4 +1,5 @@
-"""本籍転属通知 (住基法19条3項) received: this ward is the new 本籍地 (product decision 5). The person's 附票 row is
+"""本籍転属通知 (住基法19条3項) received: this ward is the new 本籍地 (a 転籍, or a
+婚姻・分籍・養子縁組 etc. that makes a 戸籍 here). The person's 附票 row is
 opened in the new 戸籍 of this ward (found by 本籍 and 筆頭者, opened through koseki_fuhyo.services.koseki when it
 does not exist yet) with the address carried by the notice; koseki_fuhyo.services.fuhyo raises the J-LIS update.
 Anything that does not fit waits for a clerk with the reason."""
@@ -18,6 +19,7 @@ from koseki_fuhyo.services.fuhyo import AddressData, current_entry_for_code, ent
 from koseki_fuhyo.services.koseki import open_koseki
 from registry.addresses import with_katagaki
 
+from ..payloads import subject_code
 from .base import Outcome, parse_date, refuse_unless_applied, same, today
 
 _SPACES = re.compile(r"[\s\u3000]+")
@@ -86,7 +88,7 @@ def handle(notice) -> Outcome:
 def review(notice) -> Outcome:
     """For a notice whose sender failed the authority rule: the 附票 row this ward already holds for the person, if
     any. Changes nothing (no 戸籍 is opened)."""
-    existing = current_entry_for_code(notice.payload["person"].get("juminhyo_code") or "")
+    existing = current_entry_for_code(subject_code(notice.payload))
     return Outcome.waiting("", fuhyo_entry=existing)
 
 

@@ -1,4 +1,5 @@
-"""住民票記載事項通知 (住基法9条2項) received: this ward is the 住所地 (product decision 2).
+"""住民票記載事項通知 (住基法9条2項) received: this ward is the 住所地, sent by the
+受理地 or the 本籍地 of a 戸籍届出 that changes an item of our 住民票.
 
 Never applied automatically: the notice waits as a proposed 職権 change, with the proposed items and the
 differences against our 住民票 side by side. A clerk's confirmation applies it through registry.services
@@ -11,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from common.errors import ServiceError
+from common.items import IDENTITY_ITEMS, KOSEKI_ITEMS
 from koseki_fuhyo.choices import FilingKind
 from registry import services
 from registry.choices import ResidentStatus
 from registry.models import Resident
-from registry.services.corrections import KOSEKI_ITEMS
 from registry.services.entries import PersonData
 
-from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, same, today
+from .base import Outcome, difference, parse_date, same, today
 
 ITEMS_TO_COMPARE = (*IDENTITY_ITEMS, "juminhyo_code")
 

@@ -1,4 +1,4 @@
-"""転入通知 (住基法9条1項) received: this ward is the previous 住所地 (product decision 7). The 除票 of the person
+"""転入通知 (住基法9条1項) received: this ward is the previous 住所地. The 除票 of the person
 who moved away gets the confirmed 転出 date and address (registry.services.record_move_out_confirmation); a notice
 naming nobody who moved away from here, or someone whose identity items differ, waits for a clerk."""
 
@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.items import IDENTITY_ITEMS
 from common.models import Municipality
 from registry import services
 from registry.choices import ChangeReason, ResidentStatus
 from registry.models import Resident
 
-from .base import IDENTITY_ITEMS, Outcome, difference, parse_date, refuse_unless_applied, same, today
+from ..payloads import subject_code
+from .base import Outcome, difference, parse_date, refuse_unless_applied, same, today
 
 NOT_FOUND = "転出（または職権消除）した人の除票が、住民票コードで見つかりません。"
 MOVED_AWAY = (ChangeReason.MOVE_OUT, ChangeReason.MOVE_OUT_ABROAD, ChangeReason.EX_OFFICIO_REMOVAL)
@@ -77,7 +79,7 @@ def review(notice) -> Outcome:
 
 def confirm(notice) -> Outcome:
     """The clerk checked the differences: record the confirmation on the 除票 found (or found now)."""
-    resident = find_removed(notice.payload["person"].get("juminhyo_code"))
+    resident = find_removed(subject_code(notice.payload))
     if resident is None:
         return refuse_unless_applied(Outcome.waiting("転出した人の除票が見つかりません。"))
     return _apply(resident, notice.payload)

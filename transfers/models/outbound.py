@@ -8,15 +8,17 @@ from django.db import models
 from common.validators import validate_juminhyo_code, validate_partner_code
 from common.visibility import for_persons
 
+from ..payloads import subject_code
 from ..routing import NoticeKind
 
 
 class OutboundNotice(models.Model):
     """送信する通知: a notice waiting for delivery, being delivered, delivered, acknowledged, or failed.
 
-    Written by `transfers.outbox.write_notices` inside the service's transaction (never for a change that rolled
-    back, never missing for one that committed). Delivery (issue 4: envelopes, adapters, Celery) claims rows by a
-    conditional update on `state`, so a row is sent by one worker at a time and acknowledged exactly once."""
+    Written by `transfers.outbox.write_notice` (the one writer: for each routed event, and for a clerk's
+    本籍照合通知) inside the service's transaction (never for a change that rolled back, never missing for one that
+    committed). Delivery (transfers.delivery: envelopes, adapters, Celery) claims rows by a conditional update on
+    `state`, so a row is sent by one worker at a time and acknowledged exactly once."""
 
     class State(models.TextChoices):
         PENDING = "pending", "送信待ち"
@@ -115,14 +117,3 @@ class OutboundNotice(models.Model):
         if not self.juminhyo_code:
             self.juminhyo_code = subject_code(self.payload)
         super().save(*args, **kwargs)
-
-
-def subject_code(payload: object) -> str:
-    """The 住民票コード a notice is about: `person.juminhyo_code` (every kind but one) or `juminhyo_code`
-    (本籍照合通知); "" when there is none (such a notice is not ordered)."""
-    if not isinstance(payload, dict):
-        return ""
-    person = payload.get("person")
-    code = person.get("juminhyo_code") if isinstance(person, dict) else None
-    code = code or payload.get("juminhyo_code")
-    return code if isinstance(code, str) and len(code) <= 11 else ""

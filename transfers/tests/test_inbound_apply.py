@@ -80,7 +80,7 @@ def test_fuhyo_items_that_agree_update_the_fuhyo_and_notify_jlis(shibuya, ward):
 
 
 def test_a_fuhyo_row_without_a_code_is_matched_on_identity_in_the_named_koseki_and_gets_the_code(shibuya, ward):
-    """Decision 12: the row of a spouse from outside the ward has no 住民票コード; the 住所地's notice names the
+    """The row of a spouse from outside the ward has no 住民票コード; the 住所地's notice names the
     person, the 戸籍 (本籍, 筆頭者) and the code: matched on 氏名 + 生年月日 + 性別 there, the code is written to the
     附票 (17条7号) and J-LIS is told."""
     entry = koseki_person("")

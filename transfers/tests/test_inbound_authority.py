@@ -1,4 +1,4 @@
-"""Authority of inbound notices (threat model invariant 6, domain.md decision 15, issue 12 finding 5): a validly
+"""Authority of inbound notices (threat model invariant 6): a validly
 signed notice from a registered partner changes our records only when that partner is entitled to say this about
 this person. For every kind: from the entitled sender it is applied (or waits) as before; from a registered partner
 that is not entitled it changes no row of the 住民票 / 附票 / 戸籍, writes no outbound notice, waits for a clerk with

@@ -35,8 +35,8 @@ from koseki_fuhyo.services.filings import FiledPerson, FilingHeader, KosekiPlace
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory, link_to_koseki
 from registry import services
 from registry.models import Resident
-from registry.services.entries import NewHousehold, PersonData
-from registry.tests.factories import ResidentFactory
+from registry.services.entries import NewHousehold
+from registry.tests.factories import ResidentFactory, person_data
 from transfers import delivery
 from transfers.envelope import Identity
 from transfers.inbound import receive
@@ -162,22 +162,6 @@ def header(p: dict[str, Any]) -> FilingHeader:
     return FilingHeader(filed_on=D, ward_role=p.get("ward_role", WardRole.HONSEKICHI))
 
 
-def person_data(**overrides: Any) -> PersonData:
-    values = {
-        "surname": "佐藤",
-        "given_name": "健太",
-        "surname_kana": "サトウ",
-        "given_name_kana": "ケンタ",
-        "birth_date": dt.date(1990, 1, 15),
-        "sex": "1",
-        "relationship": "世帯主",
-        "honseki_municipality": OSAKA,
-        "honseki_address": "北区梅田一丁目1番",
-        "hittousha_name": "佐藤　健太",
-    }
-    return PersonData(**{**values, **overrides})
-
-
 # --- Actions: the REAL service a row names --------------------------------------------------------------------------
 
 
@@ -297,7 +281,7 @@ def act_file_surname_change(w: World, p: dict[str, Any]) -> None:
 
 
 def act_file_honseki_transfer(w: World, p: dict[str, Any]) -> None:
-    """転籍届 (108条) of a 戸籍 of the ward: to another municipality, or within the ward (decision 13)."""
+    """転籍届 (108条) of a 戸籍 of the ward: to another municipality, or within the ward (管内転籍: the same 戸籍)."""
     _, entry, _ = subject(p["lives"], "ward")
     if p["to"] == "ward":
         place = KosekiPlace(honseki_municipality=WARD, honseki_address="戸山三丁目3番")
@@ -676,8 +660,8 @@ def recv_fuhyo_items_after_move_out(w: World, p: dict[str, Any]) -> None:
 
 
 def act_file_death_typed_address(w: World, p: dict[str, Any]) -> None:
-    """死亡届 for a member of our 戸籍 whose 附票 shows 渋谷区, the 届書 giving another 住所 (中野区): decision 2 takes
-    the 住所地 from our 住民票, then the 附票, and only then from the 届書."""
+    """死亡届 for a member of our 戸籍 whose 附票 shows 渋谷区, the 届書 giving another 住所 (中野区): the 住所地
+    comes from our 住民票, then the 附票, and only then from the 届書."""
     entry = member_living(SHIBUYA)
     filed = FiledPerson(entry=entry, address_municipality=NAKANO, address="中央一丁目1番")
     w.begin()

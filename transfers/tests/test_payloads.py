@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from common.items import KOSEKI_ITEMS, PERSON_ITEMS
 from common.juminhyo_codes import juminhyo_code_for
 from common.models import ChangeEvent, Municipality
 from koseki_fuhyo.choices import FilingKind, FilingPersonRole, FuhyoRecordKind
@@ -22,9 +23,9 @@ from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory, link_
 from registry import services
 from registry.choices import ChangeClass, ChangeReason, Sex
 from registry.models import ResidentChange
-from registry.services.corrections import KOSEKI_ITEMS
-from registry.services.entries import NewHousehold, PersonData
+from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
+from registry.tests.factories import person_data as person
 from transfers import payloads
 from transfers.models import OutboundNotice
 from transfers.payloads import CURRENT_VERSION, PayloadError, validate
@@ -115,8 +116,8 @@ def test_the_person_is_one_shape_in_every_schema():
     assert set(shapes) == {"move_in_notice", "fuhyo_items", "honseki_transfer"}
     first = next(iter(shapes.values()))
     assert all(shape == first for shape in shapes.values())
-    assert list(first["properties"]) == list(payloads.PERSON_ITEMS)
-    assert first["required"] == list(payloads.PERSON_ITEMS)
+    assert list(first["properties"]) == list(PERSON_ITEMS)
+    assert first["required"] == list(PERSON_ITEMS)
 
 
 def test_code_lists_of_the_schemas_follow_the_registers():
@@ -167,23 +168,6 @@ def test_the_container_image_carries_the_schemas():
 
 
 # --- What the real services cause ---------------------------------------------------------------------------------
-
-
-def person(**overrides) -> PersonData:
-    values = {
-        "surname": "佐藤",
-        "given_name": "健太",
-        "surname_kana": "サトウ",
-        "given_name_kana": "ケンタ",
-        "birth_date": dt.date(1990, 1, 15),
-        "sex": "1",
-        "relationship": "世帯主",
-        "honseki_municipality": OSAKA,
-        "honseki_address": "北区梅田一丁目1番",
-        "hittousha_name": "佐藤　健太",
-    }
-    values.update(overrides)
-    return PersonData(**values)
 
 
 @pytest.mark.django_db

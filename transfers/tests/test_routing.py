@@ -13,8 +13,9 @@ from koseki_fuhyo.services import filings
 from koseki_fuhyo.services.filings import FiledPerson, FilingHeader, KosekiPlace, Newborn
 from koseki_fuhyo.tests.factories import KosekiFactory, link_to_koseki
 from registry import services
-from registry.services.entries import NewHousehold, PersonData
+from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
+from registry.tests.factories import person_data as person
 from transfers.routing import JLIS, NoticeKind, route
 
 pytestmark = pytest.mark.django_db
@@ -24,23 +25,6 @@ OSAKA, SHIBUYA, YOKOHAMA = "271004", "131130", "141003"
 
 def plans_of(result_events) -> list[tuple[str, str]]:
     return sorted((plan.kind, plan.receiver) for event in result_events for plan in route(event))
-
-
-def person(**overrides) -> PersonData:
-    values = {
-        "surname": "佐藤",
-        "given_name": "健太",
-        "surname_kana": "サトウ",
-        "given_name_kana": "ケンタ",
-        "birth_date": dt.date(1990, 1, 15),
-        "sex": "1",
-        "relationship": "世帯主",
-        "honseki_municipality": OSAKA,
-        "honseki_address": "北区梅田一丁目1番",
-        "hittousha_name": "佐藤　健太",
-    }
-    values.update(overrides)
-    return PersonData(**values)
 
 
 def test_move_in_from_elsewhere_notifies_previous_address_and_honsekichi(as_clerk):
@@ -148,13 +132,13 @@ def test_a_new_juminhyo_code_inside_the_ward_reaches_the_fuhyo_and_jlis(as_clerk
 
 
 def test_death_sends_nothing_to_the_honsekichi(as_clerk):
-    """Decision 3: the 死亡届 reaches the 本籍地, which closes the 附票 itself; no 附票 item is ours to report."""
+    """The 死亡届 reaches the 本籍地, which closes the 附票 itself; no 附票 item is ours to report."""
     result = services.death(ResidentFactory(), date_of_death=D, notified_on=D)
     assert plans_of(result.events) == []
 
 
 def test_a_domestic_move_out_sends_nothing_to_the_honsekichi_but_moving_abroad_does(as_clerk):
-    """Decision 3: the new 住所地 reports the 転入; a 国外転出 is itself a 附票 item (国外転出者である旨)."""
+    """The new 住所地 reports the 転入; a 国外転出 is itself a 附票 item (国外転出者である旨)."""
     result = services.move_out(
         [ResidentFactory()],
         planned_date=D,
@@ -293,7 +277,7 @@ def test_a_move_in_from_yokohama_naka_is_accepted_and_its_notice_goes_there(as_c
 
 
 def test_the_furigana_is_carried_in_every_notice_that_carries_the_name(as_clerk):
-    """Decision 14: 氏名の振り仮名 (held in the カナ fields) goes with 19条1項, 9条2項 and 19条3項 notices."""
+    """氏名の振り仮名 (held in the カナ fields) goes with 19条1項, 9条2項 and 19条3項 notices."""
     resident = ResidentFactory()
     result = services.ex_officio_amendment(resident, {"given_name_kana": "タロー"}, change_date=D, note="振り仮名")
     (fuhyo,) = [plan for event in result.events for plan in route(event) if plan.kind == NoticeKind.FUHYO_ITEMS]
@@ -315,7 +299,7 @@ def test_the_furigana_is_carried_in_every_notice_that_carries_the_name(as_clerk)
 
 
 def test_the_fuhyo_address_wins_over_the_address_typed_from_the_todokesho(as_clerk):
-    """Decision 2: the 住所地 of a 9条2項 notice is taken from our 住民票, then from the person's current 附票 address,
+    """The 住所地 of a 9条2項 notice is taken from our 住民票, then from the person's current 附票 address,
     and only then from what the 届書 says — a 届書 naming 中野区 does not redirect the notice about a member whose
     附票 shows 渋谷区."""
     entry = _member_living_in(SHIBUYA)

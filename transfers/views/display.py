@@ -135,7 +135,7 @@ def _titles(kind: str, version: int) -> dict[str, str]:
     try:
         from .. import payloads
 
-        return payloads._titles(kind, version)  # noqa: SLF001 - the schema titles, shared with the error messages
+        return payloads.item_titles(kind, version)
     except Exception:  # noqa: BLE001 - an unknown kind or version still shows, with the fallback labels
         return {}
 

@@ -28,7 +28,7 @@ def _conditions(form) -> dict:
     return {name: form.data.get(name) for name in form.fields if form.data.get(name) not in (None, "")}
 
 
-@personal_data_view(VIEW, subject_kind="notice")
+@personal_data_view(VIEW, subject_kind="notice", action="inbox.inbound_list", label="受信通知")
 def inbound_list(request: HttpRequest, access) -> HttpResponse:
     form = InboxFilterForm(request.GET or None)
     after = request.GET.get("after", "")
@@ -94,7 +94,7 @@ def _context(request: HttpRequest, access, inbound: InboundNotice) -> dict:
     }
 
 
-@personal_data_view(VIEW, subject_kind="resident")
+@personal_data_view(VIEW, subject_kind="resident", action="inbox.inbound_detail", label="受信通知の詳細")
 def inbound_detail(request: HttpRequest, access, inbound_id: int) -> HttpResponse:
     inbound = _inbound(inbound_id)
     context = _context(request, access, inbound)
@@ -142,7 +142,7 @@ class ResolveFlow(OneStepFlow):
         return {"action": form.chosen}
 
     def execute(self, form) -> ResolveForm:
-        from .. import inbox  # the inbox service (issue 4); imported when used
+        from .. import inbox  # the inbox service; imported when used
 
         note = form.cleaned_data["note"]
         getattr(inbox, form.chosen.key)(self.inbound, self.request.user, note, **form.options())
@@ -155,7 +155,7 @@ class ResolveFlow(OneStepFlow):
         return reverse("notices:inbound", args=[self.inbound.pk])
 
 
-@personal_data_view(VIEW, RESOLVE, subject_kind="resident")
+@personal_data_view(VIEW, RESOLVE, subject_kind="resident", action="inbox.resolve", label="受信通知の処理")
 @require_http_methods(["GET", "POST"])
 def resolve(request: HttpRequest, access, inbound_id: int) -> HttpResponse:
     return ResolveFlow(request, access, inbound_id=inbound_id).handle()

@@ -37,7 +37,7 @@ def _item(notice: OutboundNotice, names: dict[str, str], now) -> dict:
     }
 
 
-@personal_data_view(VIEW, subject_kind="notice")
+@personal_data_view(VIEW, subject_kind="notice", action="outbox.notice_list", label="送信通知")
 def notice_list(request: HttpRequest, access) -> HttpResponse:
     form = OutboxFilterForm(request.GET or None)
     after = request.GET.get("after", "")
@@ -95,7 +95,7 @@ def _header(notice: OutboundNotice) -> dict:
     return _item(notice, names, now)
 
 
-@personal_data_view(VIEW, subject_kind="resident")
+@personal_data_view(VIEW, subject_kind="resident", action="outbox.notice_detail", label="送信通知の詳細")
 def notice_detail(request: HttpRequest, access, notice_id: int) -> HttpResponse:
     notice = _notice(notice_id)
     access.conditions = {"notice_id": notice.pk}
@@ -133,7 +133,7 @@ class ResendFlow(OneStepFlow):
         return ResendForm(data)
 
     def execute(self, form) -> OutboundNotice:
-        from .. import delivery  # the delivery service (issue 4); imported when used
+        from .. import delivery  # the delivery service; imported when used
 
         return delivery.resend(self.notice, self.request.user, form.cleaned_data["reason"])
 
@@ -144,7 +144,7 @@ class ResendFlow(OneStepFlow):
         return reverse("notices:outbound", args=[self.notice.pk])
 
 
-@personal_data_view(VIEW, RESEND, subject_kind="notice")
+@personal_data_view(VIEW, RESEND, subject_kind="notice", action="outbox.resend", label="送信通知の再送")
 @require_http_methods(["GET", "POST"])
 def resend(request: HttpRequest, access, notice_id: int) -> HttpResponse:
     """再送: the notice is put back to be delivered again (a new attempt, same message id). No payload here."""

@@ -10,7 +10,7 @@ from ..models import Partner
 from . import display
 
 
-@personal_data_view("transfers.view_partner", subject_kind="partner")
+@personal_data_view("transfers.view_partner", subject_kind="partner", action="partners.partner_list", label="通信相手")
 def partner_list(request: HttpRequest, access) -> HttpResponse:
     now = timezone.now()
     rows = [

@@ -12,7 +12,7 @@ from django.core.management.base import CommandParser
 from django.db.models import Count
 from django.utils import timezone
 
-from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
+from common.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 from transfers import delivery
 from transfers.delivery import Outcome
 from transfers.models import OutboundNotice

@@ -1,9 +1,0 @@
-"""Benchmark-only URLs, included under /bench/ by config/urls.py when BENCH_ENDPOINTS is on (never in production)."""
-
-from django.urls import path
-
-from common import bench_views
-
-urlpatterns = [
-    path("bare/", bench_views.bare, name="bench_bare"),
-]
