@@ -84,7 +84,9 @@ class ChangeForm(ServiceErrorsMixin, forms.Form):
         today = timezone.localdate()
         self.fields["change_date"] = WarekiDateField(label=self.change_date_label, initial=today)
         if self.with_notified_on:
-            self.fields["notified_on"] = WarekiDateField(label="届出年月日", initial=today)
+            self.fields["notified_on"] = WarekiDateField(
+                label="届出年月日", initial=today, future_message="届出年月日が未来の日付です"
+            )
         self.fields["note"] = forms.CharField(
             label="備考（理由）" if self.note_required else "備考",
             max_length=200,
@@ -152,7 +154,7 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
     given_name = forms.CharField(label="名", max_length=30)
     surname_kana = KanaField(label="氏（カナ）", help_text="ひらがな・半角カナでも入力できます")
     given_name_kana = KanaField(label="名（カナ）")
-    birth_date = WarekiDateField(label="生年月日")
+    birth_date = WarekiDateField(label="生年月日", future_message="生年月日が未来の日付です")
     sex = forms.ChoiceField(label="性別", choices=Sex.choices, widget=forms.RadioSelect)
     relationship = forms.CharField(label="続柄", max_length=40, help_text="世帯主・妻・子・子の子 など")
     honseki_municipality = MunicipalityField(label="本籍（市区町村）", required=False, help_text="空欄は本籍不明")
