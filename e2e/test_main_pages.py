@@ -77,6 +77,11 @@ LAYOUT_CHECK = """() => {
       problems.push("cell narrower than two characters (" + Math.round(inner) + " px): " + text.slice(0, 30));
     }
   }
+  for (const key of document.querySelectorAll("kbd")) {
+    if (key.offsetParent !== null && getComputedStyle(key).borderTopStyle !== "solid") {
+      problems.push("key badge without the common style: " + key.textContent);
+    }
+  }
   const root = document.documentElement;
   if (root.scrollWidth > root.clientWidth) {
     problems.push("page scrolls sideways: " + root.scrollWidth + " > " + root.clientWidth);
@@ -220,10 +225,12 @@ def _pages(role, world):
 
 
 def _death_filing_confirm(koseki):
-    """Opens the 確認 page of a 死亡届 started from the 戸籍 (its first member chosen)."""
+    """Opens the 確認 page of a 死亡届 started from the 戸籍 page (its first member chosen)."""
 
     def open_page(page, base):
-        page.goto(f"{base}{reverse('koseki_filings:death')}?koseki={koseki.pk}")
+        page.goto(f"{base}{reverse('koseki_fuhyo:koseki', args=[koseki.pk])}")
+        page.locator(".filing-start").get_by_role("link", name="死亡届", exact=True).click()
+        page.wait_for_url(f"{base}{reverse('koseki_filings:death')}?koseki={koseki.pk}")
         page.locator("select[name=subject_entry]").select_option(index=1)
         page.get_by_label("死亡の日").fill(timezone.localdate().isoformat())
         page.get_by_role("button", name="確認へ進む").click()
@@ -253,6 +260,19 @@ def _check_page(page, axe, role, name) -> list[str]:
     return problems
 
 
+def _slash_opens_the_search(page, base):
+    """「/」 from any page: the search box of 住民検索; typed in a field it is just a character (issue 15, item 7)."""
+    page.goto(f"{base}{reverse('notices:inbox')}")
+    page.locator("body").press("/")
+    page.wait_for_url(f"{base}{reverse('registry:search')}")
+    page.locator("main h1").click()  # away from the autofocused field
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.name") == "name"
+    page.keyboard.type("/")
+    assert page.get_by_label("氏名", exact=True).input_value() == "/"
+    assert page.url == f"{base}{reverse('registry:search')}"
+
+
 @pytest.mark.parametrize("role", ["resident_clerk", "koseki_clerk", "supervisor", "operator"])
 def test_main_pages_read_well_at_1366_and_1920(browser, axe, live_server, world, role):
     started = time.monotonic()
@@ -271,6 +291,8 @@ def test_main_pages_read_well_at_1366_and_1920(browser, axe, live_server, world,
             assert page.url.startswith(base), f"{name}: left the site for {page.url}"
             assert page.locator("main").count() == 1, f"{name}: no page at {page.url}"
             problems += _check_page(page, axe, role, name)
+        if role != "operator":
+            _slash_opens_the_search(page, base)
         assert not problems, "\n".join(problems)
         assert csp_violations == []
     finally:
