@@ -193,6 +193,8 @@ def note_length_limit(field: forms.Field) -> None:
     widget = field.widget
     if not limit or not isinstance(field, forms.CharField) or type(widget) is not forms.TextInput:
         return
+    if isinstance(field, MunicipalityField):  # a code or a name looked up in the table, not free text
+        return
     if widget.attrs.get("inputmode") == "numeric" or "文字まで" in str(field.help_text):
         return
     field.help_text = f"{field.help_text}（{limit}文字まで）" if field.help_text else f"{limit}文字まで"
