@@ -75,6 +75,7 @@ class ChangeForm(ServiceErrorsMixin, forms.Form):
     """異動年月日・届出年月日・備考, and the fields a 世帯's members need (added by `add_member_fields`)."""
 
     change_date_label = "異動年月日"
+    change_date_may_be_future = False  # 転出: a planned date (the service bounds it by the 届出年月日)
     with_notified_on = True
     note_required = False
 
@@ -82,7 +83,11 @@ class ChangeForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.members = members or []
         today = timezone.localdate()
-        self.fields["change_date"] = WarekiDateField(label=self.change_date_label, initial=today)
+        self.fields["change_date"] = WarekiDateField(
+            label=self.change_date_label,
+            initial=today,
+            future_message="" if self.change_date_may_be_future else f"{self.change_date_label}が未来の日付です",
+        )
         if self.with_notified_on:
             self.fields["notified_on"] = WarekiDateField(
                 label="届出年月日", initial=today, future_message="届出年月日が未来の日付です"

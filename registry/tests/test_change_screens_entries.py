@@ -137,7 +137,7 @@ def test_birth_refused_for_a_future_date(desk):
     data = {"surname": "山田", "given_name": "陽向", "surname_kana": "ヤマダ", "given_name_kana": "ヒナタ"}
     data |= {"change_date": "R8.12.10", "sex": "2", "relationship": "子", "notified_on": "R8.11.20"}
     walk = to_confirm(desk, url, data, expect_ok=False)
-    assert "異動年月日が未来の日付です。" in errors_of(walk.confirm)
+    assert "生年月日が未来の日付です（令和8年12月10日（2026-12-10）と読みました）。" in errors_of(walk.confirm)
     assert counts() == before
 
 

@@ -75,14 +75,16 @@ def test_move_within_reports_a_bad_date_and_the_empty_address_at_once(desk):
             "residents": [head.pk, wife.pk, child.pk],
             "destination": "new_address",
             "address": "",
-            "change_date": "R8.2.30",
-            "notified_on": "令和100年1月1日",
+            "change_date": "令和100年1月1日",
+            "notified_on": "R8.2.30",
         },
         expect_ok=False,
     )
     body = walk.confirm.content.decode()
-    assert "存在しない日付です" in _field_block(body, "id_change_date")
-    assert "届出年月日が未来の日付です" in _field_block(body, "id_notified_on")
+    assert "異動年月日が未来の日付です（令和100年1月1日（2118-01-01）と読みました）。" in _field_block(
+        body, "id_change_date"
+    )
+    assert "存在しない日付です" in _field_block(body, "id_notified_on")
     assert "新しい住所を入力してください。" in _field_block(body, "id_address")
 
 
@@ -94,9 +96,7 @@ def test_the_length_limit_is_said_beside_the_field_and_longer_input_is_refused_t
     )
     data = {**management(), **person(0, surname="長" * 1000)}
     body = to_confirm(desk, "/changes/move-in/", {**data, **MOVE_IN}, expect_ok=False).confirm.content.decode()
-    assert "30 文字以下" in _field_block(body, "id_p-0-surname") or "30文字以下" in _field_block(
-        body, "id_p-0-surname"
-    )
+    assert "30 文字以下" in _field_block(body, "id_p-0-surname") or "30文字以下" in _field_block(body, "id_p-0-surname")
 
 
 def test_a_future_birth_date_in_the_search_is_refused_with_a_word(desk):
