@@ -35,7 +35,7 @@ from registry.services.entries import NewHousehold
 from transfers.models import InboundNotice
 from transfers.routing import NoticeKind
 
-from .test_clerk_journey import CHROMIUM, CHROMIUM_ARGS, SHOTS, watch_csp
+from .test_clerk_journey import CHROMIUM, SHOTS, chromium, watch_csp
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -106,19 +106,11 @@ if CHROMIUM is None and os.environ.get("CI"):
 @pytest.fixture(scope="module")
 def browser():
     """One Chromium for the whole module (each role gets a fresh context of its own)."""
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed on this machine (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread; the ORM stays sync
     try:
-        with sync_playwright() as p:
-            instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
-            try:
-                yield instance
-            finally:
-                instance.close()
+        with chromium() as instance:
+            yield instance
     finally:
         if before is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

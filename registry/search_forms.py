@@ -92,7 +92,7 @@ class ResidentSearchForm(forms.Form):
             raise ValidationError(str(exc)) from None
         if born > timezone.localdate():
             raise ValidationError(
-                "生年月日が未来の日付です（%(read)sと読みました）。日付を直してください（検索していません）。",
+                "生年月日が未来の日付です（%(read)sと読みました）。検索していません。",
                 params={"read": to_wareki_with_seireki(born)},
             )
         return born
