@@ -180,6 +180,8 @@ def _log_in(context, base, user):
     page.wait_for_load_state()
     if "/accounts/otp/" in page.url:  # the second factor: a device with a known key, a code as the app shows it
         assert page.locator(".main-menu").count() == 0, "the menu shows before the second factor"
+        assert page.evaluate(LAYOUT_CHECK) == []
+        page.screenshot(path=str(SHOTS / f"1366-{user.username.replace('_', '-')}-otp.png"), full_page=True)
         device = TOTPDevice.objects.get(user=user, confirmed=True)
         page.locator("input[name=token]").fill(code_for(device))
         page.locator("input[name=token]").press("Enter")
