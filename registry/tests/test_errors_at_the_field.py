@@ -10,7 +10,7 @@ from common.roles import RESIDENT_CLERK
 from registry.models import Resident
 from registry.tests.change_screens import family, login, to_confirm
 
-from .test_change_screens_entries import management, person
+from .test_change_screens_entries import MOVE_IN, management, person
 
 pytestmark = pytest.mark.django_db
 
@@ -34,16 +34,6 @@ def _field_block(body: str, field_id: str) -> str:
 def _box(body: str, legend: str) -> str:
     start = body.index(f"<legend>{legend}</legend>")
     return body[start : body.index("</fieldset>", start)]
-
-
-MOVE_IN = {
-    "previous_municipality": "131130",
-    "previous_address": "神南一丁目1番",
-    "destination": "new",
-    "address": "大久保二丁目3番4号",
-    "change_date": "R8.11.20",
-    "notified_on": "R8.11.24",
-}
 
 
 @pytest.mark.parametrize("typed", ["令和100年1月1日", "2027-01-01"])
