@@ -654,12 +654,12 @@ def test_partners_show_fingerprints_not_keys(client, operator, madoguchi):
 def test_menu_entries_by_role(client, madoguchi, operator):
     client.force_login(madoguchi)
     home = client.get(reverse("home")).content.decode()
-    assert "通知（送受信）" in home
+    assert "送信通知" in home
     assert "受信通知" in home
     client.force_login(operator)
     home = client.get(reverse("home")).content.decode()
     assert "通信相手" in home
-    assert "通知（送受信）" not in home
+    assert "送信通知" not in home
     assert "受信通知" not in home
 
 
