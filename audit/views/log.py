@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from common.paging import page_queries
 
-from .. import chain, selectors, witness
+from .. import chain, labels, people, review, selectors, witness
 from ..forms import LogFilterForm
 from ..gate import gate_of, personal_data_view
 from ..models import AuditLogEntry
@@ -48,7 +48,18 @@ def _row(entry: AuditLogEntry) -> dict:
         "denied": selectors.is_denied(entry),
         "subject_count": len(entry.subject_ids or []),
         "subject_preview": ", ".join(str(i) for i in (entry.subject_ids or [])[:5]),
+        "subject_kind": labels.subject_kind_label(entry.subject_kind),
+        "action_label": labels.action_label(entry.action),
+        "people": people.refs_of(entry.category, entry.subject_kind, entry.subject_ids, entry.conditions),
     }
+
+
+def _name_people(rows: list[dict], user, access, limit: int = people.SHOWN_PER_ENTRY) -> None:
+    """Each row's persons by name for this reader (「閲覧制限のある方」 where restricted), named on the access entry."""
+    names = people.Names(user, [ref for row in rows for ref in row["people"][:limit]])
+    for row in rows:
+        row["names"] = names.texts(row["people"], limit)
+    names.record_on(access)
 
 
 def _conditions(form: LogFilterForm) -> dict:
@@ -80,6 +91,7 @@ def entry_list(request: HttpRequest, access) -> HttpResponse:
             access.show(flt.person.residents)
         page = selectors.log_page(flt, before=before_id)
         page.rows = [_row(e) for e in page.entries]
+        _name_people(page.rows, request.user, access)
     cursor = {"before": page.next_before} if page is not None and page.next_before else None
     next_query, first_query = page_queries(request, cursor, ["before"], on_later_page=bool(before_id))
     return render(
@@ -101,7 +113,9 @@ def entry_detail(request: HttpRequest, access, log_entry_id: int) -> HttpRespons
     entry = get_object_or_404(AuditLogEntry.objects.select_related("user"), pk=log_entry_id)
     access.conditions = {"log_entry_id": entry.pk}
     row = _row(entry)
-    return render(request, "audit/log_detail.html", {"row": row, "entry": entry})
+    _name_people([row], request.user, access, limit=len(row["people"]))
+    details = [review.detail(k, v) for k, v in (entry.conditions or {}).items() if k != "fuhyo_entry_ids"]
+    return render(request, "audit/log_detail.html", {"row": row, "entry": entry, "details": details})
 
 
 @personal_data_view(LOG_PERMISSION, subject_kind="audit_log")
