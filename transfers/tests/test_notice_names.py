@@ -1,6 +1,7 @@
 """Issue 15, item 3: names where people expect them — the inbox lists each notice's person by name (through the
 visibility rule: 「閲覧制限のある方」 for a restricted person without a grant, and the access entry names those
-shown), and a notice's page says whose it is and which record (「栗林　綾香（住民票 #12・現存）」, not 「附票 #465」)."""
+shown), and a notice's page says whose it is and which record (「栗林　綾香（住民票 #12・現存）」, not
+「附票 #465」)."""
 
 import uuid
 
