@@ -68,6 +68,7 @@ def notice_list(request: HttpRequest, access) -> HttpResponse:
             "next_query": next_query,
             "first_query": first_query,
             "overdue_count": queries.overdue_count(now),
+            "attention": [a for a in queries.attention_counts(now) if a.count],
             "cap": queries.ATTENTION_CAP,
             "overdue_minutes": display.overdue_after().total_seconds() // 60,
             "section": "outbox",
