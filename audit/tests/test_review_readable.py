@@ -109,3 +109,14 @@ def test_a_grant_shows_the_name_to_its_holder(client, boss):
     append(subject_ids=[kitouin.resident.pk])
     table = _table(client.get(REVIEW, {"source": "access"}))
     assert f"鬼頭院　薫子（住民票 #{kitouin.resident.pk}）" in table
+
+
+def test_who_looked_names_the_person_unless_restricted(client, boss):
+    person = ResidentFactory(surname="読谷", given_name="晴子")
+    lead = client.get(REVIEW, {"person": str(person.pk)}).content.decode().split('id="who-looked"')[1].split("</p>")[0]
+    assert "読谷　晴子" in lead
+    persons = make_restricted_persons()
+    kitouin = persons["kitouin"].resident
+    body = client.get(REVIEW, {"person": str(kitouin.pk)}).content.decode()
+    assert leaks(body, persons) == []
+    assert "閲覧制限のある方" in body.split('id="who-looked"')[1].split("</p>")[0]

@@ -3,12 +3,9 @@ visibility rule: 「閲覧制限のある方」 for a restricted person without 
 shown), and a notice's page says whose it is and which record (「栗林　綾香（住民票 #12・現存）」, not
 「附票 #465」)."""
 
-import uuid
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
 
 from audit.models import AuditLogEntry
 from audit.tests.restricted_persons import leaks, make_restricted_persons
@@ -17,7 +14,8 @@ from common.roles import KOSEKI_CLERK, RESIDENT_CLERK, assign_role, ensure_roles
 from koseki_fuhyo.tests.factories import link_to_koseki
 from registry.tests.factories import ResidentFactory
 from transfers.models import InboundNotice
-from transfers.routing import NoticeKind
+
+from .test_pages import _inbound as inbound
 
 pytestmark = pytest.mark.django_db
 
@@ -31,19 +29,8 @@ def madoguchi(client):
 
 
 def _inbound(**fields) -> InboundNotice:
-    values = {
-        "message_id": uuid.uuid4(),
-        "sender": "131130",
-        "kind": NoticeKind.FUHYO_ITEMS,
-        "schema_version": 1,
-        "payload": {"person": {}},
-        "payload_digest": "0" * 64,
-        "sent_at": timezone.now(),
-        "via": "http",
-        "state": InboundNotice.State.WAITING,
-    }
-    values.update(fields)
-    return InboundNotice.objects.create(**values)
+    """A notice whose payload names nobody: whatever name the page shows comes from the register."""
+    return inbound(payload={"person": {}}, **fields)
 
 
 def _table(body: str) -> str:
