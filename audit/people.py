@@ -30,13 +30,16 @@ FUHYO = "fuhyo"
 RECORD_LABELS = {RESIDENT: "住民票", FUHYO: "附票"}
 MODELS = {RESIDENT: Resident, FUHYO: FuhyoEntry}
 SHOWN_PER_ENTRY = 5
+# Subject kinds whose ids are not persons' records, besides those selectors.NON_PERSON_KINDS already names: a name
+# looked up by such an id would be a stranger's.
+OTHER_KINDS = ("staff_account", "partner", "erasure")
 
 Ref = tuple[str, int]
 
 
 def subject_table(category: str, subject_kind: str) -> str | None:
     """Which table an entry's subject ids point to (RESIDENT or FUHYO), or None when they are not persons."""
-    if category not in PERSON_CATEGORIES or subject_kind in NON_PERSON_KINDS:
+    if category not in PERSON_CATEGORIES or subject_kind in NON_PERSON_KINDS or subject_kind in OTHER_KINDS:
         return None
     if subject_kind.startswith(ADMIN_KIND_PREFIX):
         return {ADMIN_RESIDENT_KIND: RESIDENT, ADMIN_FUHYO_KIND: FUHYO}.get(subject_kind)

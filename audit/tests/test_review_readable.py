@@ -120,3 +120,12 @@ def test_who_looked_names_the_person_unless_restricted(client, boss):
     body = client.get(REVIEW, {"person": str(kitouin.pk)}).content.decode()
     assert leaks(body, persons) == []
     assert "閲覧制限のある方" in body.split('id="who-looked"')[1].split("</p>")[0]
+
+
+def test_ids_of_other_things_are_never_named_as_persons(client, boss):
+    stranger = ResidentFactory(surname="読谷", given_name="晴子")
+    append(subject_kind="staff_account", subject_ids=[stranger.pk], outcome="denied")  # a user id, equal by chance
+    append(category="account", action="user_created", subject_kind="user", subject_ids=[stranger.pk])
+    table = _table(client.get(REVIEW, {"source": "access"}))
+    assert "読谷" not in table
+    assert f"職員 {stranger.pk}" in table
