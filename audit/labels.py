@@ -122,7 +122,6 @@ ACTION_LABELS: dict[str, str] = {
     # 運用
     "export": "書き出し",
     "flag_reviewed": "事項の確認",
-    "analysis_run": "今すぐ分析",
     # 送受信
     "sent": "送信",
     "acknowledged": "受領確認",
