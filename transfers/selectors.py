@@ -14,7 +14,7 @@ from django.utils import timezone
 from audit.models import AuditLogEntry
 
 from .models import InboundNotice, OutboundNotice
-from .views.display import overdue_q
+from .views.display import UNACKNOWLEDGED, overdue_after, overdue_q
 
 PAGE_SIZE = 50
 ATTENTION_CAP = 1000  # counts of overdue / waiting rows stop here (「1000件以上」)
@@ -83,6 +83,32 @@ def outbox_page(flt: OutboxFilter, *, after: str = "", size: int = PAGE_SIZE, no
 
 def overdue_count(now: dt.datetime | None = None) -> int:
     return capped_count(OutboundNotice.objects.filter(overdue_q(now)))
+
+
+@dataclass(frozen=True)
+class AttentionCount:
+    key: str  # also the CSS class of its number
+    label: str
+    count: int
+    state: str = ""  # the list's state filter that shows these rows, when one does
+
+
+def attention_counts(now: dt.datetime | None = None) -> list[AttentionCount]:
+    """The outbox banner's numbers, each on its own: given up (送信失敗), set aside for want of a connection
+    (送信先未接続), waiting for their next attempt after a failed one (再送待ち), and unacknowledged past
+    TRANSFERS_OVERDUE_AFTER (遅延). Each count stops at ATTENTION_CAP."""
+    state = OutboundNotice.State
+    cutoff = (now or timezone.now()) - overdue_after()
+    counts = [
+        ("failed", state.FAILED.label, Q(state=state.FAILED), state.FAILED),
+        ("unconnected", state.UNCONNECTED.label, Q(state=state.UNCONNECTED), state.UNCONNECTED),
+        ("retrying", "再送待ち", Q(state=state.PENDING, attempts__gt=0), ""),
+        ("overdue", "遅延（受領確認なし）", Q(state__in=UNACKNOWLEDGED, created_at__lte=cutoff), ""),
+    ]
+    return [
+        AttentionCount(key, label, capped_count(OutboundNotice.objects.filter(q)), filter_state)
+        for key, label, q, filter_state in counts
+    ]
 
 
 def transmission_history(message_id) -> QuerySet[AuditLogEntry]:

@@ -78,6 +78,7 @@ NO_PERSONAL_DATA = {
 # Gated views whose answer to a permitted user is a redirect, not a page, with the reason.
 REDIRECTS = {
     "registry_changes:find": "finds the 世帯 or 住民票 the clerk typed and opens its 異動 screen",
+    "audit:run_analysis": "runs the analysis now and shows its findings on the flags page (POST, then redirect)",
 }
 
 SKIPPED_PREFIXES = ("admin/", "static/", "media/", "__debug__/")

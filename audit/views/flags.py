@@ -1,21 +1,34 @@
-"""分析で見つかった事項: the flags of analyze_access_logs, filtered by day, kind, clerk and review state, and the
-supervisor's review of one flag (a required comment, a 確認 page, one `flag_reviewed` entry in the chain)."""
+"""分析で見つかった事項: the flags of analyze_access_logs, filtered by day, kind, clerk and review state, with when
+the analysis last ran; the supervisor's 「今すぐ分析」 (the nightly command itself, run now for today or yesterday);
+and the supervisor's review of one flag (a required comment, a 確認 page, one `flag_reviewed` entry in the chain)."""
 
+import datetime as dt
+import io
+import logging
+
+from django.contrib import messages
+from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
+from common.batch import BatchExit
 from common.confirm import OneStepFlow
+from common.wareki import to_wareki_with_seireki
 from registry.models import UsedSubmissionToken
 
 from .. import flag_review
 from ..forms_review import FlagFilterForm, FlagReviewForm
 from ..gate import personal_data_view
-from ..models import AnalysisFlag
+from ..models import AnalysisFlag, BatchRun
 
 VIEW_FLAGS = "audit.view_analysisflag"
 REVIEW_FLAGS = "audit.review_analysisflag"
+logger = logging.getLogger(__name__)
+ANALYSIS_COMMAND = "analyze_access_logs"  # the nightly batch's command (config/celery.py), run as it is
+ANALYSIS_DAYS = {"today": 0, "yesterday": 1}
 PAGE_SIZE = 100
 ALREADY_DONE = "この確認はすでに記録されています（二重送信）。"
 
@@ -56,7 +69,13 @@ def flag_list(request: HttpRequest, access) -> HttpResponse:
     return render(
         request,
         "audit/flags_list.html",
-        {"form": form, "flags": flags, "next_query": next_query, "paged": bool(before_id)},
+        {
+            "form": form,
+            "flags": flags,
+            "next_query": next_query,
+            "paged": bool(before_id),
+            "last_run": last_analysis(),
+        },
     )
 
 
@@ -90,6 +109,38 @@ class FlagReviewFlow(OneStepFlow):
 
     def return_url(self) -> str:
         return reverse("audit:flags")
+
+
+def last_analysis() -> BatchRun | None:
+    """The newest run of the analysis that stored its findings (nightly or 今すぐ分析), or None before the first."""
+    runs = BatchRun.objects.filter(command=ANALYSIS_COMMAND, dry_run=False).select_related("actor")
+    return runs.order_by("-started_at", "-pk").first()
+
+
+@personal_data_view(
+    VIEW_FLAGS, REVIEW_FLAGS, subject_kind="analysis_flag", action="flags.run_analysis", label="今すぐ分析"
+)
+@require_POST
+def run_analysis(request: HttpRequest, access) -> HttpResponse:
+    """今すぐ分析: the nightly analysis (the same command, with its run record naming this supervisor) run now, for
+    today so far or for yesterday; the access entry of this request records the day and the run."""
+    which = request.POST.get("day", "today")
+    day = timezone.localdate() - dt.timedelta(days=ANALYSIS_DAYS.get(which, 0))
+    access.conditions = {"analysed_on": day.isoformat()}
+    try:
+        call_command(ANALYSIS_COMMAND, date=day.isoformat(), no_progress=True, stdout=io.StringIO())
+    except BatchExit:
+        pass  # the run record says what went wrong
+    except Exception:  # a crash: its run record is failed (audit.batch); the supervisor gets a message, not a 500
+        logger.exception("analysis now: %s crashed", ANALYSIS_COMMAND)
+    run = last_analysis()
+    access.conditions["batch_run_id"] = run.pk if run is not None else None
+    day_text = to_wareki_with_seireki(day)
+    if run is not None and run.status == BatchRun.Status.SUCCEEDED:
+        messages.success(request, f"{day_text}の記録を分析しました。{run.summary}")
+    else:
+        messages.error(request, f"{day_text}の分析が異常終了しました。バッチの実行記録を確かめてください。")
+    return redirect(f"{reverse('audit:flags')}?analysed_on={day.isoformat()}&state=all")
 
 
 @personal_data_view(

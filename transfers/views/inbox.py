@@ -1,4 +1,5 @@
-"""受信通知: the inbox (waiting notices first; no personal data in the list), one notice with the notified values
+"""受信通知: the inbox (waiting notices first; the person of each notice by name through the visibility rule, as
+「閲覧制限のある方」 for whoever may not see them, and named on the access entry), one notice with the notified values
 beside our register's, and the clerk's actions on a waiting notice (確定・本籍照合通知・修正済・対応不要), each
 through a 確認 page and a one-time token (common.confirm.OneStepFlow), calling transfers.inbox (which logs
 `resolved` in the chain)."""
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from audit.gate import personal_data_view
+from audit.people import FUHYO, RESIDENT, Names
 from common.confirm import OneStepFlow
 from common.paging import page_queries
 from registry.models import UsedSubmissionToken
@@ -26,6 +28,12 @@ NOT_WAITING = "この通知は処理待ちではありません（{state}）。"
 
 def _conditions(form) -> dict:
     return {name: form.data.get(name) for name in form.fields if form.data.get(name) not in (None, "")}
+
+
+def _person_refs(notice: InboundNotice) -> list[tuple[str, int]]:
+    """The register's records the notice was matched to (none when it matched nobody)."""
+    refs = [(RESIDENT, notice.resident_id)] if notice.resident_id else []
+    return refs + ([(FUHYO, notice.fuhyo_entry_id)] if notice.fuhyo_entry_id else [])
 
 
 @personal_data_view(VIEW, subject_kind="notice", action="inbox.inbound_list", label="受信通知")
@@ -47,11 +55,14 @@ def inbound_list(request: HttpRequest, access) -> HttpResponse:
         )
         page = selectors.inbox_page(flt, after=after)
         names = display.partner_names(n.sender for n in page.rows)
+        persons = Names(request.user, [ref for n in page.rows for ref in _person_refs(n)])
+        persons.record_on(access)
         page.items = [
             {
                 "notice": n,
                 "short_id": str(n.message_id)[:8],
                 "sender_name": names.get(n.sender, ""),
+                "persons": [persons.text(ref) for ref in _person_refs(n)],
                 "age": display.age_text(n.received_at),
                 "waiting": n.state == InboundNotice.State.WAITING,
             }

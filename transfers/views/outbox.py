@@ -69,6 +69,7 @@ def notice_list(request: HttpRequest, access) -> HttpResponse:
             "next_query": next_query,
             "first_query": first_query,
             "overdue_count": selectors.overdue_count(now),
+            "attention": [a for a in selectors.attention_counts(now) if a.count],
             "cap": selectors.ATTENTION_CAP,
             "overdue_minutes": display.overdue_after().total_seconds() // 60,
             "section": "outbox",
