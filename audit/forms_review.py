@@ -85,9 +85,3 @@ class FlagReviewForm(forms.Form):
         error_messages={"required": "確認のコメントを入力してください。"},
         help_text="何を確かめ、どう判断したか（本人への聞き取り、業務上の必要、残業の申請など）。氏名・住所は書かない",
     )
-
-    def clean_comment(self) -> str:
-        comment = self.cleaned_data["comment"].strip()
-        if not comment:
-            raise forms.ValidationError("確認のコメントを入力してください。")
-        return comment

@@ -67,12 +67,6 @@ class ResendForm(forms.Form):
         help_text="相手先との連絡の内容など、後から確かめられる内容",
     )
 
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError("再送の理由を入力してください。")
-        return reason
-
 
 class ResolveForm(forms.Form):
     """One action on a waiting inbound notice, with the clerk's note (required where the action says so)."""
