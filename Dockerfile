@@ -29,6 +29,7 @@ COPY koseki_fuhyo/ koseki_fuhyo/
 COPY transfers/ transfers/
 COPY docs/schemas/ docs/schemas/
 COPY audit/ audit/
+COPY operations/ operations/
 COPY templates/ templates/
 COPY static/ static/
 

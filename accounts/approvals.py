@@ -29,6 +29,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit import restrictions
 from audit.log import record_account_event, record_permission_event
 from audit.models import AuditLogEntry
 from common.errors import ServiceError
@@ -115,9 +116,7 @@ def request_grant(
     request: HttpRequest | None = None,
 ) -> ApprovalRequest:
     """Ask for a 個別許可: checked now, granted only when another supervisor approves."""
-    from audit.restrictions import validate_grant
-
-    validate_grant(
+    restrictions.validate_grant(
         actor=actor, user=user, reason=reason, expires_at=expires_at, resident=resident, fuhyo_entry=fuhyo_entry
     )
     approval = _new(
@@ -286,7 +285,6 @@ def approve(approval: ApprovalRequest, *, actor, note: str = "", request: HttpRe
 def _carry_out(approval: ApprovalRequest, actor, request: HttpRequest | None):
     target = approval.target_user
     if approval.kind == Kind.GRANT:
-        from audit import restrictions
         from koseki_fuhyo.models import FuhyoEntry
         from registry.models import Resident
 
@@ -325,9 +323,7 @@ def _carry_out(approval: ApprovalRequest, actor, request: HttpRequest | None):
             defaults={"password_reset_until": timezone.now() + dt.timedelta(hours=PASSWORD_RESET_HOURS)},
         )
     sessions.end_all_for(target)
-    from audit.restrictions import revoke_all_of
-
-    revoke_all_of(target, actor=actor, reason=f"{approval.get_kind_display()}により取消", request=request)
+    restrictions.revoke_all_of(target, actor=actor, reason=f"{approval.get_kind_display()}により取消", request=request)
     return None
 
 

@@ -69,6 +69,7 @@ class AccountGateMiddleware:
         if user is None or not user.is_authenticated or request.path_info.startswith(settings.STATIC_URL):
             return self.get_response(request)
         step = policy.pending_step(user)
+        request.account_pending_step = step  # the menu is left out until the step is done (common/menu.py)
         if step is None:
             return self.get_response(request)
         name = _url_name(request)

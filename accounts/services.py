@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.log import record_account_event
+from audit.restrictions import revoke_all_of
 from common.roles import ROLES, ROLES_BY_KEY, SUPERVISOR, Role, assign_role, ensure_roles
 
 from . import approvals, lockout, sessions, totp
@@ -81,8 +82,6 @@ def _single_supervisor_allowed(actor, target) -> None:
 def _end_grants(actor, target, request: HttpRequest | None, what: str) -> int:
     """A reset by someone else ends the target's 個別許可: the one who reset the password (and was shown it) must
     not be able to sign in as the target and use a grant approved for the target."""
-    from audit.restrictions import revoke_all_of
-
     return revoke_all_of(target, actor=actor, reason=f"{what}により取消", request=request)
 
 

@@ -1,17 +1,20 @@
 """承認待ちの申請: the second supervisor's screens (two people for the dangerous acts). A list of the requests that
-wait, and one request with 承認 / 却下 through a 確認 page and a one-time token. A grant request names a restricted
-person, so these pages go through the gate (supervisors hold both permissions) and name the person in the access entry;
-no page ever shows a password or a secret."""
+wait, and one request with 承認 / 却下 through a 確認 page and a one-time token (common.confirm.OneStepFlow). A grant
+request names a restricted person, so these pages go through the gate (supervisors hold both permissions) and name
+the person in the access entry; no page ever shows a password or a secret."""
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from audit.forms import record_label
 from audit.gate import personal_data_view
-from audit.views import once
-from common.errors import ServiceError
+from common.confirm import OneStepFlow
+from registry.models import UsedSubmissionToken
 
 from . import approvals
 from .models import ApprovalRequest
@@ -42,7 +45,6 @@ def _subject(approval: ApprovalRequest) -> dict:
     """What a grant request is about: the record (and the gate is told whom the page names)."""
     if approval.kind != ApprovalRequest.Kind.GRANT:
         return {}
-    from audit.forms import record_label
     from koseki_fuhyo.models import FuhyoEntry
     from registry.models import Resident
 
@@ -102,34 +104,50 @@ def approval_list(request: HttpRequest, access) -> HttpResponse:
     )
 
 
+class DecisionFlow(OneStepFlow):
+    purpose = "accounts:approval"
+    form_template = "accounts/approval_detail.html"
+    confirm_template = "accounts/approval_confirm.html"
+    token_model = UsedSubmissionToken
+    invalid_status = 400
+
+    def load(self) -> None:
+        self.approval = get_object_or_404(
+            ApprovalRequest.objects.select_related("requested_by", "target_user", "decided_by"),
+            pk=self.kwargs["approval_id"],
+        )
+        self.row = _row(self.access, self.approval, self.request.user)
+
+    def context(self) -> dict:
+        return {**self.row, "reset_hours": approvals.PASSWORD_RESET_HOURS}
+
+    def blocked(self) -> str | None:
+        return None if self.approval.state == ApprovalRequest.State.PENDING else ""  # the page says how it ended
+
+    def build_form(self, data=None):
+        return DecisionForm(data)
+
+    def execute(self, form) -> str:
+        decide, done = (
+            (approvals.approve, "承認") if form.cleaned_data["decision"] == "approve" else (approvals.refuse, "却下")
+        )
+        decide(self.approval, actor=self.request.user, note=form.cleaned_data["note"], request=self.request)
+        return done
+
+    def done(self, result) -> str:
+        return f"申請 #{self.approval.pk}（{self.approval.get_kind_display()}）を{result}しました。"
+
+    def return_url(self) -> str:
+        return reverse("accounts:approvals")
+
+    def refuse(self, form, error: ValidationError):
+        """A refusal (not allowed, expired, already decided) is told on the request's own page."""
+        for message in error.messages:
+            messages.error(self.request, message)
+        return redirect("accounts:approval", approval_id=self.approval.pk)
+
+
 @personal_data_view(*PERMISSIONS, subject_kind="approval", action="views_approvals.approval_detail", label="申請の承認")
 @require_http_methods(["GET", "POST"])
 def approval_detail(request: HttpRequest, access, approval_id: int) -> HttpResponse:
-    approval = get_object_or_404(
-        ApprovalRequest.objects.select_related("requested_by", "target_user", "decided_by"), pk=approval_id
-    )
-    row = _row(access, approval, request.user)
-    form = DecisionForm(request.POST if request.method == "POST" else None)
-    context = {**row, "form": form, "reset_hours": approvals.PASSWORD_RESET_HOURS}
-    step = request.POST.get("step", "") if request.method == "POST" else ""
-    if approval.state != ApprovalRequest.State.PENDING or request.method == "GET" or "back" in request.POST:
-        return render(request, "accounts/approval_detail.html", context)
-    if not form.is_valid():
-        return render(request, "accounts/approval_detail.html", context, status=400)
-    if step != "commit":
-        return render(request, "accounts/approval_confirm.html", {**context, "token": once.issue(request)})
-    if not once.consume(request, request.POST.get("token", "")):
-        messages.warning(request, "この操作はすでに処理されています（二重送信）。結果を一覧で確かめてください。")
-        return redirect("accounts:approvals")
-    try:
-        if form.cleaned_data["decision"] == "approve":
-            approvals.approve(approval, actor=request.user, note=form.cleaned_data["note"], request=request)
-            messages.success(request, f"申請 #{approval.pk}（{approval.get_kind_display()}）を承認しました。")
-        else:
-            approvals.refuse(approval, actor=request.user, note=form.cleaned_data["note"], request=request)
-            messages.success(request, f"申請 #{approval.pk}（{approval.get_kind_display()}）を却下しました。")
-    except ServiceError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return redirect("accounts:approval", approval_id=approval.pk)
-    return redirect("accounts:approvals")
+    return DecisionFlow(request, access, approval_id=approval_id).handle()

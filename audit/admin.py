@@ -28,6 +28,10 @@ class AuditLogEntryAdmin(ReadOnlyAdmin):
 class AuditChainHeadAdmin(ReadOnlyAdmin):
     list_display = ("id", "lane", "last_entry_id", "last_hash")
 
+    @admin.display(description="系列")
+    def lane(self, obj: AuditChainHead) -> int:
+        return obj.lane
+
 
 @admin.register(AccessRestriction)
 class AccessRestrictionAdmin(ReadOnlyAdmin):

@@ -1,5 +1,5 @@
 """Forms of the supervisor's screens: the access-log filter and the 閲覧制限・個別許可 actions. Messages in Japanese,
-next to the field; dates accept 和暦 (R6.5.27, 令和6年5月27日) as well as 西暦."""
+next to the field; dates are common.forms.WarekiDateField (和暦 or 西暦 typed, shown as 和暦 with 西暦 beside it)."""
 
 import datetime as dt
 from typing import cast
@@ -9,17 +9,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from common.forms import WarekiDateField
 from common.validators import validate_juminhyo_code
-from common.wareki import WarekiError, parse_date, to_wareki_with_seireki
+from common.wareki import to_wareki_with_seireki
 
 from .models import AccessRestriction, AuditLogEntry
 from .restrictions import MAX_GRANT_DAYS
 from .selectors import PersonRecords, find_person
 
-DATE_HINT = "例：令和8年11月25日、R8.11.25、2026-11-25"
-
-
-MAX_TYPED = 20  # longest date or person key a clerk types (令和10年12月31日 is 11 characters)
+MAX_TYPED = 20  # longest person key a clerk types
 
 
 def _typed_text(value) -> str:
@@ -27,33 +25,6 @@ def _typed_text(value) -> str:
     if len(text) > MAX_TYPED:
         raise ValidationError(f"{MAX_TYPED}文字以内で入力してください。", code="max_length")
     return text
-
-
-class WarekiDateField(forms.Field):
-    """A date typed as 和暦 or 西暦; cleaned to a `datetime.date`."""
-
-    widget = forms.TextInput
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("help_text", DATE_HINT)
-        super().__init__(*args, **kwargs)
-
-    def widget_attrs(self, widget):
-        return {**super().widget_attrs(widget), "maxlength": str(MAX_TYPED), "autocomplete": "off"}
-
-    def prepare_value(self, value):
-        return value.isoformat() if isinstance(value, dt.date) else value
-
-    def to_python(self, value) -> dt.date | None:
-        if isinstance(value, dt.date):
-            return value
-        text = _typed_text(value)
-        if not text:
-            return None
-        try:
-            return parse_date(text)
-        except WarekiError as exc:
-            raise ValidationError(str(exc), code="invalid_date") from None
 
 
 class PersonField(forms.Field):
@@ -87,7 +58,7 @@ class PersonField(forms.Field):
         return person
 
 
-def _choices_with_all(choices) -> list[tuple[str, str]]:
+def choices_with_all(choices) -> list[tuple[str, str]]:
     return [("", "すべて"), *choices]
 
 
@@ -95,10 +66,8 @@ class LogFilterForm(forms.Form):
     username = forms.CharField(label="職員ID", max_length=150, required=False)
     date_from = WarekiDateField(label="期間（から）", required=False)
     date_to = WarekiDateField(label="期間（まで）", required=False)
-    outcome = forms.ChoiceField(label="結果", choices=_choices_with_all(AuditLogEntry.Outcome.choices), required=False)
-    category = forms.ChoiceField(
-        label="区分", choices=_choices_with_all(AuditLogEntry.Category.choices), required=False
-    )
+    outcome = forms.ChoiceField(label="結果", choices=choices_with_all(AuditLogEntry.Outcome.choices), required=False)
+    category = forms.ChoiceField(label="区分", choices=choices_with_all(AuditLogEntry.Category.choices), required=False)
     action = forms.CharField(
         label="画面・操作", max_length=60, required=False, help_text="一覧から選ぶか、操作名を入力"
     )
@@ -130,7 +99,7 @@ class RestrictForm(forms.Form):
     )
     starts_on = WarekiDateField(label="開始日", error_messages={"required": "開始日を入力してください。"})
     ends_on = WarekiDateField(
-        label="終了予定日", required=False, help_text=f"空欄可（到来しても自動では解除しません）。{DATE_HINT}"
+        label="終了予定日", required=False, help_text="空欄可（到来しても自動では解除しません）。"
     )
 
     def clean(self):
@@ -195,7 +164,7 @@ class GrantForm(forms.Form):
     expires_on = WarekiDateField(
         label="有効期限（この日まで）",
         error_messages={"required": "有効期限を入力してください。"},
-        help_text=f"今日から{MAX_GRANT_DAYS}日以内。{DATE_HINT}",
+        help_text=f"今日から{MAX_GRANT_DAYS}日以内。",
     )
 
     def __init__(self, *args, actor, records, **kwargs) -> None:

@@ -4,11 +4,12 @@ recipient. Messages in Japanese, next to the field."""
 
 from django import forms
 
+from common.forms import WarekiDateField
 from registry.forms.search import ResidentSearchForm
 
 from .exports.ledger import LedgerFilter
 from .exports.records import RecordSelection, parse_codes
-from .forms import LogFilterForm, WarekiDateField
+from .forms import LogFilterForm
 from .models import HandoverRecord
 from .selectors import LogFilter
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from common.forms import WarekiDateField
 from koseki_fuhyo.models import FuhyoEntry
 
-from .forms import PersonField, WarekiDateField, _choices_with_all
+from .forms import PersonField, choices_with_all
 from .models import AnalysisFlag, AuditLogEntry
 from .review import ReviewFilter, Source
 from .selectors import PersonRecords, find_person
@@ -23,7 +24,7 @@ class ReviewFilterForm(forms.Form):
         required=False,
         help_text="画面名（views.resident_detail など）、use、sent、変更履歴は create / update / delete",
     )
-    outcome = forms.ChoiceField(label="結果", choices=_choices_with_all(AuditLogEntry.Outcome.choices), required=False)
+    outcome = forms.ChoiceField(label="結果", choices=choices_with_all(AuditLogEntry.Outcome.choices), required=False)
     person = PersonField(label="対象者", required=False)
     fuhyo = forms.IntegerField(label="附票記載ID", required=False, min_value=1, widget=forms.HiddenInput)
     partner = forms.CharField(
@@ -71,7 +72,7 @@ class FlagFilterForm(forms.Form):
     STATE_CHOICES = [("open", "未確認"), ("reviewed", "確認済み"), ("all", "すべて")]
 
     analysed_on = WarekiDateField(label="対象日", required=False)
-    kind = forms.ChoiceField(label="種類", choices=_choices_with_all(AnalysisFlag.Kind.choices), required=False)
+    kind = forms.ChoiceField(label="種類", choices=choices_with_all(AnalysisFlag.Kind.choices), required=False)
     state = forms.ChoiceField(label="確認", choices=STATE_CHOICES, required=False)
     username = forms.CharField(label="職員ID", max_length=150, required=False)
 
@@ -84,9 +85,3 @@ class FlagReviewForm(forms.Form):
         error_messages={"required": "確認のコメントを入力してください。"},
         help_text="何を確かめ、どう判断したか（本人への聞き取り、業務上の必要、残業の申請など）。氏名・住所は書かない",
     )
-
-    def clean_comment(self) -> str:
-        comment = self.cleaned_data["comment"].strip()
-        if not comment:
-            raise forms.ValidationError("確認のコメントを入力してください。")
-        return comment

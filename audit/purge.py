@@ -1,4 +1,6 @@
-"""The retention rules (docs/retention.md), applied by `purge_expired`. The one place that deletes register rows.
+"""The retention rules (docs/retention.md), applied by `purge_expired`. The rows themselves are deleted by the
+services of the registers that own them (registry.services.retention, koseki_fuhyo.services.retention,
+transfers.retention); this module decides the cutoffs, calls them and writes the erasure records.
 
 Each rule removes only what it names, and writes an `ErasureRecord` (what, which rule, cutoff, how many, SHA-256
 over the ids and digests removed) in the same transaction as the removal: a purge without its record cannot commit,
@@ -28,13 +30,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditlog.context import disable_auditlog
-from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+
+from koseki_fuhyo.services import retention as fuhyo_retention
+from registry.services import retention as resident_retention
+from transfers import retention as notice_retention
 
 from .models import AuditLogEntry, BatchRun, ErasureRecord
 
@@ -104,15 +108,6 @@ def _ids_in_chunks(queryset: models.QuerySet) -> Iterable[list[int]]:
         last = ids[-1]
 
 
-def _forget_history(model: type[models.Model], ids: list[int]) -> int:
-    """The change history of removed rows holds the same personal data: it goes with them."""
-    if not ids:
-        return 0
-    content_type = ContentType.objects.get_for_model(model)
-    deleted, _ = LogEntry.objects.filter(content_type=content_type, object_pk__in=[str(i) for i in ids]).delete()
-    return deleted
-
-
 def _purge_each(
     run: BatchRun,
     outcome: RuleOutcome,
@@ -146,102 +141,46 @@ def _purge_each(
 
 
 def purge_removed_residents(run: BatchRun, *, today: dt.date, dry_run: bool = False) -> RuleOutcome:
-    from registry.choices import ResidentStatus
-    from registry.models import Resident, ResidentChange
-    from registry.models.permissions import ResidentGroupObjectPermission, ResidentUserObjectPermission
-
     years = removed_record_years()
     cutoff = years_before(today, years)
     outcome = RuleOutcome("住民票の除票", f"消除から{years}年（住民基本台帳法施行令34条）", cutoff)
-    candidates = Resident.objects.filter(status=ResidentStatus.REMOVED, removed_on__lt=cutoff)
-
-    def remove_one(pk: int) -> list[str]:
-        change_ids = list(ResidentChange.objects.filter(resident_id=pk).values_list("pk", flat=True))
-        ResidentChange.objects.filter(pk__in=change_ids).delete()
-        ResidentUserObjectPermission.objects.filter(content_object_id=pk).delete()
-        ResidentGroupObjectPermission.objects.filter(content_object_id=pk).delete()
-        Resident.objects.filter(pk=pk).delete()  # the model's delete() refuses; the queryset's is this service's
-        _forget_history(ResidentChange, change_ids)
-        _forget_history(Resident, [pk])
-        return [f"registry.resident:{pk}", *(f"registry.residentchange:{c}" for c in change_ids)]
-
-    return _purge_each(run, outcome, candidates, remove_one, dry_run=dry_run)
+    candidates = resident_retention.removed_before(cutoff)
+    return _purge_each(run, outcome, candidates, resident_retention.erase_removed_resident, dry_run=dry_run)
 
 
 # --- 除附票 --------------------------------------------------------------------------------------------------------
 
 
 def purge_closed_fuhyo(run: BatchRun, *, today: dt.date, dry_run: bool = False) -> RuleOutcome:
-    from koseki_fuhyo.choices import KosekiStatus
-    from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki
-    from koseki_fuhyo.models.permissions import FuhyoEntryGroupObjectPermission, FuhyoEntryUserObjectPermission
-
     years = removed_record_years()
     cutoff = years_before(today, years)
     outcome = RuleOutcome("戸籍の附票の除票（除附票）", f"除籍から{years}年（住民基本台帳法施行令34条）", cutoff)
-    candidates = Koseki.objects.filter(status=KosekiStatus.CLOSED, closed_on__lt=cutoff)
-
-    def remove_one(pk: int) -> list[str]:
-        entry_ids = list(FuhyoEntry.objects.filter(koseki_id=pk).values_list("pk", flat=True))
-        address_ids = list(FuhyoAddress.objects.filter(entry_id__in=entry_ids).values_list("pk", flat=True))
-        FuhyoAddress.objects.filter(pk__in=address_ids).delete()
-        FuhyoEntryUserObjectPermission.objects.filter(content_object_id__in=entry_ids).delete()
-        FuhyoEntryGroupObjectPermission.objects.filter(content_object_id__in=entry_ids).delete()
-        FuhyoEntry.objects.filter(pk__in=entry_ids).delete()
-        Koseki.objects.filter(pk=pk).delete()
-        _forget_history(FuhyoAddress, address_ids)
-        _forget_history(FuhyoEntry, entry_ids)
-        _forget_history(Koseki, [pk])
-        return [
-            f"koseki_fuhyo.koseki:{pk}",
-            *(f"koseki_fuhyo.fuhyoentry:{e}" for e in entry_ids),
-            *(f"koseki_fuhyo.fuhyoaddress:{a}" for a in address_ids),
-        ]
-
-    return _purge_each(run, outcome, candidates, remove_one, dry_run=dry_run)
+    candidates = fuhyo_retention.closed_before(cutoff)
+    return _purge_each(run, outcome, candidates, fuhyo_retention.erase_closed_koseki, dry_run=dry_run)
 
 
 # --- Notification payloads ---------------------------------------------------------------------------------------
 
 
-def _payload_digest(payload: Any) -> str:
-    from transfers.delivery import payload_digest
-
-    return payload_digest(payload)
-
-
 def purge_notice_payloads(run: BatchRun, *, now: dt.datetime, dry_run: bool = False) -> RuleOutcome:
-    from transfers.models import InboundNotice, OutboundNotice
-
     days = settings.RETENTION_NOTICE_PAYLOAD_DAYS
     before = now - dt.timedelta(days=days)
     outcome = RuleOutcome(
         "通知の内容（受領確認済・処理済の通知）", f"受領確認・受信から{days}日（内容のハッシュは保存）", before.date()
     )
-    outbound = OutboundNotice.objects.filter(
-        state=OutboundNotice.State.ACKNOWLEDGED, acknowledged_at__lt=before
-    ).exclude(payload={})
-    inbound = InboundNotice.objects.filter(
-        state__in=[InboundNotice.State.APPLIED, InboundNotice.State.DONE], received_at__lt=before
-    ).exclude(payload={})
+    settled = notice_retention.settled_with_payload(before)
     if dry_run:
-        outcome.count = outbound.count() + inbound.count()
-        outcome.details = {"outbound": outbound.count(), "inbound": inbound.count()}
+        outcome.details = {label: queryset.count() for label, queryset in settled.items()}
+        outcome.count = sum(outcome.details.values())
         return outcome
     lines: list[str] = []
-    per_kind = {"outbound": 0, "inbound": 0}
+    per_kind = dict.fromkeys(settled, 0)
     with transaction.atomic():
-        for label, queryset in (("outbound", outbound), ("inbound", inbound)):
-            model = queryset.model
+        for label, queryset in settled.items():
             for ids in _ids_in_chunks(queryset):
-                for pk, payload, digest in model.objects.filter(pk__in=ids).values_list(
-                    "pk", "payload", "payload_digest"
-                ):
-                    digest = digest or _payload_digest(payload)
-                    lines.append(f"{model._meta.label_lower}:{pk}:{digest}")
-                    # Not audited (no change history to bypass): keep the digest, blank the rest.
-                    model.objects.filter(pk=pk).update(payload={}, payload_digest=digest)
-                    per_kind[label] += 1
+                blanked = notice_retention.blank_payloads(queryset.model, ids)
+                lines += blanked
+                per_kind[label] += len(blanked)
         outcome.count = len(lines)
         outcome.details = per_kind
         if outcome.count:

@@ -9,8 +9,9 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from common.errors import ServiceError, clean_fields_or_raise
 from koseki_fuhyo.models import FuhyoEntry
-from registry.guards import statutory_correction
+from koseki_fuhyo.services.restrictions import set_entries_restricted
 from registry.models import Resident
+from registry.services.restrictions import set_residents_restricted
 
 from . import visibility
 from .log import record_permission_event
@@ -39,16 +40,9 @@ def _persons_of(restriction: AccessRestriction) -> tuple[list[Resident], list[Fu
 
 
 def _set_flag(residents: list[Resident], entries: list[FuhyoEntry], value: bool) -> None:
-    # The flag is not a register item: setting it on a 除票 is allowed (the 除票 must be protected too).
-    with statutory_correction("access_restriction"):
-        for r in residents:
-            if r.access_restricted != value:
-                r.access_restricted = value
-                r.save(update_fields=["access_restricted", "updated_at"])
-    for e in entries:
-        if e.access_restricted != value:
-            e.access_restricted = value
-            e.save(update_fields=["access_restricted", "updated_at"])
+    """The flag on the person's rows is written by the registers' own services."""
+    set_residents_restricted(residents, value)
+    set_entries_restricted(entries, value)
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from django.utils import timezone
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
 from registry.models import Resident, ResidentChange
 
-from . import selectors
+from . import labels, people, selectors
 from .models import AuditLogEntry
 from .office_hours import day_bounds
 
@@ -126,7 +126,7 @@ def audit_entries(flt: ReviewFilter) -> QuerySet:
     if flt.outcome:
         qs = qs.filter(outcome=flt.outcome)
     if flt.person is not None:
-        qs = selectors._with_text(qs).filter(selectors.person_q(flt.person))
+        qs = selectors.with_text(qs).filter(selectors.person_q(flt.person))
     return qs
 
 
@@ -165,6 +165,16 @@ def change_entries(flt: ReviewFilter) -> QuerySet:
 # --- Rows ------------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Detail:
+    """One item of the 条件・理由・内容 column: its label, the text shown, and the whole value when the text is
+    shortened (a hash)."""
+
+    label: str
+    text: str
+    full: str = ""
+
+
 @dataclass
 class ReviewRow:
     source: str  # "audit" or "change"
@@ -176,7 +186,10 @@ class ReviewRow:
     outcome: str
     denied: bool = False
     subject: str = ""
-    conditions: list[tuple[str, str]] = field(default_factory=list)
+    details: list[Detail] = field(default_factory=list)
+    action_label: str = ""
+    people: list[people.Ref] = field(default_factory=list)  # the person records named (see name_people)
+    names: list[str] = field(default_factory=list)
 
     @property
     def local(self) -> dt.datetime:
@@ -192,12 +205,22 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def detail(key: str, value: Any) -> Detail:
+    """A condition in words (labels.value_text); a hash shortened to its first characters, whole on demand."""
+    label = labels.condition_label(str(key))
+    if labels.looks_like_hash(str(key), value):
+        return Detail(label, value[: labels.HASH_SHOWN] + "…", value)
+    return Detail(label, _short(labels.value_text(str(key), value)))
+
+
 def audit_row(entry: AuditLogEntry) -> ReviewRow:
     ids = entry.subject_ids or []
+    refs = people.refs_of(entry.category, entry.subject_kind, ids, entry.conditions)
     subject = ""
-    if ids:
-        subject = f"{entry.subject_kind} {', '.join(str(i) for i in ids[:5])}"
+    if ids and not refs:
+        subject = f"{labels.subject_kind_label(entry.subject_kind)} {', '.join(str(i) for i in ids[:5])}"
         subject += f" ほか（計{len(ids)}件）" if len(ids) > 5 else ""
+    conditions = {k: v for k, v in (entry.conditions or {}).items() if not (refs and k == "fuhyo_entry_ids")}
     return ReviewRow(
         source="audit",
         pk=entry.pk,
@@ -205,19 +228,24 @@ def audit_row(entry: AuditLogEntry) -> ReviewRow:
         username=entry.username,
         category=entry.get_category_display(),
         action=entry.action,
+        action_label=labels.action_label(entry.action),
         outcome=entry.get_outcome_display(),
         denied=entry.outcome == AuditLogEntry.Outcome.DENIED,
         subject=subject,
-        conditions=[(str(k), _short(v)) for k, v in sorted((entry.conditions or {}).items())][:8],
+        people=refs,
+        details=[detail(k, v) for k, v in sorted(conditions.items())][:8],
     )
 
 
 def change_row(entry: LogEntry) -> ReviewRow:
     """The model and id of the changed row and the names of the changed fields; never the values (the change
-    history holds names and addresses — the Django admin shows them to whoever may see them)."""
+    history holds names and addresses — the Django admin shows them to whoever may see them). A 住民票 or 附票 row
+    is named by its person's name, through the visibility rule (name_people)."""
     model = entry.content_type.model_class() if entry.content_type_id else None
     label = model._meta.verbose_name if model is not None else entry.content_type.model
     fields = sorted((entry.changes or {}).keys()) if isinstance(entry.changes, dict) else []
+    table = {Resident: people.RESIDENT, FuhyoEntry: people.FUHYO}.get(model) if model is not None else None
+    refs = [(table, int(entry.object_pk))] if table and str(entry.object_pk).isdigit() else []
     return ReviewRow(
         source="change",
         pk=entry.pk,
@@ -225,10 +253,21 @@ def change_row(entry: LogEntry) -> ReviewRow:
         username=entry.actor.get_username() if entry.actor_id else "",
         category="変更履歴",
         action=CHANGE_LABELS.get(entry.action, str(entry.action)),
+        action_label=CHANGE_LABELS.get(entry.action, str(entry.action)),
         outcome="実施",
         subject=f"{label} #{entry.object_pk}",
-        conditions=[("項目", _short("、".join(fields), 120))] if fields else [],
+        people=refs,
+        details=[Detail("項目", _short("、".join(fields), 120))] if fields else [],
     )
+
+
+def name_people(rows: list[ReviewRow], user) -> people.Names:
+    """Each row's persons by name for this reader (「閲覧制限のある方」 where restricted for them); returns the names,
+    whose `record_on(access)` puts the persons named on the page's access entry."""
+    names = people.Names(user, [ref for row in rows for ref in row.people[: people.SHOWN_PER_ENTRY]])
+    for row in rows:
+        row.names = names.texts(row.people)
+    return names
 
 
 # --- One page --------------------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from transfers.keys import ward_identity
+
 from .chain import ChainProblem
 from .models import GENESIS_HASH, AuditChainHead, AuditLogEntry, ChainSeal
 
@@ -103,8 +105,6 @@ def _canonical(statement: dict[str, Any]) -> bytes:
 
 
 def _sign_key():
-    from transfers.keys import ward_identity
-
     return ward_identity().sign_key
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from koseki_fuhyo.models import FuhyoEntry
 from registry.models import Resident
+from transfers.models import OutboundNotice
 
 from . import office_hours
 from .models import AccessGrant, AccessRestriction, AuditLogEntry
@@ -137,7 +138,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 def _contains_id(ids: Iterable[int]) -> Q:
     """Entries whose subject_ids hold any of `ids`. PostgreSQL: JSONB containment (`@>`), which a GIN index on
     subject_ids can answer. Other databases (SQLite in development) have no JSON containment: match the id in the
-    stored JSON text instead ("[1, 2, 3]"), which needs the `subject_ids_text` annotation from `_with_text()`."""
+    stored JSON text instead ("[1, 2, 3]"), which needs the `subject_ids_text` annotation from `with_text()`."""
     q = Q(pk__in=[])
     for pk in ids:
         if connection.vendor == "postgresql":
@@ -147,7 +148,7 @@ def _contains_id(ids: Iterable[int]) -> Q:
     return q
 
 
-def _with_text(qs: QuerySet) -> QuerySet:
+def with_text(qs: QuerySet) -> QuerySet:
     if connection.vendor == "postgresql":
         return qs
     return qs.annotate(subject_ids_text=Cast("subject_ids", TextField()))
@@ -189,7 +190,7 @@ def filtered_log(flt: LogFilter) -> QuerySet:
         first, last = _logged_days()
         qs = qs.filter(off_hours_q(flt.date_from or first, flt.date_to or last))
     if flt.person is not None:
-        qs = _with_text(qs).filter(person_q(flt.person))
+        qs = with_text(qs).filter(person_q(flt.person))
     return qs
 
 
@@ -440,8 +441,6 @@ def transmission_problems_by_day(first: dt.date, last: dt.date) -> dict[str, dic
 
 def notice_backlog() -> dict[str, int]:
     """Notices not acknowledged now, per state (pending, sending, sent, failed)."""
-    from transfers.models import OutboundNotice
-
     states = ("pending", "sending", "sent", "failed")
     counts = dict(
         OutboundNotice.objects.filter(state__in=states).values_list("state").annotate(n=Count("pk")).order_by()
@@ -452,8 +451,6 @@ def notice_backlog() -> dict[str, int]:
 def notice_backlog_by_day(first: dt.date, last: dt.date) -> dict[dt.date, int]:
     """Notices written but not acknowledged at the end of each day (failed ones included): the queue a partner's
     outage builds up. Reads only notices still open at the start of the period."""
-    from transfers.models import OutboundNotice
-
     start, end = _day_start(first), _day_start(last + dt.timedelta(days=1))
     rows = (
         OutboundNotice.objects.filter(created_at__lt=end)

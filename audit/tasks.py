@@ -1,5 +1,5 @@
-"""Periodic audit work (scheduled by Celery beat, see config/celery.py): expiring grants, the chain's tail witnessed
-every minute, and the nightly batch commands (analyze_access_logs and the others) through run_batch_command."""
+"""Periodic audit work (scheduled by Celery beat, see config/celery.py): expiring grants and the chain's tail witnessed
+every minute. The nightly batch commands run through common.tasks.run_batch_command."""
 
 import logging
 
@@ -31,20 +31,3 @@ def witness_audit_chain() -> bool:
     for problem in result.problems:
         logger.error("audit chain tail witness: %s", problem)
     return result.written
-
-
-@shared_task(name="audit.tasks.run_batch_command", acks_late=True, ignore_result=True)
-def run_batch_command(name: str, **options) -> int:
-    """Beat's way into the nightly batch: run a BatchCommand by name, recorded as started by a task. Returns the
-    command's exit code (the run record holds its summary)."""
-    from django.core.management import call_command
-
-    from .batch import BatchExit
-
-    with audit_context(None, f"task:{name}"):
-        try:
-            call_command(name, no_progress=True, **options)
-        except BatchExit as exc:
-            logger.warning("batch %s ended with exit code %s", name, exc.code)
-            return int(exc.code)
-    return 0

@@ -16,6 +16,7 @@ urlpatterns = [
     path("review/", review.review_list, name="review"),
     path("charts/", charts.chart_page, name="charts"),
     path("flags/", flags.flag_list, name="flags"),
+    path("flags/analyze/", flags.run_analysis, name="run_analysis"),
     path("flags/<int:flag_id>/review/", flags.flag_review_view, name="flag_review"),
     path("restrictions/", restrictions.restriction_list, name="restrictions"),
     path("restrictions/new/", restrictions.restrict, name="restrict"),

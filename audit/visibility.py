@@ -17,9 +17,11 @@ refuses a change of a restricted person to an actor without a grant.
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from common.context import current
 from common.errors import ServiceError
 
 RESIDENT_PERM = "registry.view_restricted_resident"
@@ -139,10 +141,6 @@ class RestrictedPersonError(ServiceError):
 
 def acting_user():
     """The user the audit context names (a clerk through the web, or whoever a command or test names)."""
-    from django.contrib.auth import get_user_model
-
-    from common.context import current
-
     ctx = current()
     if ctx is None or ctx.actor_id is None:
         return None

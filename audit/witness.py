@@ -182,7 +182,7 @@ def _lane_ends(previous: Witness | None) -> dict[str, dict[str, Any]]:
     return ends
 
 
-def _document(statement: dict[str, Any]) -> bytes:
+def document_bytes(statement: dict[str, Any]) -> bytes:
     document = {
         "witness": statement,
         "signature": seals.sign_statement(statement),
@@ -245,5 +245,5 @@ def write_witness() -> WitnessResult:
             "witnessed_at": timezone.localtime().isoformat(timespec="seconds"),
             "lanes": _lane_ends(previous),
         }
-        _replace_atomically(path, _document(statement))
+        _replace_atomically(path, document_bytes(statement))
     return WitnessResult(True, path, statement)

@@ -155,20 +155,16 @@ def _stale_header(header: Header, rng: random.Random) -> Header:
     return replace(header, created_at=created.isoformat(timespec="microseconds"))
 
 
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
 def resign(envelope: dict[str, Any], signer: Identity) -> bytes:
     """The envelope with a fresh signature by `signer` over its (possibly altered) parts."""
     header = Header(**envelope["header"])
-    signed = env_module._signed_bytes(
+    signed = env_module.signed_bytes(
         header.canonical(),
         base64.b64decode(envelope["epk"]),
         base64.b64decode(envelope["nonce"]),
         base64.b64decode(envelope["ciphertext"]),
     )
-    return _canonical({**envelope, "signature": _b64(signer.sign_key.sign(signed))})
+    return env_module.canonical({**envelope, "signature": _b64(signer.sign_key.sign(signed))})
 
 
 def seal_raw(header: Header, plaintext: bytes, me: Identity, to) -> bytes:
@@ -179,10 +175,10 @@ def seal_raw(header: Header, plaintext: bytes, me: Identity, to) -> bytes:
     header_bytes = header.canonical()
     ephemeral = X25519PrivateKey.generate()
     epk = ephemeral.public_key().public_bytes(*env_module.RAW)
-    key = env_module._message_key(ephemeral.exchange(to.box_public), epk, to.box_public.public_bytes(*env_module.RAW))
+    key = env_module.message_key(ephemeral.exchange(to.box_public), epk, to.box_public.public_bytes(*env_module.RAW))
     nonce = os.urandom(12)
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, header_bytes)
-    signature = me.sign_key.sign(env_module._signed_bytes(header_bytes, epk, nonce, ciphertext))
+    signature = me.sign_key.sign(env_module.signed_bytes(header_bytes, epk, nonce, ciphertext))
     envelope = {
         "v": env_module.VERSION,
         "header": header.__dict__,
@@ -191,7 +187,7 @@ def seal_raw(header: Header, plaintext: bytes, me: Identity, to) -> bytes:
         "ciphertext": _b64(ciphertext),
         "signature": _b64(signature),
     }
-    return _canonical(envelope)
+    return env_module.canonical(envelope)
 
 
 @dataclass
@@ -281,7 +277,7 @@ class Fuzzer:
                     ]
                 )
             )
-        return _canonical(envelope)
+        return env_module.canonical(envelope)
 
     def _truncated(self) -> bytes:
         raw = self.genuine()
@@ -319,13 +315,13 @@ class Fuzzer:
             return b"{" + b" " * (MAX_ENVELOPE_BYTES + extra) + b"}"
         envelope = json.loads(self.genuine())
         envelope["padding"] = "x" * (MAX_ENVELOPE_BYTES + extra)
-        return _canonical(envelope)
+        return env_module.canonical(envelope)
 
     def _bit_flip(self) -> bytes:
         envelope = json.loads(self.genuine())
         part = self.rng.choice(["ciphertext", "ciphertext", "signature", "epk", "nonce"])
         envelope[part] = _flip_bit(envelope[part], self.rng)
-        return _canonical(envelope)
+        return env_module.canonical(envelope)
 
     def _flip_resigned(self) -> bytes:
         """Ciphertext (or ephemeral key, or nonce) altered and signed again by the genuine partner: the signature

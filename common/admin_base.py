@@ -7,6 +7,8 @@ not a second way in. Deleting is refused everywhere.
 from django.contrib import admin
 from django.http import HttpRequest
 
+from audit.visibility import hidden_names, mask_names
+
 
 def _visible(qs, request: HttpRequest):
     """The one visibility rule (audit.visibility) for every admin list, change page, search and inline: a person
@@ -24,8 +26,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def get_object(self, request: HttpRequest, object_id, from_field=None):
         """The record, with the names of persons restricted for the user masked in its text items (筆頭者の氏名,
         世帯主 in 異動履歴 …): for display only — the admin never saves."""
-        from audit.visibility import hidden_names, mask_names
-
         obj = super().get_object(request, object_id, from_field)
         names = hidden_names(request.user) if obj is not None else frozenset()
         for field in obj._meta.concrete_fields if obj is not None and names else ():

@@ -19,6 +19,11 @@ back to the form with the input; 取消 releases the locks.
 
 Screens subclass `EntryFlow` and say what they load, which form, which locks, which service call, where the result
 is; the register apps supply the lock functions and the table of used keys.
+
+A screen whose 確認 only repeats the input — a supervisor's action (閲覧制限, 個別許可, 書き出し, 分析事項の確認, 承認),
+the 処理 of a notice, its 再送 — subclasses `OneStepFlow`: the same steps and the same one-time entry key, without
+locks or capture; the key is consumed before the service runs (which keeps what a refusing service logs), and a
+second use is told on the page the screen returns to. Both are a `ConfirmFlow`.
 """
 
 import hashlib
@@ -317,18 +322,24 @@ class ContentChanged(Exception):
     """記録 would change something other than what the 確認 screen showed."""
 
 
-class EntryFlow:
-    """One entry screen: form → 確認 → 記録. A subclass is instantiated per request by a gated view."""
+class ConfirmFlow:
+    """One screen that records something once: form → 確認 → 記録 (the module docstring), without the edit locks
+    and the captured preview unless a subclass adds them (EntryFlow). Instantiated per request by a gated view.
+
+    The 確認 screen carries one signed token (common.idempotency): the entry key, the input, and the fingerprint of
+    what was shown; 記録 reads the input from the token, never from the page, and consumes the entry key, so the
+    same confirmation submitted twice (double click, back button, reload) records once."""
 
     purpose = ""  # names the screen in the token and in the table of used keys
     title = ""
     form_template = ""
-    confirm_template = "registry/changes/confirm.html"
+    confirm_template = ""
     already_template = "registry/changes/already_recorded.html"
     locked_template = "registry/changes/locked.html"
     token_model: type[idempotency.UsedTokenBase]  # set by each screen
-    specs: tuple[DisplaySpec, ...] = ()
     lock_refused: tuple[type[Exception], ...] = ()
+    record_step = "record"  # the value of `step` that records
+    invalid_status = 200  # the status of the form shown again with errors
 
     def __init__(self, request: HttpRequest, access, **kwargs: Any) -> None:
         self.request = request
@@ -340,8 +351,15 @@ class EntryFlow:
     def load(self) -> None:
         """Read (and `access.open`) the records the URL names."""
 
+    def blocked(self) -> str | None:
+        """A reason why nothing can be recorded on this screen now (shown with the form, every step), or None."""
+        return None
+
     def build_form(self, data=None):
         raise NotImplementedError
+
+    def opened(self, form) -> None:
+        """The input is valid (確認 or 記録): name in the access log what it concerns."""
 
     def lock_keys(self, form=None) -> list:
         """The records to lock; with a valid form, also those the input names (e.g. a target 世帯)."""
@@ -356,6 +374,11 @@ class EntryFlow:
     def release_locks(self, keys: list) -> None:
         """Give the locks up."""
 
+    def check(self, form, data: list[list[str]]) -> tuple[dict[str, Any], str]:
+        """What the 確認 screen shows (its context) and the fingerprint of it; a ValidationError sends the clerk back
+        to the form."""
+        return {}, ""
+
     def execute(self, form) -> Any:
         """Call the service with the cleaned input and return its result."""
         raise NotImplementedError
@@ -364,46 +387,34 @@ class EntryFlow:
         """(URL to go to, message) after recording."""
         raise NotImplementedError
 
-    def cancel_url(self) -> str:
-        raise NotImplementedError
-
-    def persons_recorded(self, result) -> Iterable:
-        return ()
-
-    def may_see(self, record) -> bool:
-        """Whether a person record may be shown unmasked on the 確認 screen."""
-        return self.access.may_see(record)
-
-    def name_persons(self, by_kind: dict[str, list[int]]) -> None:
-        """Name the persons shown in the access log (subject kind → ids)."""
-        for ids in by_kind.values():
-            self.access.show(*ids)
-
     def context(self) -> dict[str, Any]:
         return {}
 
-    def note_refused_person(self, error: ValidationError) -> None:
-        """A service refused to change a restricted person for lack of a grant (audit.visibility): the screen shows
-        only the refusal, and the access-log entry of the request names the person."""
-        record = getattr(error, "record", None)
-        if record is None or getattr(error, "code", None) != "restricted_person":
-            return
-        named = self.access.conditions.setdefault("restricted_persons", {})
-        ids = named.setdefault(record._meta.model_name.replace("fuhyoentry", "fuhyo_entry"), [])
-        if record.pk is not None and record.pk not in ids:
-            ids.append(record.pk)
+    def refused(self, form, error: ValidationError) -> None:
+        """Put a service's refusal on the form."""
+        form.add_service_error(error)
 
     # --- The steps -----------------------------------------------------------------------------------------------
 
+    def steps(self) -> dict[str, Callable[[], HttpResponse]]:
+        return {"confirm": self.confirm, self.record_step: self.record, "back": self.back}
+
+    def step(self) -> str:
+        if "back" in self.request.POST:  # a 「戻って直す」 button named `back`
+            return "back"
+        return self.request.POST.get("step", "confirm")
+
     def handle(self) -> HttpResponse:
         self.load()
+        if self.request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        blocked = self.blocked()
+        if blocked is not None:
+            form = self.build_form(self.request.POST if self.request.method == "POST" else None)
+            return self.render(self.form_template, {"form": form, "blocked": blocked})
         if self.request.method == "GET":
             return self.start()
-        if self.request.method != "POST":
-            return HttpResponseNotAllowed(["GET", "POST"])
-        step = self.request.POST.get("step", "confirm")
-        handler = {"confirm": self.confirm, "record": self.record, "back": self.back, "cancel": self.cancel}.get(step)
-        return handler() if handler else self.confirm()
+        return self.steps().get(self.step(), self.confirm)()
 
     def start(self) -> HttpResponse:
         try:
@@ -423,34 +434,23 @@ class EntryFlow:
         try:
             self.acquire_locks(self.lock_keys())
             if not form.is_valid():
-                return self.render_form(form, entry_key)
+                return self.render_form(form, entry_key, status=self.invalid_status)
             self.acquire_locks(self.lock_keys(form))
         except self.lock_refused as refused:
             return self.render_locked(refused)
+        self.opened(form)
         return self.preview(form, entry_key, idempotency.data_items(self.request.POST))
 
     def preview(self, form, entry_key: str, data: list[list[str]], notice: str = "") -> HttpResponse:
         try:
-            _, preview = run_captured(
-                lambda: self.execute(form),
-                self.specs,
-                may_see=self.may_see,
-                given=[value for _, value in data],
-                rollback=True,
-            )
+            shown, fingerprint = self.check(form, data)
         except ValidationError as error:
-            self.note_refused_person(error)
-            form.add_service_error(error)
+            self.refused(form, error)
             return self.render_form(form, entry_key)
-        self.name_persons(preview.shown)
         token = idempotency.issue(
-            entry_key,
-            user_id=self.request.user.pk,
-            purpose=self.purpose,
-            data=data,
-            fingerprint=preview.fingerprint(),
+            entry_key, user_id=self.request.user.pk, purpose=self.purpose, data=data, fingerprint=fingerprint
         )
-        return self.render(self.confirm_template, {"form": form, "preview": preview, "token": token, "notice": notice})
+        return self.render(self.confirm_template, {"form": form, "token": token, **self.noticed(notice), **shown})
 
     def _from_token(self):
         token = self.request.POST.get("token", "")
@@ -462,12 +462,195 @@ class EntryFlow:
             payload, form = self._from_token()
         except idempotency.TokenError as error:
             return self.render_form(self.build_form(), idempotency.new_entry_key(), notice=str(error))
-        entry_key = payload["k"]
-        used = idempotency.find_used(self.token_model, entry_key)
+        valid = form.is_valid()
+        if valid:
+            self.opened(form)
+        used = idempotency.find_used(self.token_model, payload["k"])
         if used is not None:
             return self.render_already(used)
-        if not form.is_valid():
-            return self.render_form(form, entry_key)
+        if not valid:
+            return self.render_form(form, payload["k"])
+        return self.record_valid(form, payload)
+
+    def record_valid(self, form, payload: dict[str, Any]) -> HttpResponse:
+        """記録 of a valid confirmed input whose entry key is not used yet."""
+        raise NotImplementedError
+
+    def back(self) -> HttpResponse:
+        """Back to the form with the input: the token's, or the page's own (a 確認 screen without a token)."""
+        try:
+            if self.request.POST.get("token"):
+                payload, form = self._from_token()
+                entry_key = payload["k"]
+            else:
+                form, entry_key = self.build_form(self.request.POST), idempotency.new_entry_key()
+        except idempotency.TokenError as error:
+            return self.render_form(self.build_form(), idempotency.new_entry_key(), notice=str(error))
+        try:
+            self.acquire_locks(self.lock_keys())
+        except self.lock_refused as refused:
+            return self.render_locked(refused)
+        form.is_valid()
+        return self.render_form(form, entry_key)
+
+    # --- Rendering -----------------------------------------------------------------------------------------------
+
+    def render(self, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+        return render(
+            self.request, template, {"flow": self, "title": self.title, **self.context(), **context}, status=status
+        )
+
+    def render_form(self, form, entry_key: str, notice: str = "", status: int = 200) -> HttpResponse:
+        if hasattr(form, "focus_first"):
+            form.focus_first()
+        context = {"form": form, "entry_key": entry_key, **self.noticed(notice)}
+        return self.render(self.form_template, context, status=status)
+
+    def noticed(self, notice: str) -> dict[str, str]:
+        """A notice for the clerk (a spent or foreign token, a change since 確認) on the page; none, no key (a screen
+        may name its own record `notice`)."""
+        return {"notice": notice} if notice else {}
+
+    def render_locked(self, refused: Exception) -> HttpResponse:
+        return self.render(self.locked_template, {"message": getattr(refused, "message", str(refused))}, status=409)
+
+    def render_already(self, used) -> HttpResponse:
+        return self.render(self.already_template, {"used": used}, status=409)
+
+
+class OneStepFlow(ConfirmFlow):
+    """A screen whose 確認 only repeats the input (a supervisor's action, the 処理 of a notice): no edit locks, no
+    captured preview. Its 確認 page posts `step=commit`; a second use of the same confirmation is answered with
+    `already_done` on the page the screen returns to."""
+
+    record_step = "commit"
+    already_done = "この操作はすでに処理されています（二重送信）。結果を一覧で確かめてください。"
+    service_fields: dict[str, str] = {}  # a service's name for an input → the form's field
+
+    def check(self, form, data: list[list[str]]) -> tuple[dict[str, Any], str]:
+        return self.confirm_context(form), ""
+
+    def confirm_context(self, form) -> dict[str, Any]:
+        """What the 確認 page shows besides the input; a ValidationError sends the clerk back to the form."""
+        return {}
+
+    def return_url(self) -> str:
+        """The page the screen returns to: after recording, and when the same confirmation comes again."""
+        raise NotImplementedError
+
+    def done(self, result) -> str:
+        """The message after recording."""
+        raise NotImplementedError
+
+    def outcome(self, result) -> tuple[str, str]:
+        return self.return_url(), self.done(result)
+
+    def record_valid(self, form, payload: dict[str, Any]) -> HttpResponse:
+        """記録 of a valid confirmed input: the entry key is consumed first, in a transaction of its own (the first
+        of two identical POSTs wins); then the service runs, outside any transaction of ours, so that what a refusing
+        service logs stays. A refusal shows the form again (a new 確認 is a new entry)."""
+        try:
+            used = self.consume(payload["k"])
+        except idempotency.AlreadyUsed as already:
+            return self.render_already(already.used)
+        try:
+            return self.recorded(form, used)
+        except ValidationError as error:
+            return self.refuse(form, error)
+
+    def consume(self, entry_key: str) -> idempotency.UsedTokenBase:
+        with transaction.atomic():
+            return idempotency.consume(self.token_model, entry_key, user=self.request.user, purpose=self.purpose)
+
+    def recorded(self, form, used: idempotency.UsedTokenBase) -> HttpResponse:
+        url, message = self.outcome(self.execute(form))
+        idempotency.settle(used, url=url, label=message)
+        messages.success(self.request, message)
+        return redirect(url)
+
+    def refuse(self, form, error: ValidationError) -> HttpResponse:
+        self.refused(form, error)
+        return self.render_form(form, idempotency.new_entry_key())
+
+    def render_already(self, used) -> HttpResponse:
+        messages.warning(self.request, self.already_done)
+        return redirect(self.return_url())
+
+    def noticed(self, notice: str) -> dict[str, str]:
+        if notice:
+            messages.warning(self.request, notice)
+        return {}
+
+    def refused(self, form, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for name, errors in error.message_dict.items():
+                name = self.service_fields.get(name, name)
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            form.add_error(None, error.messages)
+
+
+class EntryFlow(ConfirmFlow):
+    """One entry screen: form → 確認 → 記録, with edit locks and the service's own run as the 確認 screen."""
+
+    confirm_template = "registry/changes/confirm.html"
+    specs: tuple[DisplaySpec, ...] = ()
+
+    # --- What a screen says --------------------------------------------------------------------------------------
+
+    def cancel_url(self) -> str:
+        raise NotImplementedError
+
+    def persons_recorded(self, result) -> Iterable:
+        return ()
+
+    def may_see(self, record) -> bool:
+        """Whether a person record may be shown unmasked on the 確認 screen."""
+        return self.access.may_see(record)
+
+    def name_persons(self, by_kind: dict[str, list[int]]) -> None:
+        """Name the persons shown in the access log (subject kind → ids)."""
+        for ids in by_kind.values():
+            self.access.show(*ids)
+
+    def note_refused_person(self, error: ValidationError) -> None:
+        """A service refused to change a restricted person for lack of a grant (audit.visibility): the screen shows
+        only the refusal, and the access-log entry of the request names the person."""
+        record = getattr(error, "record", None)
+        if record is None or getattr(error, "code", None) != "restricted_person":
+            return
+        named = self.access.conditions.setdefault("restricted_persons", {})
+        ids = named.setdefault(record._meta.model_name.replace("fuhyoentry", "fuhyo_entry"), [])
+        if record.pk is not None and record.pk not in ids:
+            ids.append(record.pk)
+
+    def refused(self, form, error: ValidationError) -> None:
+        self.note_refused_person(error)
+        form.add_service_error(error)
+
+    # --- The steps -----------------------------------------------------------------------------------------------
+
+    def steps(self) -> dict[str, Callable[[], HttpResponse]]:
+        return {**super().steps(), "cancel": self.cancel}
+
+    def step(self) -> str:
+        return self.request.POST.get("step", "confirm")
+
+    def check(self, form, data: list[list[str]]) -> tuple[dict[str, Any], str]:
+        _, preview = run_captured(
+            lambda: self.execute(form),
+            self.specs,
+            may_see=self.may_see,
+            given=[value for _, value in data],
+            rollback=True,
+        )
+        self.name_persons(preview.shown)
+        return {"preview": preview}, preview.fingerprint()
+
+    def record_valid(self, form, payload: dict[str, Any]) -> HttpResponse:
+        """記録: in one transaction, the entry key is consumed, the locks renewed and the service run under capture;
+        anything other than what was confirmed rolls it all back (a fresh 確認 screen), and so does a refusal."""
+        entry_key = payload["k"]
         keys = [*self.lock_keys(), *self.lock_keys(form)]
         try:
             with transaction.atomic():
@@ -490,8 +673,7 @@ class EntryFlow:
         except self.lock_refused as refused:
             return self.render_locked(refused)
         except ValidationError as error:
-            self.note_refused_person(error)
-            form.add_service_error(error)
+            self.refused(form, error)
             return self.render_form(form, entry_key)
         except ContentChanged:
             notice = "確認の後に記録の内容が変わりました（他の異動が記録されたなど）。もう一度確認してください。"
@@ -501,18 +683,6 @@ class EntryFlow:
         self.access.show(*self.persons_recorded(result))
         messages.success(self.request, message)
         return redirect(url)
-
-    def back(self) -> HttpResponse:
-        try:
-            payload, form = self._from_token()
-        except idempotency.TokenError as error:
-            return self.render_form(self.build_form(), idempotency.new_entry_key(), notice=str(error))
-        try:
-            self.acquire_locks(self.lock_keys())
-        except self.lock_refused as refused:
-            return self.render_locked(refused)
-        form.is_valid()
-        return self.render_form(form, payload["k"])
 
     def cancel(self) -> HttpResponse:
         keys = list(self.lock_keys())
@@ -526,21 +696,3 @@ class EntryFlow:
         self.release_locks(keys)
         messages.info(self.request, "入力を取り消しました。記録は変わっていません。")
         return redirect(self.cancel_url())
-
-    # --- Rendering -----------------------------------------------------------------------------------------------
-
-    def render(self, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-        return render(
-            self.request, template, {"flow": self, "title": self.title, **self.context(), **context}, status=status
-        )
-
-    def render_form(self, form, entry_key: str, notice: str = "") -> HttpResponse:
-        if hasattr(form, "focus_first"):
-            form.focus_first()
-        return self.render(self.form_template, {"form": form, "entry_key": entry_key, "notice": notice})
-
-    def render_locked(self, refused: Exception) -> HttpResponse:
-        return self.render(self.locked_template, {"message": getattr(refused, "message", str(refused))}, status=409)
-
-    def render_already(self, used) -> HttpResponse:
-        return self.render(self.already_template, {"used": used}, status=409)

@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 
 from . import municipalities
-from .menu import menu_for
+from .menu import header_menu, menu_for
 
 
 def ward(request: HttpRequest) -> dict:
@@ -10,5 +10,7 @@ def ward(request: HttpRequest) -> dict:
 
 
 def menu(request: HttpRequest) -> dict:
-    """The main menu entries this user may open (common/menu.py)."""
-    return {"MENU": menu_for(request)}
+    """The main menu entries this user may open (common/menu.py): MENU for the home page, HEADER_MENU (with the
+    drop-down groups) for the header."""
+    items = menu_for(request)
+    return {"MENU": items, "HEADER_MENU": header_menu(items)}

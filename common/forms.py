@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
 from django.forms.widgets import ChoiceWidget
+from django.utils import timezone
 
 from .validators import clean_kana
 from .wareki import WarekiError, parse_date, to_wareki_with_seireki
@@ -50,6 +51,21 @@ class WarekiDateField(forms.Field):
 
     widget = WarekiDateInput
     default_error_messages = {"required": "日付を入力してください。"}
+
+    def __init__(self, *args: Any, future_message: str = "", **kwargs: Any) -> None:
+        """`future_message` (「生年月日が未来の日付です」): a date after today is refused at the field, with the date
+        as it was read (a 生年月日 or a 届出年月日 never lies ahead; 令和100年 is read as 2118 and caught here)."""
+        self.future_message = future_message
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if self.future_message and isinstance(value, dt.date) and value > timezone.localdate():
+            raise ValidationError(
+                "%(message)s（%(read)sと読みました）。",
+                code="future",
+                params={"message": self.future_message, "read": to_wareki_with_seireki(value)},
+            )
 
     def to_python(self, value: Any) -> dt.date | None:
         if value in self.empty_values:
@@ -170,6 +186,20 @@ class EntryFormRenderer(DjangoTemplates):
 ENTRY_FORM_RENDERER = EntryFormRenderer()
 
 
+def note_length_limit(field: forms.Field) -> None:
+    """Adds 「N文字まで」 to the help text of a text field with a max_length (not to numeric code fields, whose help
+    says the digits)."""
+    limit = getattr(field, "max_length", None)
+    widget = field.widget
+    if not limit or not isinstance(field, forms.CharField) or type(widget) is not forms.TextInput:
+        return
+    if isinstance(field, MunicipalityField):  # a code or a name looked up in the table, not free text
+        return
+    if widget.attrs.get("inputmode") == "numeric" or "文字まで" in str(field.help_text):
+        return
+    field.help_text = f"{field.help_text}（{limit}文字まで）" if field.help_text else f"{limit}文字まで"
+
+
 class ServiceErrorsMixin:
     """Puts a ServiceError's messages next to the fields they concern.
 
@@ -185,6 +215,12 @@ class ServiceErrorsMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # Japanese labels take no colon
         super().__init__(*args, **kwargs)
+
+    def __getitem__(self, name: str):
+        """Each text field says its length limit beside it (「30文字まで」): the browser's maxlength cuts longer
+        input without a word, and a longer value the server gets is refused at the field."""
+        note_length_limit(self.fields[name])  # type: ignore[attr-defined]
+        return super().__getitem__(name)  # type: ignore[misc]
 
     def focus_first(self) -> None:
         """Put the cursor where the clerk has to look: the first field with an error, else the first field to type

@@ -20,7 +20,7 @@ class MunicipalityTableError(ValueError):
     """A row of a municipality table that cannot be loaded; the message names the line."""
 
 
-def _kind(code: str, prefecture: str, name: str) -> str:
+def kind_of(code: str, prefecture: str, name: str) -> str:
     if not name:
         return "prefecture"
     if prefecture == "東京都" and code.startswith("131") and name.endswith("区"):
@@ -57,7 +57,7 @@ def read_table(path: Path) -> Iterator[dict]:
                 kana, kind = row[3].strip(), row[4].strip()
                 active = len(row) < 6 or row[5].strip() != "0"
             else:  # 総務省 layout: code, 都道府県名, 市区町村名, 都道府県名カナ, 市区町村名カナ
-                kana, kind = (fold_kana(row[4]) if len(row) > 4 else ""), _kind(code, prefecture, name)
+                kana, kind = (fold_kana(row[4]) if len(row) > 4 else ""), kind_of(code, prefecture, name)
             yield {
                 "code": code,
                 "prefecture_name": prefecture,

@@ -10,6 +10,8 @@ from django.apps import apps
 from django.db import models
 from django.db.models import Q
 
+from audit.visibility import granted_ids, visible_q
+
 
 class VisibleToQuerySet(models.QuerySet):
     # (path, "app_label.Model") of every person a row shows; set per model with `for_persons(...)`.
@@ -17,8 +19,6 @@ class VisibleToQuerySet(models.QuerySet):
     masked_through: tuple[tuple[str, str], ...] = ()
 
     def _visible_q(self, user) -> Q:
-        from audit.visibility import visible_q
-
         condition = Q()
         for path, label in self.person_paths:
             model = apps.get_model(label) if label else self.model
@@ -35,8 +35,6 @@ class VisibleToQuerySet(models.QuerySet):
     def masked_for(self, user):
         """The rows that show a person restricted for `user` (to be printed masked, if at all)."""
         if self.person_paths == (("", ""),):  # the person rows themselves: the partial index of restricted rows
-            from audit.visibility import granted_ids
-
             granted = granted_ids(user, self.model)
             restricted = self.filter(access_restricted=True)
             return restricted.exclude(pk__in=granted) if granted else restricted

@@ -7,6 +7,7 @@ from celery.schedules import crontab
 from django.conf import settings
 
 from . import kombu_redis_fix
+from .celery_logging import quiet_periodic_tasks
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 kombu_redis_fix.apply()  # a worker whose Redis restarts reconnects instead of exiting (config/kombu_redis_fix.py)
@@ -48,7 +49,7 @@ app.conf.beat_schedule = {
         "task": "transfers.inbound_tasks.poll_spool_inboxes",
         "schedule": settings.TRANSFERS_SWEEP_INTERVAL,
     },
-    # --- The nightly batch (audit.batch.BatchCommand; each run leaves a run record, /audit/batch/) -------------
+    # --- The nightly batch (common.batch.BatchCommand; each run leaves a run record, /audit/batch/) ------------
     # The outbox once more, inline, with the report of failed and overdue notices (the sweeper above stays).
     "nightly-send-pending-notifications": {
         "task": "audit.tasks.run_batch_command",
@@ -108,3 +109,6 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
     },
 }
+
+# The tasks above that run every few seconds log their routine lines at DEBUG, not INFO (config/celery_logging.py).
+quiet_periodic_tasks(app.conf.beat_schedule)

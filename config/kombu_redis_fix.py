@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_PATCHED = "_ward_detached_client_guard"
+PATCHED_MARK = "_ward_detached_client_guard"
 
 
 def apply() -> bool:
@@ -28,7 +28,7 @@ def apply() -> bool:
     except ImportError:  # pragma: no cover - redis is in requirements.txt
         return False
     channel = kombu_redis.Channel
-    if getattr(channel._connparams, _PATCHED, False):
+    if getattr(channel._connparams, PATCHED_MARK, False):
         return True
     original = channel._connparams
 
@@ -37,6 +37,6 @@ def apply() -> bool:
             raise RedisConnectionError("the broker connection was closed (detached transport)")
         return original(self, asynchronous=asynchronous)
 
-    setattr(_connparams, _PATCHED, True)
+    setattr(_connparams, PATCHED_MARK, True)
     channel._connparams = _connparams
     return True

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "koseki_fuhyo",
     "transfers",
     "audit",
+    "operations",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from common import views as common_views
+from transfers import urls as transfers_urls
 
 admin.site.site_header = "住民基本台帳・戸籍の附票 管理"
 admin.site.site_title = "住基・附票 管理"
@@ -20,8 +21,8 @@ urlpatterns = [
     path("filings/", include("koseki_fuhyo.filing_urls")),
     path("audit/", include("audit.urls")),
     path("accounts/", include("accounts.urls")),
-    path("notices/", include("transfers.urls_pages")),
-    path("transfers/", include("transfers.urls")),
+    path("notices/", include(transfers_urls.notice_urls)),
+    path("transfers/", include(transfers_urls.machine_urls)),
     path("admin/", admin.site.urls),
 ]
 

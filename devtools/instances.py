@@ -131,7 +131,7 @@ def instance_env(base: dict[str, str], code: str, var: Path, database_url: str, 
     )
 
 
-def _shell(env: dict[str, str], script: str, timeout: float) -> subprocess.CompletedProcess[str]:
+def shell(env: dict[str, str], script: str, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - fixed argv
         [sys.executable, "manage.py", "shell", "--no-imports", "-v", "0", "-c", script],
         cwd=BASE_DIR,
@@ -150,7 +150,7 @@ def parse_result(stdout: str) -> dict | None:
 
 def shell_step(env: dict[str, str], module: str, code: str, timeout: float = 120.0, context: str = "") -> dict:
     """Run `code` (calls into `module`, e.g. e2e.fault_steps) inside the instance of `env`; its E2E-RESULT."""
-    result = _shell(env, f"from {module} import *\n{code}", timeout)
+    result = shell(env, f"from {module} import *\n{code}", timeout)
     detail = f"{code}\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}{context}"
     assert result.returncode == 0, detail  # noqa: S101 - a test helper
     value = parse_result(result.stdout)

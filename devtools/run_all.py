@@ -11,10 +11,12 @@ Before starting them it prepares both instances: migrate, seed the partner when 
 partner, `generate_ward_keys --if-missing`, and registers each ward and J-LIS as partners of the other (HTTP on
 loopback); J-LIS accepts the two wards' exported public keys.
 
-It starts the processes, prefixes each line of their output with the process name, prints the URL once the web
-server accepts connections, and on SIGINT (Ctrl-C) or SIGTERM forwards that signal to its own children, by pid,
-waits for them (bounded), SIGKILLs any straggler and exits. When a child dies on its own, the others are stopped and
-the exit status is non-zero.
+It starts the processes, prefixes each line of their output with the process name, and once every child is up (the
+web servers and J-LIS accept connections, each worker has said "ready.", each beat "Starting") prints the URLs and
+then the demo logins (--banner), last, so that they are on screen when start-up ends (the tasks beat sends every few
+seconds log at DEBUG: config/celery_logging.py). On SIGINT (Ctrl-C) or SIGTERM it forwards that signal to its own
+children, by pid, waits for them (bounded), SIGKILLs any straggler and exits. When a child dies on its own, the
+others are stopped and the exit status is non-zero.
 
 Each child runs in its own session, so that Ctrl-C in the terminal reaches only this supervisor (and make), and each
 child gets the signal exactly once: a second SIGINT would turn Celery's warm shutdown into a cold one. On Linux the
@@ -66,6 +68,8 @@ PARTNER_SEED = 2  # not the ward's seed (1): the two instances must not draw the
 INBOUND_PATH = "/transfers/inbound/"
 JLIS_PATH = "/inbound/"
 POLL = 0.2  # seconds between checks of the children
+WORKER_READY = " ready."  # Celery's worker logs "<hostname> ready." once it consumes
+BEAT_READY = "beat: Starting"  # Celery beat logs "beat: Starting..." before its first tick
 
 
 def log(message: str) -> None:
@@ -80,12 +84,15 @@ _print_lock = threading.Lock()
 class Child:
     """One supervised process and the thread that copies its output, prefixed."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], ready_marker: str | None = None) -> None:
         self.name = name
         self.argv = argv
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
         self.reader: threading.Thread | None = None
+        # A child without a port is up once this text appears in its output (set when seen).
+        self.ready_marker = ready_marker
+        self.ready = threading.Event()
 
     def start(self) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - argv built here from sys.executable and fixed arguments
@@ -109,6 +116,8 @@ class Child:
         prefix = f"{self.name:<8}| "
         for raw in iter(self.proc.stdout.readline, b""):
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            if self.ready_marker and self.ready_marker in line:
+                self.ready.set()
             with _print_lock:
                 try:
                     sys.stdout.write(prefix + line + "\n")
@@ -351,7 +360,24 @@ def build_children(
         "--without-gossip",  # broadcasts to other workers: there are none, and they poll files
     ]
     beat = [python, "-m", "celery", "--app=config", "beat", "--loglevel=INFO"]
-    return [Child(f"{prefix}web", web, env), Child(f"{prefix}worker", worker, env), Child(f"{prefix}beat", beat, env)]
+    return [
+        Child(f"{prefix}web", web, env),
+        Child(f"{prefix}worker", worker, env, ready_marker=WORKER_READY),
+        Child(f"{prefix}beat", beat, env, ready_marker=BEAT_READY),
+    ]
+
+
+def wait_for_markers(children: list[Child], stop: threading.Event, timeout: float = READY_TIMEOUT) -> bool:
+    """True once every child with a ready marker has printed it; False on timeout, stop request or a dead child."""
+    deadline = time.monotonic() + timeout
+    waiting = [child for child in children if child.ready_marker]
+    while time.monotonic() < deadline and not stop.is_set():
+        if not all(child.alive() for child in children):
+            return False
+        if all(child.ready.is_set() for child in waiting):
+            return True
+        time.sleep(POLL)
+    return all(child.ready.is_set() for child in waiting)
 
 
 def wait_for_port(host: str, port: int, children: list[Child], stop: threading.Event) -> bool:
@@ -473,14 +499,21 @@ def main(argv: list[str] | None = None) -> int:
         child.start_reader()
         log(f"started {child.name} (pid {child.pid})")
 
-    if all(wait_for_port(host, port, children, stop) for host, port in waits):
-        if args.banner and args.banner.exists():
-            with _print_lock:
-                sys.stdout.write("\n" + args.banner.read_text(encoding="utf-8"))
+    up = all(wait_for_port(host, port, children, stop) for host, port in waits)
+    if up and not wait_for_markers(children, stop):
+        up = not stop.is_set() and all(child.alive() for child in children)
+        slow = [child.name for child in children if child.ready_marker and not child.ready.is_set()]
+        if up:
+            log(f"{', '.join(slow)} not ready after {READY_TIMEOUT:.0f} s; the logins follow anyway")
+    if up:
         if partner is not None:
             log(f"partner: {partner.url}  ({partner.code}、同じデモ用アカウント) / J-LIS simulator: {jlis_url}")
         everything = "すべて" if partner is not None else "web・worker・beat をすべて"
         log(f"ready: http://{url_host}:{args.port}/  ({ward_code}; Ctrl-C で{everything}停止)")
+        if args.banner and args.banner.exists():  # last: the logins stay on screen when start-up is over
+            with _print_lock:
+                sys.stdout.write("\n" + args.banner.read_text(encoding="utf-8"))
+                sys.stdout.flush()
     elif not stop.is_set() and all(child.alive() for child in children):
         log(f"web is not answering on {waits} after {READY_TIMEOUT:.0f} s; still waiting")
 

@@ -5,6 +5,7 @@ supervisor, see that access in the access log. Screenshots go to artifacts/scree
 import datetime as dt
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,10 +40,9 @@ if CHROMIUM is None and os.environ.get("CI"):
     raise RuntimeError("CI must have Debian's chromium installed (.ci/run installs it)")
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@contextmanager
+def chromium():
+    """Debian's Chromium driven by Playwright (skips the test when it is not installed)."""
     if CHROMIUM is None:
         pytest.skip("chromium is not installed on this machine (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -53,6 +53,14 @@ def browser(monkeypatch):
             yield instance
         finally:
             instance.close()
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with chromium() as instance:
+        yield instance
 
 
 def _shot(page, name: str) -> None:

@@ -21,6 +21,10 @@ class ResidentAdmin(ReadOnlyAdmin):
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
     inlines = [ResidentChangeInline]
 
+    @admin.display(description="氏名（カナ）")
+    def name_kana(self, obj: Resident) -> str:
+        return obj.name_kana
+
 
 class MemberInline(ReadOnlyInline):
     model = Resident

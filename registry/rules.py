@@ -45,9 +45,12 @@ def check_change_dates(
     notified_on: dt.date | None,
     *,
     birth_dates: list[dt.date] = (),
+    birth_fields: list[str] = (),
     change_date_may_follow_notification_by: int = 0,
 ) -> None:
-    """No future 異動年月日, 異動年月日 not after 届出年月日, no 届出 in the future, birth not after the 異動."""
+    """No future 異動年月日, 異動年月日 not after 届出年月日, no 届出 in the future, birth not after the 異動.
+    `birth_fields` names the field of each birth date (`persons[1].birth_date`), so that the screen shows the
+    message at that person's 生年月日; without it, every message goes to `birth_date`."""
     now = today()
     if notified_on is not None and notified_on > now:
         problems.add("notified_on", "届出年月日が未来の日付です。")
@@ -63,11 +66,12 @@ def check_change_dates(
             problems.add("change_date", "異動年月日が未来の日付です。")
         if notified_on is not None and change_date > notified_on:
             problems.add("change_date", "異動年月日が届出年月日より後になっています。")
-    for birth in birth_dates:
+    for index, birth in enumerate(birth_dates):
+        field = birth_fields[index] if index < len(birth_fields) else "birth_date"
         if birth > change_date:
-            problems.add("birth_date", "生年月日が異動年月日より後になっています。")
+            problems.add(field, "生年月日が異動年月日より後になっています。")
         if birth > now:
-            problems.add("birth_date", "生年月日が未来の日付です。")
+            problems.add(field, "生年月日が未来の日付です。")
 
 
 def check_one_head(problems: Problems, relationships: list[str], field: str = "relationship") -> None:

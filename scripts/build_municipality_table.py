@@ -27,7 +27,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 from common.checkdigits import is_valid_lg_code, lg_code_check_digit  # noqa: E402
 from common.kana import fold_kana  # noqa: E402
-from common.municipalities import BUNDLED_TABLE, _kind  # noqa: E402
+from common.municipalities import BUNDLED_TABLE, kind_of  # noqa: E402
 
 # (code, prefecture, name, kana, active): changes after the packages' data.
 CHANGES = [
@@ -82,7 +82,7 @@ def rows() -> dict[str, tuple[str, str, str, str, bool]]:
     for code, (_, prefecture, name, _, _) in table.items():
         if not is_valid_lg_code(code):
             raise SystemExit(f"{code} {name}: 検査数字が違います（{lg_code_check_digit(code[:5])} のはず）")
-        _kind(code, prefecture, name)  # raises on a name whose kind cannot be told
+        kind_of(code, prefecture, name)  # raises on a name whose kind cannot be told
     return table
 
 
@@ -91,7 +91,7 @@ def main() -> int:
     lines = [HEADER]
     for code in sorted(table):
         _, prefecture, name, kana, active = table[code]
-        lines.append(f"{code}\t{prefecture}\t{name}\t{kana}\t{_kind(code, prefecture, name)}\t{int(active)}\n")
+        lines.append(f"{code}\t{prefecture}\t{name}\t{kana}\t{kind_of(code, prefecture, name)}\t{int(active)}\n")
     BUNDLED_TABLE.write_text("".join(lines), encoding="utf-8")
     print(f"{BUNDLED_TABLE.relative_to(BASE_DIR)}: {len(table)} 件")
     return 0

@@ -6,7 +6,7 @@ Content: JSON Lines, one line per current 附票 person (FuhyoEntry in 在籍, o
 The rows are read with `.iterator(chunk_size=...)` and written as they come, so memory does not grow with the ward.
 Persons under 支援措置 (access_restricted) are included: J-LIS holds every 附票本人確認情報.
 
-Container: the chunked AES-256-GCM stream of audit.ops.stream_crypto, then a signed trailer:
+Container: the chunked AES-256-GCM stream of operations.stream_crypto, then a signed trailer:
 
     header fields   purpose "jlis_bulk_export", kind, schema, file_id (UUID), sender (our 地方公共団体コード),
                     receiver "J-LIS", created_at, and the key wrap: kdf "X25519-HKDF-SHA256", epk (a fresh X25519
@@ -43,7 +43,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.db.models import Prefetch
 
-from audit.ops.stream_crypto import (
+from koseki_fuhyo.choices import EntryStatus
+from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
+from koseki_fuhyo.payloads import fuhyo_items
+from operations.stream_crypto import (
     EncryptingWriter,
     HashingWriter,
     StreamError,
@@ -53,9 +56,6 @@ from audit.ops.stream_crypto import (
     read_header,
     unb64,
 )
-from koseki_fuhyo.choices import EntryStatus
-from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
-from koseki_fuhyo.payloads import fuhyo_items
 
 from . import payloads
 from .envelope import RAW, Identity, PartnerKeys

@@ -96,7 +96,7 @@ class Header:
     created_at: str
 
     def canonical(self) -> bytes:
-        return _canonical(asdict(self))
+        return canonical(asdict(self))
 
     @property
     def created(self) -> dt.datetime:
@@ -154,21 +154,21 @@ def b64decode(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
-def _canonical(value: Any) -> bytes:
+def canonical(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def payload_digest(payload: Any) -> str:
     """SHA-256 of the canonical JSON of a payload: what the audit log, the outbox and the inbox keep instead of the
     content (and what a receiver records). The one digest of a payload, on every side."""
-    return hashlib.sha256(_canonical(payload)).hexdigest()
+    return hashlib.sha256(canonical(payload)).hexdigest()
 
 
-def _message_key(shared: bytes, epk: bytes, receiver_public: bytes) -> bytes:
+def message_key(shared: bytes, epk: bytes, receiver_public: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=epk + receiver_public, info=CONTEXT).derive(shared)
 
 
-def _signed_bytes(header: bytes, epk: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
+def signed_bytes(header: bytes, epk: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
     return CONTEXT + b"\n" + header + epk + nonce + ciphertext
 
 
@@ -196,10 +196,10 @@ def seal(header: Header, body: dict[str, Any], me: Identity, to: PartnerKeys) ->
     ephemeral = X25519PrivateKey.generate()
     epk = ephemeral.public_key().public_bytes(*RAW)
     receiver_public = to.box_public.public_bytes(*RAW)
-    key = _message_key(ephemeral.exchange(to.box_public), epk, receiver_public)
+    key = message_key(ephemeral.exchange(to.box_public), epk, receiver_public)
     nonce = os.urandom(12)
-    ciphertext = AESGCM(key).encrypt(nonce, _canonical(body), header_bytes)
-    signature = me.sign_key.sign(_signed_bytes(header_bytes, epk, nonce, ciphertext))
+    ciphertext = AESGCM(key).encrypt(nonce, canonical(body), header_bytes)
+    signature = me.sign_key.sign(signed_bytes(header_bytes, epk, nonce, ciphertext))
     envelope = {
         "v": VERSION,
         "header": asdict(header),
@@ -208,7 +208,7 @@ def seal(header: Header, body: dict[str, Any], me: Identity, to: PartnerKeys) ->
         "ciphertext": b64encode(ciphertext),
         "signature": b64encode(signature),
     }
-    return _canonical(envelope)
+    return canonical(envelope)
 
 
 def read_header(raw: bytes) -> Header:
@@ -276,12 +276,12 @@ def open_envelope(
         raise EnvelopeRejected(EnvelopeRejected.MALFORMED, "鍵・ナンス・署名の長さ", header)
     header_bytes = header.canonical()
     try:
-        partner.sign_public.verify(signature, _signed_bytes(header_bytes, epk, nonce, ciphertext))
+        partner.sign_public.verify(signature, signed_bytes(header_bytes, epk, nonce, ciphertext))
     except InvalidSignature as exc:
         raise EnvelopeRejected(EnvelopeRejected.BAD_SIGNATURE, header.sender, header) from exc
     try:
         ephemeral_public = X25519PublicKey.from_public_bytes(epk)
-        key = _message_key(me.box_key.exchange(ephemeral_public), epk, me.box_key.public_key().public_bytes(*RAW))
+        key = message_key(me.box_key.exchange(ephemeral_public), epk, me.box_key.public_key().public_bytes(*RAW))
         plaintext = AESGCM(key).decrypt(nonce, ciphertext, header_bytes)
     except (InvalidTag, ValueError) as exc:
         raise EnvelopeRejected(EnvelopeRejected.UNDECRYPTABLE, "", header) from exc

@@ -5,13 +5,13 @@ from typing import cast
 
 from django import forms
 
-from audit.forms import WarekiDateField
+from common.forms import WarekiDateField
 from registry.models import Household
 
 from .authority import CONFIRM_NEEDS_NOTE
 from .models import InboundNotice, OutboundNotice
 from .routing import NoticeKind
-from .views_pages.display import INBOX_ACTIONS, INBOX_ACTIONS_BY_KEY
+from .views.display import INBOX_ACTIONS, INBOX_ACTIONS_BY_KEY
 
 
 def _with_all(choices) -> list[tuple[str, str]]:
@@ -68,12 +68,6 @@ class ResendForm(forms.Form):
         error_messages={"required": "再送の理由を入力してください。"},
         help_text="相手先との連絡の内容など、後から確かめられる内容",
     )
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError("再送の理由を入力してください。")
-        return reason
 
 
 class ResolveForm(forms.Form):

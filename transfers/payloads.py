@@ -130,7 +130,7 @@ def validate(kind: str, version: int, payload: dict[str, Any]) -> None:
     malformed = {tuple(e.absolute_path) for e in errors if e.validator == "pattern"}
     errors = [e for e in errors if not (e.validator == "format" and tuple(e.absolute_path) in malformed)]
     if errors:
-        titles = _titles(kind, version)
+        titles = item_titles(kind, version)
         messages = [message for error in errors for message in _messages(error, titles)]
         raise PayloadError(list(dict.fromkeys(messages)))
 
@@ -171,7 +171,7 @@ def _items(kind: str, version: int) -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def _titles(kind: str, version: int) -> dict[str, str]:
+def item_titles(kind: str, version: int) -> dict[str, str]:
     """Japanese names of the items by path, from the schema titles (items without a title are left out)."""
     return {path: title for path, title in _items(kind, version) if title}
 

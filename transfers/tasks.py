@@ -27,7 +27,7 @@ SWEEP_LIMIT = 200  # notices queued per sweep
 INLINE_LIMIT = 20  # notices delivered by the sweep itself when the broker is down
 
 
-def _publish(notice_id: int, expires: float | None = None) -> None:
+def publish(notice_id: int, expires: float | None = None) -> None:
     # retry=False: a broker that is down must fail fast, not hold the clerk's request (the sweeper catches up).
     deliver_notice.apply_async(args=[notice_id], retry=False, expires=expires)
 
@@ -38,7 +38,7 @@ def enqueue(notice_ids: Iterable[int]) -> int:
     ids = list(notice_ids)
     for done, notice_id in enumerate(ids):
         try:
-            _publish(notice_id)
+            publish(notice_id)
         except Exception as exc:  # noqa: BLE001 - any broker failure: the row is safe in the outbox
             logger.warning(
                 "could not queue %d notice(s) from id %s (%s); the sweeper will deliver them",
@@ -65,7 +65,7 @@ def sweep_outbox(limit: int = SWEEP_LIMIT) -> dict[str, int]:
         queued = 0
         try:
             for notice_id in ids:
-                _publish(notice_id, expires=expires)
+                publish(notice_id, expires=expires)
                 queued += 1
         except Exception as exc:  # noqa: BLE001 - broker down: deliver some ourselves
             logger.warning("sweep: broker unavailable (%s); delivering inline", type(exc).__name__)

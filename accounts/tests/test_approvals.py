@@ -128,10 +128,13 @@ def test_nobody_approves_their_own_request(boss_a, staff_clerk, victim):
     assert not AccessGrant.objects.exists()
     [attempt] = entries_after(mark)
     assert (attempt.action, attempt.outcome, attempt.username) == ("approval_refused_attempt", "denied", "kantoku-a")
-    # Through the screen: refused in Japanese, nothing granted.
+    # Through the screen: refused in Japanese, nothing granted; the attempt stays in the chain (the one-time key is
+    # spent before the service runs, outside any transaction that its refusal would roll back).
+    mark = last_id()
     page = _decide(_client(boss_a), approval, "approve")
     assert "自分の申請は承認できません" in page.content.decode()
     assert not AccessGrant.objects.exists()
+    assert "approval_refused_attempt" in [e.action for e in entries_after(mark)]
 
 
 def test_the_grantee_cannot_approve_a_grant_to_themselves(boss_a, boss_c, victim):

@@ -89,7 +89,7 @@ def test_a_run_of_a_real_command_appears():
 def test_every_batch_command_beat_runs_exists_and_is_a_batch_command():
     from django.core.management import get_commands, load_command_class
 
-    from audit.batch import BatchCommand
+    from common.batch import BatchCommand
     from config.celery import app
 
     names = [

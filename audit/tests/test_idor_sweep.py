@@ -29,7 +29,16 @@ from audit.models import AuditLogEntry
 from common.roles import MANAGE_USERS, ROLES, ROLES_BY_KEY, assign_role, ensure_roles
 
 from .screens import entries_after, last_id, user_with
-from .test_url_walk import PERSON_OBJECTS, REDIRECTS, ROUTES, World, _find_arguments, _permitted_user, _request, _url
+from .test_url_walk import (
+    PERSON_OBJECTS,
+    REDIRECTS,
+    ROUTES,
+    World,
+    answer_for,
+    find_arguments,
+    permitted_user,
+    route_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +89,7 @@ def _ask(user, url: str):
     from registry.models import EditLock
 
     EditLock.objects.all().delete()
-    return _request(_client(user), url)
+    return answer_for(_client(user), url)
 
 
 def _client(user) -> Client:
@@ -139,9 +148,9 @@ def _arguments(route, world: World) -> tuple[str, dict[str, str]]:
     if dict(route.kwargs).keys() >= {"user_id"}:  # a staff account (the account screens): not in the walk's world
         staff = user_with("idor-staff", last_name=STAFF_SECRET)
         kwargs = {"user_id": staff.pk, **({"action": "role"} if "action" in dict(route.kwargs) else {})}
-        return _url(route, kwargs), {}
-    kwargs, names = _find_arguments(route, world, _client(_permitted_user(route)))
-    return _url(route, kwargs), names
+        return route_url(route, kwargs), {}
+    kwargs, names = find_arguments(route, world, _client(permitted_user(route)))
+    return route_url(route, kwargs), names
 
 
 @pytest.mark.parametrize("route", ID_ROUTES, ids=str)

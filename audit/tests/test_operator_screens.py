@@ -10,7 +10,7 @@ from audit.gate import gate_of
 from audit.models import AuditLogEntry
 
 from .screens import entries_after
-from .test_url_walk import GATED, World, _argument_candidates, _request, _url
+from .test_url_walk import GATED, World, answer_for, argument_candidates, route_url
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +39,8 @@ def test_the_allowlist_names_gated_pages_without_persons():
 def test_the_operator_is_refused_every_personal_data_screen(route, world, operator):
     client = Client()
     client.force_login(operator)
-    kwargs = {a: v for a, _, v in (options[0] for options in _argument_candidates(route, world))}
-    answer = _request(client, _url(route, kwargs))
+    kwargs = {a: v for a, _, v in (options[0] for options in argument_candidates(route, world))}
+    answer = answer_for(client, route_url(route, kwargs))
     if route.key in OPERATOR_SCREENS:
         assert answer.status == 200, f"{route.key}: the operator's own page answered {answer.status}"
         return

@@ -30,7 +30,7 @@ from common.wareki import to_wareki
 
 from .restricted_persons import leaks, make_restricted_persons, move_into_restricted_household
 from .screens import user_with
-from .test_url_walk import NOT_PUBLIC, World, _argument_candidates
+from .test_url_walk import NOT_PUBLIC, World, argument_candidates
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +139,7 @@ def _urls(route, scan: ScanWorld) -> list[tuple[str, dict[str, str]]]:
     a route without arguments, every fixture search condition."""
     per_argument = []
     fixtures = scan.fixture_records()
-    for options in _argument_candidates(route, scan.world):
+    for options in argument_candidates(route, scan.world):
         if not options:
             return []
         argument = options[0][0]

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit import purge, restrictions
-from audit.batch import BatchExit
 from audit.models import AuditLogEntry, BatchRun, ErasureRecord
 from audit.tests.screens import append, at, user_with
+from common.batch import BatchExit
 from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry, Koseki
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory

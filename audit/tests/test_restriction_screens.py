@@ -13,7 +13,10 @@ from accounts import approvals
 from accounts.models import ApprovalRequest
 from audit import restrictions
 from audit.models import AccessGrant, AccessRestriction
+from common.templatetags.local_day import local_day
+from common.wareki import to_wareki_with_seireki
 from koseki_fuhyo.tests.factories import link_to_koseki
+from registry.models import UsedSubmissionToken
 from registry.tests.factories import ResidentFactory
 
 from .screens import entries_after, last_id, user_with
@@ -88,6 +91,51 @@ def test_restrict_through_confirmation_shows_the_name_and_records_once(client_as
     assert "すでに処理されています" in again.content.decode()
 
 
+def test_what_is_recorded_is_what_was_confirmed(client_as, person):
+    """記録 reads the input from the 確認 page's token, not from fields posted with it."""
+    _, commit = _restrict(client_as, person)
+    client_as.post(reverse("audit:restrict"), {**commit, "reason": "書き換えた理由", "starts_on": "R8.12.24"})
+    restriction = AccessRestriction.objects.get()
+    assert restriction.reason == "DV等支援措置の申出（受付番号 R8-101）"
+    assert restriction.starts_on == dt.date(2026, 11, 25)
+    used = UsedSubmissionToken.objects.get()
+    assert (used.purpose, used.result_url) == ("audit:restrict", reverse("audit:restriction", args=[restriction.pk]))
+
+
+def test_a_confirmation_serves_its_own_screen_only(client_as, person, boss):
+    other = ResidentFactory(surname="鈴木", given_name="一郎")
+    restriction = restrictions.restrict(
+        actor=boss, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=other
+    )
+    lift = client_as.post(reverse("audit:lift", args=[restriction.pk]), {"reason": "支援措置の終了", "step": "confirm"})
+    data = {"person": person.juminhyo_code, "kind": "dv_support", "reason": "申出", "starts_on": "R8.11.25"}
+    answer = client_as.post(reverse("audit:restrict"), {**data, "step": "commit", "token": _token(lift)}, follow=True)
+    assert "別の職員または別の画面のもの" in answer.content.decode()
+    assert AccessRestriction.objects.count() == 1  # nothing recorded with the 解除 screen's token
+    restriction.refresh_from_db()
+    assert restriction.lifted_at is None
+    assert not UsedSubmissionToken.objects.exists()
+
+
+def test_the_restriction_form_takes_and_shows_dates_in_wareki(client_as, person):
+    """Issue 15, item 6: the dates of the form are the 異動 forms' — typed in 和暦, shown as 和暦 with 西暦 beside."""
+    today = timezone.localdate()
+    form = client_as.get(reverse("audit:restrict")).content.decode()
+    assert f'value="{to_wareki_with_seireki(today)}"' in form
+    assert f'value="{today.isoformat()}"' not in form
+    confirm, commit = _restrict(client_as, person, starts_on="令和8年12月6日", ends_on="R9.3.31")
+    assert "令和8年12月6日（2026-12-06）" in confirm.content.decode()
+    assert "令和9年3月31日（2027-03-31）" in confirm.content.decode()
+    back = client_as.post(reverse("audit:restrict"), {**commit, "back": "1"}).content.decode()
+    assert 'value="令和8年12月6日（2026-12-06）"' in back
+    assert 'value="2026-12-06"' not in back
+    client_as.post(reverse("audit:restrict"), commit)
+    restriction = AccessRestriction.objects.get()
+    assert (restriction.starts_on, restriction.ends_on) == (dt.date(2026, 12, 6), dt.date(2027, 3, 31))
+    detail = client_as.get(reverse("audit:restriction", args=[restriction.pk])).content.decode()
+    assert "令和8年12月6日（2026-12-06）" in detail
+
+
 def test_restrict_errors_in_japanese(client_as, person):
     response = client_as.post(reverse("audit:restrict"), {"step": "confirm", "starts_on": "R8.13.1"})
     body = response.content.decode()
@@ -107,6 +155,15 @@ def test_restrict_errors_in_japanese(client_as, person):
         },
     )
     assert "終了予定日は開始日以降にしてください。" in response.content.decode()
+
+
+def test_the_fields_are_drawn_like_the_entry_screens(client_as):
+    """One field partial (templates/common/_field.html): the error sits right after its input, with the id the
+    異動 screens give it."""
+    body = client_as.post(reverse("audit:restrict"), {"step": "confirm", "starts_on": "R8.13.1"}).content.decode()
+    error_at = body.index('id="id_starts_on_error"')
+    assert body.index('id="id_starts_on"') < error_at
+    assert "存在しない日付です" in body[error_at : error_at + 300]
 
 
 def test_restrict_by_record_id_and_back_button(client_as, person):
@@ -223,7 +280,5 @@ def test_actions_require_csrf(person, supervisor):
 
 
 def test_times_are_shown_on_the_wards_calendar_day():
-    from audit.templatetags.audit_extras import local_day
-
     assert local_day(dt.datetime(2026, 11, 25, 16, 30, tzinfo=dt.UTC)) == dt.date(2026, 11, 26)  # 1:30 in Tokyo
     assert local_day(dt.date(2026, 11, 25)) == dt.date(2026, 11, 25)

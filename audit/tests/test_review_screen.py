@@ -77,7 +77,10 @@ def test_change_history_is_listed_with_field_names_only(client_as):
     assert ("change", created.pk) in _rows(response)
     row = next(r for r in response.context["page"].rows if r.pk == created.pk)
     assert row.subject == f"住民票 #{person.pk}"
-    assert "山田" not in response.content.decode().split("<h2>記録")[1]  # names of fields, never their values
+    assert row.names == [f"{person.surname}　{person.given_name}（住民票 #{person.pk}）"]  # the person, by name
+    rows = response.content.decode().split("<h2>記録")[1]
+    for value in (person.surname_kana, person.birth_date.isoformat(), person.juminhyo_code):
+        assert value not in rows  # names of fields, never their values
 
 
 def test_filters_user_action_outcome_and_period(client_as):

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from audit import chain, seals
-from audit.batch import BatchExit
 from audit.models import AuditChainHead, AuditLogEntry, BatchRun, ChainSeal
+from common.batch import BatchExit
 from common.testing.clock import JST
 from transfers.tests.fake_partner import ward_identity_for_tests_fixture  # noqa: F401 - the fixture
 
@@ -48,7 +48,7 @@ def _append(n: int) -> list[AuditLogEntry]:
     ]
 
 
-def _run(name: str, *args: str) -> tuple[int, str, str]:
+def run_command(name: str, *args: str) -> tuple[int, str, str]:
     out, err = StringIO(), StringIO()
     try:
         call_command(name, *args, stdout=out, stderr=err)
@@ -57,8 +57,8 @@ def _run(name: str, *args: str) -> tuple[int, str, str]:
     return 0, out.getvalue(), err.getvalue()
 
 
-def _seal_today() -> tuple[int, str, str]:
-    return _run("seal_audit_chain", "--date", DAY.isoformat())
+def seal_today() -> tuple[int, str, str]:
+    return run_command("seal_audit_chain", "--date", DAY.isoformat())
 
 
 # --- Sealing -----------------------------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def _seal_today() -> tuple[int, str, str]:
 
 def test_a_day_is_sealed_in_a_signed_file_and_a_row(seal_dir, tomorrow, ward_identity_for_tests):
     entries = _append(3)
-    code, out, _ = _seal_today()
+    code, out, _ = seal_today()
     assert code == 0
     path = seal_dir / f"audit-seal-{DAY.isoformat()}.json"
     document = json.loads(path.read_text())
@@ -91,10 +91,10 @@ def test_a_day_is_sealed_in_a_signed_file_and_a_row(seal_dir, tomorrow, ward_ide
 
 def test_sealing_again_changes_nothing(seal_dir, tomorrow):
     _append(2)
-    _seal_today()
+    seal_today()
     path = seals.seal_path(DAY)
     before = path.read_bytes()
-    code, out, _ = _seal_today()
+    code, out, _ = seal_today()
     assert code == 0
     assert "既存" in out
     assert path.read_bytes() == before
@@ -103,12 +103,12 @@ def test_sealing_again_changes_nothing(seal_dir, tomorrow):
 
 def test_a_seal_with_different_content_is_never_overwritten(seal_dir, tomorrow):
     _append(2)
-    _seal_today()
+    seal_today()
     path = seals.seal_path(DAY)
     before = path.read_bytes()
     ChainSeal.objects.all().delete()  # even without its row, the file stays as it was
     _append(1)  # the head has moved on (as if the day were sealed before these entries)
-    code, _, err = _seal_today()
+    code, _, err = seal_today()
     assert code == 1
     assert "一致しません" in err
     assert path.read_bytes() == before
@@ -117,7 +117,7 @@ def test_a_seal_with_different_content_is_never_overwritten(seal_dir, tomorrow):
 
 def test_dry_run_writes_nothing(seal_dir, tomorrow):
     _append(1)
-    code, out, _ = _run("seal_audit_chain", "--dry-run", "--date", DAY.isoformat())
+    code, out, _ = run_command("seal_audit_chain", "--dry-run", "--date", DAY.isoformat())
     assert code == 0
     assert out.startswith(f"{DAY}\t")
     assert "【試行】" in out
@@ -151,7 +151,7 @@ def test_a_day_before_any_entry_seals_the_genesis(seal_dir):
 # --- Verification ------------------------------------------------------------------------------------------------
 
 
-def _superuser_sql(statements: list[tuple[str, list]]) -> None:
+def superuser_sql(statements: list[tuple[str, list]]) -> None:
     """What an owner of the database does: triggers off for the session, then plain SQL."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -187,13 +187,13 @@ def _recompute_whole_chain() -> None:
                 [last_hash, last[lane], lane + 1],
             )
         )
-    _superuser_sql(statements)
+    superuser_sql(statements)
 
 
 def test_verify_passes_with_intact_seals(seal_dir, tomorrow):
     _append(3)
-    _seal_today()
-    code, out, _ = _run("verify_audit_chain")
+    seal_today()
+    code, out, _ = run_command("verify_audit_chain")
     assert code == 0
     assert "封印 1 件" in out
     assert BatchRun.objects.filter(command="verify_audit_chain").get().counts["seals"] == 1
@@ -201,12 +201,12 @@ def test_verify_passes_with_intact_seals(seal_dir, tomorrow):
 
 def test_rewritten_rows_with_a_recomputed_chain_are_caught_by_the_seal(seal_dir, tomorrow):
     entries = _append(4)
-    _seal_today()
+    seal_today()
     # The attacker changes whom entry #2 was about, then recomputes every hash after it and the head.
-    _superuser_sql([("UPDATE audit_auditlogentry SET subject_ids = %s WHERE id = %s", ["[999]", entries[1].pk])])
+    superuser_sql([("UPDATE audit_auditlogentry SET subject_ids = %s WHERE id = %s", ["[999]", entries[1].pk])])
     _recompute_whole_chain()
     assert list(chain.verify()) == []  # the chain alone no longer shows anything
-    code, _, err = _run("verify_audit_chain")
+    code, _, err = run_command("verify_audit_chain")
     assert code == 1
     assert f"#{entries[-1].pk}" in err
     assert "封印のハッシュと一致しません" in err
@@ -214,8 +214,8 @@ def test_rewritten_rows_with_a_recomputed_chain_are_caught_by_the_seal(seal_dir,
 
 def test_removed_rows_with_a_recomputed_chain_are_caught_by_the_count(seal_dir, tomorrow):
     entries = _append(4)
-    _seal_today()
-    _superuser_sql([("DELETE FROM audit_auditlogentry WHERE id = %s", [entries[1].pk])])
+    seal_today()
+    superuser_sql([("DELETE FROM audit_auditlogentry WHERE id = %s", [entries[1].pk])])
     _recompute_whole_chain()
     # The sealed last entry was rehashed too (its predecessor changed), so the hash check names it; had the
     # attacker kept the last row's hash, the count would.
@@ -227,23 +227,23 @@ def test_removed_rows_with_a_recomputed_chain_are_caught_by_the_count(seal_dir, 
 
 def test_a_removed_seal_file_is_reported(seal_dir, tomorrow):
     _append(1)
-    _seal_today()
+    seal_today()
     seals.seal_path(DAY).chmod(0o644)
     seals.seal_path(DAY).unlink()
-    code, _, err = _run("verify_audit_chain")
+    code, _, err = run_command("verify_audit_chain")
     assert code == 1
     assert "封印ファイルがありません" in err
 
 
 def test_a_forged_seal_file_fails_its_signature(seal_dir, tomorrow):
     _append(2)
-    _seal_today()
+    seal_today()
     path = seals.seal_path(DAY)
     document = json.loads(path.read_text())
     document["seal"]["entry_count"] = 1
     path.chmod(0o644)
     path.write_text(json.dumps(document))
-    code, _, err = _run("verify_audit_chain")
+    code, _, err = run_command("verify_audit_chain")
     assert code == 1
     assert "署名" in err
 
@@ -253,7 +253,7 @@ def test_a_seal_signed_with_another_key_fails(seal_dir, tomorrow, settings):
     from transfers.keys import forget_cached_identity, write_identity
 
     _append(1)
-    _seal_today()
+    seal_today()
     other = Identity.generate("131041")
     write_identity(other, settings.TRANSFERS_KEY_DIR)  # the ward's key replaced: the old seal no longer verifies
     forget_cached_identity()
@@ -265,5 +265,5 @@ def test_a_seal_signed_with_another_key_fails(seal_dir, tomorrow, settings):
 def test_verify_without_seals_checks_the_chain_only(seal_dir):
     _append(2)
     assert AuditChainHead.objects.count() == 8  # one end for each lane (settings.AUDIT_CHAIN_LANES)
-    assert _run("verify_audit_chain")[0] == 0
-    assert _run("verify_audit_chain", "--skip-seals")[0] == 0
+    assert run_command("verify_audit_chain")[0] == 0
+    assert run_command("verify_audit_chain", "--skip-seals")[0] == 0

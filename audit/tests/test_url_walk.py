@@ -78,6 +78,7 @@ NO_PERSONAL_DATA = {
 # Gated views whose answer to a permitted user is a redirect, not a page, with the reason.
 REDIRECTS = {
     "registry_changes:find": "finds the 世帯 or 住民票 the clerk typed and opens its 異動 screen",
+    "audit:run_analysis": "runs the analysis now and shows its findings on the flags page (POST, then redirect)",
 }
 
 SKIPPED_PREFIXES = ("admin/", "static/", "media/", "__debug__/")
@@ -200,8 +201,8 @@ urlpatterns = [path("post-only/", _post_only_view, name="post_only")]  # ROOT_UR
 
 @override_settings(ROOT_URLCONF=__name__)
 def test_a_post_only_view_is_asked_with_an_empty_post():
-    client = _client(user_with("poster", "registry.view_resident"))
-    answer = _request(client, reverse("post_only"))
+    client = client_as(user_with("poster", "registry.view_resident"))
+    answer = answer_for(client, reverse("post_only"))
     assert (answer.method, answer.status) == ("POST", 400)
     assert [e.outcome for e in entries_after(answer.mark)] == ["shown"]
 
@@ -477,7 +478,7 @@ def _text_candidates(route: Route, argument: str, world: World) -> list[tuple[st
     return [("text", v) for v in dict.fromkeys(values)]
 
 
-def _argument_candidates(route: Route, world: World) -> list[list[tuple[str, str, Any]]]:
+def argument_candidates(route: Route, world: World) -> list[list[tuple[str, str, Any]]]:
     """Per argument: [(argument, what it names, value)] in the order to try."""
     objects = world.objects()
     per_argument = []
@@ -502,12 +503,12 @@ def _queries(world: World) -> list[dict[str, str]]:
 
 
 def _combinations(route: Route, world: World) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
-    per_argument = [*_argument_candidates(route, world), [("?", "query", q) for q in _queries(world)]]
+    per_argument = [*argument_candidates(route, world), [("?", "query", q) for q in _queries(world)]]
     for combo in itertools.islice(itertools.product(*per_argument), MAX_COMBINATIONS):
         yield {a: v for a, _, v in combo}, {a: what for a, what, _ in combo if a != "?"}
 
 
-def _url(route: Route, kwargs: dict[str, Any]) -> str:
+def route_url(route: Route, kwargs: dict[str, Any]) -> str:
     kwargs = dict(kwargs)
     query = kwargs.pop("?", None)
     url = reverse(route.key, kwargs=kwargs or None)
@@ -525,7 +526,7 @@ class Answer:
     mark: int  # the last audit entry before the request that gave this answer
 
 
-def _request(client: Client, url: str) -> Answer:
+def answer_for(client: Client, url: str) -> Answer:
     """GET; a view that refuses GET (405) is asked with an empty POST instead (the GET's own entry, if the gate
     wrote one before the view refused the method, is before `mark`)."""
     mark = last_id()
@@ -536,7 +537,7 @@ def _request(client: Client, url: str) -> Answer:
     return Answer("GET", response.status_code, response, mark)
 
 
-def _permitted_user(route: Route):
+def permitted_user(route: Route):
     declared = gate_of(route.callback).permissions
     for name in declared:
         app_label, codename = name.split(".", 1)
@@ -559,19 +560,19 @@ def _user_without(route: Route):
     return get_user_model().objects.get(pk=user.pk)
 
 
-def _client(user=None) -> Client:
+def client_as(user=None) -> Client:
     client = Client()
     if user is not None:
         client.force_login(user)
     return client
 
 
-def _find_arguments(route: Route, world: World, client: Client) -> tuple[dict[str, Any], dict[str, str]]:
+def find_arguments(route: Route, world: World, client: Client) -> tuple[dict[str, Any], dict[str, str]]:
     """The first combination of arguments the view knows (answers neither 404 nor an error)."""
     tried = []
     for kwargs, names in _combinations(route, world):
         try:
-            answer = _request(client, _url(route, kwargs))
+            answer = answer_for(client, route_url(route, kwargs))
         except Exception as exc:  # noqa: BLE001 - a wrong candidate may make the view fail; try the next
             tried.append(f"{names}: {type(exc).__name__}: {exc}")
             continue
@@ -595,9 +596,9 @@ def _login_url() -> str:
 
 @pytest.mark.parametrize("route", NOT_PUBLIC, ids=str)
 def test_anonymous_is_sent_to_login(route, world):
-    kwargs = {a: v for a, _, v in (options[0] for options in _argument_candidates(route, world))}
-    url = _url(route, kwargs)
-    answer = _request(_client(), url)
+    kwargs = {a: v for a, _, v in (options[0] for options in argument_candidates(route, world))}
+    url = route_url(route, kwargs)
+    answer = answer_for(client_as(), url)
     assert answer.status == 302, f"{route.key}: anonymous {answer.method} answered {answer.status}"
     assert answer.response["Location"].startswith(_login_url()), answer.response["Location"]
 
@@ -605,9 +606,9 @@ def test_anonymous_is_sent_to_login(route, world):
 @pytest.mark.parametrize("route", GATED, ids=str)
 def test_without_the_permission_refused_and_logged(route, world):
     user = _user_without(route)
-    kwargs, _ = _find_arguments(route, world, _client(_permitted_user(route)))
-    client = _client(user)
-    answer = _request(client, _url(route, kwargs))
+    kwargs, _ = find_arguments(route, world, client_as(permitted_user(route)))
+    client = client_as(user)
+    answer = answer_for(client, route_url(route, kwargs))
     assert answer.status in (403, 404), (
         f"{route.key}: {answer.method} by a user without the permission: {answer.status}"
     )
@@ -619,11 +620,11 @@ def test_without_the_permission_refused_and_logged(route, world):
 
 @pytest.mark.parametrize("route", GATED, ids=str)
 def test_with_the_permission_shown_and_logged(route, world):
-    user = _permitted_user(route)
-    client = _client(user)
-    kwargs, _ = _find_arguments(route, world, client)
-    url = _url(route, kwargs)
-    answer = _request(client, url)
+    user = permitted_user(route)
+    client = client_as(user)
+    kwargs, _ = find_arguments(route, world, client)
+    url = route_url(route, kwargs)
+    answer = answer_for(client, url)
     expected = (200,) if answer.method == "GET" else (200, 400)
     if route.key in REDIRECTS:
         expected = (302,)
@@ -641,9 +642,9 @@ PERSON_ROUTES = [r for r in GATED if r.kwargs]
 @pytest.mark.parametrize("route", PERSON_ROUTES, ids=str)
 def test_restricted_person_answers_404(route, world):
     """Where the URL names a 住民票 or 附票 row, restricting that person hides the record: 404 and `denied`."""
-    user = _permitted_user(route)
-    client = _client(user)
-    kwargs, names = _find_arguments(route, world, client)
+    user = permitted_user(route)
+    client = client_as(user)
+    kwargs, names = find_arguments(route, world, client)
     persons = [a for a, what in names.items() if what in PERSON_OBJECTS]
     if not persons:
         pytest.skip(f"{route.key} names no person's record")
@@ -655,7 +656,7 @@ def test_restricted_person_answers_404(route, world):
         starts_on=dt.date(2026, 11, 1),
         **_person_kw(target),
     )
-    answer = _request(client, _url(route, kwargs))
+    answer = answer_for(client, route_url(route, kwargs))
     assert answer.status == 404, f"{route.key}: a restricted person's record answered {answer.status}"
     outcomes = [(e.outcome, e.subject_ids) for e in entries_after(answer.mark, category=AuditLogEntry.Category.ACCESS)]
     assert outcomes == [("denied", [target.pk])], f"{route.key}: {outcomes}"

@@ -13,8 +13,8 @@ from audit.models import AuditLogEntry
 from common.testing.clock import JST
 from transfers.tests.fake_partner import ward_identity_for_tests_fixture  # noqa: F401 - the fixture
 
-from .test_chain_lanes import _append_on
-from .test_seals import DAY, _run, _superuser_sql, seal_dir  # noqa: F401 - fixtures
+from .test_chain_lanes import append_on
+from .test_seals import DAY, run_command, seal_dir, superuser_sql  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.django_db,
@@ -34,7 +34,7 @@ def _cut_tail(lane_entries: list[AuditLogEntry], keep: int) -> None:
             [kept.pk, kept.entry_hash, kept.lane + 1],
         )
     )
-    _superuser_sql(statements)
+    superuser_sql(statements)
 
 
 def _document() -> dict:
@@ -44,20 +44,20 @@ def _document() -> dict:
 def test_a_same_day_truncation_with_a_rewound_lane_end_is_reported():
     """The finding: rows written today, the last ones deleted and the lane's end rewound. The seal command (which
     seals yesterday) leaves a witness of today's tail; verify_audit_chain reports the cut."""
-    lane3 = _append_on(3, 4)
-    _append_on(5, 2)
-    assert _run("seal_audit_chain")[0] == 0
+    lane3 = append_on(3, 4)
+    append_on(5, 2)
+    assert run_command("seal_audit_chain")[0] == 0
     _cut_tail(lane3, keep=2)
     assert list(chain.verify()) == []  # the chain alone shows nothing
-    code, _, err = _run("verify_audit_chain")
+    code, _, err = run_command("verify_audit_chain")
     assert code == 1
     assert f"#{lane3[-1].pk}" in err
     assert "切り詰め" in err
 
 
 def test_the_beat_task_witnesses_every_lane_and_a_cut_is_reported():
-    lane1 = _append_on(1, 3)
-    lane6 = _append_on(6, 2)
+    lane1 = append_on(1, 3)
+    lane6 = append_on(6, 2)
     assert tasks.witness_audit_chain() is True
     assert _document()["witness"]["lanes"] == {
         "1": {"last_entry_id": lane1[-1].pk, "last_hash": lane1[-1].entry_hash, "entry_count": 3},
@@ -71,10 +71,10 @@ def test_the_beat_task_witnesses_every_lane_and_a_cut_is_reported():
 
 
 def test_a_witness_keeps_up_with_the_chain_and_verifies():
-    first = _append_on(2, 2)
+    first = append_on(2, 2)
     assert witness.write_witness().written
-    later = _append_on(2, 3)
-    _append_on(4, 1)
+    later = append_on(2, 3)
+    append_on(4, 1)
     result = witness.write_witness()
     assert result.written
     assert result.statement["lanes"]["2"] == {
@@ -83,27 +83,27 @@ def test_a_witness_keeps_up_with_the_chain_and_verifies():
         "entry_count": len(first) + len(later),  # carried forward from the previous witness
     }
     assert result.statement["lanes"]["4"]["entry_count"] == 1
-    assert _run("verify_audit_chain")[0] == 0
+    assert run_command("verify_audit_chain")[0] == 0
     # Written atomically: one file, read-only, no temporary file left.
     assert [p.name for p in seals.seal_dir().iterdir()] == ["audit-witness.json"]
     assert stat.S_IMODE(witness.witness_path().stat().st_mode) == 0o444
 
 
 def test_the_writer_refuses_to_move_past_a_cut_and_keeps_the_evidence(caplog):
-    lane0 = _append_on(0, 3)
+    lane0 = append_on(0, 3)
     witness.write_witness()
     before = witness.witness_path().read_bytes()
     _cut_tail(lane0, keep=1)
-    _append_on(0, 1)  # new entries after the cut do not bring the witnessed one back
+    append_on(0, 1)  # new entries after the cut do not bring the witnessed one back
     with caplog.at_level(logging.ERROR, logger="audit.tasks"):
         assert tasks.witness_audit_chain() is False
     assert witness.witness_path().read_bytes() == before
     assert "切り詰め" in caplog.text
-    assert _run("verify_audit_chain")[0] == 1
+    assert run_command("verify_audit_chain")[0] == 1
 
 
 def test_a_rewritten_witnessed_entry_with_a_recomputed_lane_is_reported():
-    lane5 = _append_on(5, 3)
+    lane5 = append_on(5, 3)
     witness.write_witness()
     # Rewrite the first entry and rehash the lane after it, moving the end: the chain alone is consistent again.
     prev, statements = "0" * 64, []
@@ -122,16 +122,16 @@ def test_a_rewritten_witnessed_entry_with_a_recomputed_lane_is_reported():
         )
         prev = new_hash
     statements.append(("UPDATE audit_auditchainhead SET last_hash = %s WHERE id = %s", [prev, 6]))
-    _superuser_sql(statements)
+    superuser_sql(statements)
     assert list(chain.verify()) == []
-    code, _, err = _run("verify_audit_chain")
+    code, _, err = run_command("verify_audit_chain")
     assert code == 1
     assert "末尾の証跡" in err
     assert "書き換え" in err
 
 
 def test_a_forged_witness_is_reported_and_never_overwritten():
-    entries = _append_on(1, 3)
+    entries = append_on(1, 3)
     witness.write_witness()
     path = witness.witness_path()
     document = _document()
@@ -143,7 +143,7 @@ def test_a_forged_witness_is_reported_and_never_overwritten():
     path.chmod(0o644)
     path.write_text(json.dumps(document))
     forged = path.read_bytes()
-    code, _, err = _run("verify_audit_chain")
+    code, _, err = run_command("verify_audit_chain")
     assert code == 1
     assert "署名" in err
     result = witness.write_witness()
@@ -153,7 +153,7 @@ def test_a_forged_witness_is_reported_and_never_overwritten():
 
 
 def test_a_wrong_count_in_an_authentic_witness_is_reported():
-    entries = _append_on(7, 2)
+    entries = append_on(7, 2)
     statement = {
         "format": 1,
         "ward": "131041",
@@ -161,16 +161,16 @@ def test_a_wrong_count_in_an_authentic_witness_is_reported():
         "lanes": {"7": {"last_entry_id": entries[-1].pk, "last_hash": entries[-1].entry_hash, "entry_count": 3}},
     }
     seals.seal_dir().mkdir(parents=True, exist_ok=True)
-    witness.witness_path().write_bytes(witness._document(statement))
+    witness.witness_path().write_bytes(witness.document_bytes(statement))
     problems = [str(p) for p in witness.verify_witness()]
     assert len(problems) == 1
     assert "件数が一致しません" in problems[0]
 
 
 def test_an_unreadable_or_missing_witness_is_reported_once_the_chain_is_sealed():
-    _append_on(1, 1)
+    append_on(1, 1)
     assert list(witness.verify_witness()) == []  # a fresh installation: nothing witnessed yet
-    assert _run("seal_audit_chain")[0] == 0
+    assert run_command("seal_audit_chain")[0] == 0
     path = witness.witness_path()
     path.chmod(0o644)
     path.write_text("{not json")
@@ -197,7 +197,7 @@ def test_the_chain_check_page_reports_a_cut_tail(django_user_model):
 
     from common.roles import SUPERVISOR, assign_role
 
-    lane2 = _append_on(2, 3)
+    lane2 = append_on(2, 3)
     witness.write_witness()
     _cut_tail(lane2, keep=1)
     boss = django_user_model.objects.create_user(username="kantoku", password="x-for-tests-only")

@@ -1,10 +1,11 @@
 """書き出し (監督者): the filtered access log, or records for a hand-over, as an AES-256 encrypted ZIP.
 
-Each export: the form (the screen's own filter, the purpose, the recipient) → 確認 → 記録. The 記録 step writes the
-file first (no transaction held: it may be long), then opens the request's transaction in which the 管理簿 entry,
-its `operation` entry and the gate's access entry (naming the exported persons) commit together; the answer shows
-the password once (no-store; a reload re-posts a spent one-time token and shows it no more) and a download button.
-The download (POST, by the supervisor who made the export) hands the file over once and removes it."""
+Each export: the form (the screen's own filter, the purpose, the recipient) → 確認 → 記録 (common.confirm.OneStepFlow).
+The 記録 step writes the file first (no transaction held: it may be long), then opens the request's transaction in
+which the 管理簿 entry, its `operation` entry and the gate's access entry (naming the exported persons) commit
+together; the answer shows the password once (no-store; a reload re-posts a spent one-time token and shows it no
+more) and a download button. The download (POST, by the supervisor who made the export) hands the file over once and
+removes it."""
 
 import functools
 from collections.abc import Callable
@@ -13,9 +14,13 @@ from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+
+from common.confirm import OneStepFlow
+from registry.models import UsedSubmissionToken
 
 from ..exports import records, service, storage
 from ..exports.audit_log import describe
@@ -24,7 +29,6 @@ from ..forms_exports import AuditLogExportForm, RecordsExportForm
 from ..gate import gate_of, personal_data_view
 from ..log import record_access
 from ..models import AuditLogEntry, HandoverRecord
-from . import once
 
 EXPORT = "audit.export_records"
 DOWNLOADABLE = (HandoverRecord.Kind.AUDIT_LOG_CSV, HandoverRecord.Kind.RECORDS_CSV)
@@ -86,45 +90,87 @@ def in_request_transaction(view: Callable[..., HttpResponse]) -> Callable[..., H
     return wrapped
 
 
-# --- Helpers -------------------------------------------------------------------------------------------------------
+# --- The exports: form → 確認 → 記録 -----------------------------------------------------------------------------
 
 
-def _step(request: HttpRequest) -> str:
-    if request.method != "POST":
-        return "form"
-    if "back" in request.POST:
-        return "back"
-    return request.POST.get("step", "confirm")
+class _ExportFlow(OneStepFlow):
+    """記録 writes the file first (no transaction held), then opens the request's transaction for the 管理簿 entry and
+    the gate's access entry, and answers with the password (not a redirect)."""
 
+    confirm_template = "audit/export_confirm.html"
+    token_model = UsedSubmissionToken
+    already_done = ALREADY_DONE
+    form_class: type = None  # type: ignore[assignment]
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+    def build_form(self, data=None):
+        if data is not None:
+            return self.form_class(data)
+        # A link from the screen the export comes from may carry its filter in the query string.
+        initial = {name: self.request.GET[name] for name in self.form_class.base_fields if self.request.GET.get(name)}
+        return self.form_class(initial=initial)
 
+    def confirm_context(self, form) -> dict:
+        return {"title": self.title, "action_url": self.request.path, "facts": self.facts()}
 
-def _result(request: HttpRequest, result: service.ExportResult, **extra) -> HttpResponse:
-    return render(
-        request,
-        "audit/export_result.html",
-        {
-            "handover": result.handover,
-            "password": result.password,
-            "password_grouped": grouped(result.password),
-            "left_out": result.left_out,
-            **extra,
-        },
-    )
+    def facts(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
 
+    def prepare(self):
+        raise NotImplementedError
 
-def _initial_from_query(request: HttpRequest, form_class) -> dict:
-    """A link from the screen the export comes from may carry its filter in the query string."""
-    return {name: request.GET[name] for name in form_class.base_fields if request.GET.get(name)}
+    def recorded(self, form, used) -> HttpResponse:
+        prepared = self.prepare()
+        _begin_transaction(self.request, prepared.discard)
+        result = service.record_export(
+            prepared,
+            user=self.request.user,
+            purpose=form.cleaned_data["purpose"],
+            recipient=form.cleaned_data["recipient"],
+            request=self.request,
+        )
+        self.exported(result)
+        return render(
+            self.request,
+            "audit/export_result.html",
+            {
+                "handover": result.handover,
+                "password": result.password,
+                "password_grouped": grouped(result.password),
+                "left_out": result.left_out,
+            },
+        )
+
+    def exported(self, result: service.ExportResult) -> None:
+        """Name in the access entry what was exported."""
+
+    def return_url(self) -> str:
+        return reverse("audit:ledger")
 
 
 # --- アクセスログの書き出し ----------------------------------------------------------------------------------------
+
+
+class AuditLogExportFlow(_ExportFlow):
+    purpose = "audit:export_audit_log"
+    title = "アクセスログの書き出し"
+    form_template = "audit/export_audit_log_form.html"
+    form_class = AuditLogExportForm
+
+    def opened(self, form) -> None:
+        self.filter = form.to_filter()
+        self.content, conditions = describe(self.filter)
+        self.access.conditions = {**conditions, "step": self.step()}
+        if self.filter.person is not None:
+            self.access.show(self.filter.person.residents)
+
+    def facts(self) -> list[tuple[str, str]]:
+        return [("内容", self.content)]
+
+    def prepare(self):
+        return service.prepare_audit_log(self.filter)
+
+    def exported(self, result: service.ExportResult) -> None:
+        self.access.conditions["handover_id"] = result.handover.pk
 
 
 @in_request_transaction
@@ -132,51 +178,46 @@ def _initial_from_query(request: HttpRequest, form_class) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def audit_log_export(request: HttpRequest, access) -> HttpResponse:
-    step = _step(request)
-    if step == "form":
-        form = AuditLogExportForm(initial=_initial_from_query(request, AuditLogExportForm))
-        return render(request, "audit/export_audit_log_form.html", {"form": form})
-    form = AuditLogExportForm(request.POST)
-    if step == "back" or not form.is_valid():
-        return render(request, "audit/export_audit_log_form.html", {"form": form})
-    flt = form.to_filter()
-    content, conditions = describe(flt)
-    access.conditions = {**conditions, "step": step}
-    if flt.person is not None:
-        access.show(flt.person.residents)
-    if step != "commit":
-        return render(
-            request,
-            "audit/export_confirm.html",
-            {
-                "form": form,
-                "token": once.issue(request),
-                "title": "アクセスログの書き出し",
-                "action_url": request.path,
-                "facts": [("内容", content)],
-            },
-        )
-    if not once.consume(request, request.POST.get("token", "")):
-        messages.warning(request, ALREADY_DONE)
-        return redirect("audit:ledger")
-    prepared = service.prepare_audit_log(flt)
-    _begin_transaction(request, prepared.discard)
-    try:
-        result = service.record_export(
-            prepared,
-            user=request.user,
-            purpose=form.cleaned_data["purpose"],
-            recipient=form.cleaned_data["recipient"],
-            request=request,
-        )
-    except ValidationError as exc:
-        _apply_errors(form, exc)
-        return render(request, "audit/export_audit_log_form.html", {"form": form})
-    access.conditions["handover_id"] = result.handover.pk
-    return _result(request, result)
+    return AuditLogExportFlow(request, access).handle()
 
 
 # --- 記録の提供（住民票の記載事項） -------------------------------------------------------------------------------
+
+
+class RecordsExportFlow(_ExportFlow):
+    purpose = "audit:export_records"
+    title = "記録の提供（住民票の記載事項）"
+    form_template = "audit/export_records_form.html"
+    form_class = RecordsExportForm
+
+    def opened(self, form) -> None:
+        self.selection = form.to_selection()
+        self.access.conditions = {**self.selection.access_conditions(), "step": self.step()}
+
+    def confirm_context(self, form) -> dict:
+        self.counts = records.preview(self.selection, self.request.user)
+        if self.counts.too_many:
+            raise ValidationError(f"条件に合う人が{records.MAX_ROWS}人を超えています。条件を絞ってください。")
+        return {**super().confirm_context(form), "nothing": self.counts.exported == 0}
+
+    def facts(self) -> list[tuple[str, str]]:
+        content, _ = self.selection.describe()
+        facts = [
+            ("内容", content),
+            ("該当", f"{self.counts.selected}人"),
+            ("書き出す人数", f"{self.counts.exported}人"),
+            ("閲覧制限により除く人数", f"{self.counts.left_out}人"),
+        ]
+        if self.selection.by_codes:
+            facts.append(("該当する住民票のない住民票コード", "、".join(self.counts.not_found) or "なし"))
+        return facts
+
+    def prepare(self):
+        return service.prepare_records(self.selection, self.request.user)
+
+    def exported(self, result: service.ExportResult) -> None:
+        self.access.show(result.exported_ids)
+        self.access.conditions.update({"handover_id": result.handover.pk, "left_out": result.left_out})
 
 
 @in_request_transaction
@@ -186,64 +227,7 @@ def audit_log_export(request: HttpRequest, access) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def records_export(request: HttpRequest, access) -> HttpResponse:
-    step = _step(request)
-    if step == "form":
-        form = RecordsExportForm(initial=_initial_from_query(request, RecordsExportForm))
-        return render(request, "audit/export_records_form.html", {"form": form})
-    form = RecordsExportForm(request.POST)
-    if step == "back" or not form.is_valid():
-        return render(request, "audit/export_records_form.html", {"form": form})
-    selection = form.to_selection()
-    access.conditions = {**selection.access_conditions(), "step": step}
-    if step != "commit":
-        preview = records.preview(selection, request.user)
-        if preview.too_many:
-            form.add_error(None, f"条件に合う人が{records.MAX_ROWS}人を超えています。条件を絞ってください。")
-            return render(request, "audit/export_records_form.html", {"form": form})
-        content, _ = selection.describe()
-        facts = [
-            ("内容", content),
-            ("該当", f"{preview.selected}人"),
-            ("書き出す人数", f"{preview.exported}人"),
-            ("閲覧制限により除く人数", f"{preview.left_out}人"),
-        ]
-        if selection.by_codes:
-            facts.append(("該当する住民票のない住民票コード", "、".join(preview.not_found) or "なし"))
-        return render(
-            request,
-            "audit/export_confirm.html",
-            {
-                "form": form,
-                "token": once.issue(request),
-                "title": "記録の提供（住民票の記載事項）",
-                "action_url": request.path,
-                "facts": facts,
-                "nothing": preview.exported == 0,
-            },
-        )
-    if not once.consume(request, request.POST.get("token", "")):
-        messages.warning(request, ALREADY_DONE)
-        return redirect("audit:ledger")
-    try:
-        prepared = service.prepare_records(selection, request.user)
-    except ValidationError as exc:
-        _apply_errors(form, exc)
-        return render(request, "audit/export_records_form.html", {"form": form})
-    _begin_transaction(request, prepared.discard)
-    try:
-        result = service.record_export(
-            prepared,
-            user=request.user,
-            purpose=form.cleaned_data["purpose"],
-            recipient=form.cleaned_data["recipient"],
-            request=request,
-        )
-    except ValidationError as exc:
-        _apply_errors(form, exc)
-        return render(request, "audit/export_records_form.html", {"form": form})
-    access.show(result.exported_ids)
-    access.conditions.update({"handover_id": result.handover.pk, "left_out": result.left_out})
-    return _result(request, result)
+    return RecordsExportFlow(request, access).handle()
 
 
 # --- ダウンロード（一回限り） ----------------------------------------------------------------------------------------

@@ -1,20 +1,34 @@
-"""分析で見つかった事項: the flags of analyze_access_logs, filtered by day, kind, clerk and review state, and the
-supervisor's review of one flag (a required comment, a 確認 page, one `flag_reviewed` entry in the chain)."""
+"""分析で見つかった事項: the flags of analyze_access_logs, filtered by day, kind, clerk and review state, with when
+the analysis last ran; the supervisor's 「今すぐ分析」 (the nightly command itself, run now for today or yesterday);
+and the supervisor's review of one flag (a required comment, a 確認 page, one `flag_reviewed` entry in the chain)."""
+
+import datetime as dt
+import io
+import logging
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from common.batch import BatchExit
+from common.confirm import OneStepFlow
+from common.wareki import to_wareki_with_seireki
+from registry.models import UsedSubmissionToken
 
 from .. import flag_review
 from ..forms_review import FlagFilterForm, FlagReviewForm
 from ..gate import personal_data_view
-from ..models import AnalysisFlag
-from . import once
+from ..models import AnalysisFlag, BatchRun
 
 VIEW_FLAGS = "audit.view_analysisflag"
 REVIEW_FLAGS = "audit.review_analysisflag"
+logger = logging.getLogger(__name__)
+ANALYSIS_COMMAND = "analyze_access_logs"  # the nightly batch's command (config/celery.py), run as it is
+ANALYSIS_DAYS = {"today": 0, "yesterday": 1}
 PAGE_SIZE = 100
 ALREADY_DONE = "この確認はすでに記録されています（二重送信）。"
 
@@ -55,14 +69,78 @@ def flag_list(request: HttpRequest, access) -> HttpResponse:
     return render(
         request,
         "audit/flags_list.html",
-        {"form": form, "flags": flags, "next_query": next_query, "paged": bool(before_id)},
+        {
+            "form": form,
+            "flags": flags,
+            "next_query": next_query,
+            "paged": bool(before_id),
+            "last_run": last_analysis(),
+        },
     )
 
 
-def _step(request: HttpRequest) -> str:
-    if request.method != "POST":
-        return "form"
-    return "back" if "back" in request.POST else request.POST.get("step", "confirm")
+class FlagReviewFlow(OneStepFlow):
+    purpose = "audit:flag_review"
+    form_template = "audit/flags_review.html"
+    confirm_template = "audit/flags_confirm.html"
+    token_model = UsedSubmissionToken
+    already_done = ALREADY_DONE
+
+    def load(self) -> None:
+        self.flag = get_object_or_404(AnalysisFlag.objects.select_related("reviewed_by"), pk=self.kwargs["flag_id"])
+        self.access.conditions = {"flag_id": self.flag.pk}
+
+    def context(self) -> dict:
+        return {"flag": self.flag}
+
+    def blocked(self) -> str | None:
+        return "この事項は確認済みです。" if self.flag.reviewed_at is not None else None
+
+    def build_form(self, data=None):
+        return FlagReviewForm(data)
+
+    def execute(self, form) -> AnalysisFlag:
+        comment = form.cleaned_data["comment"]
+        flag_review.mark_reviewed(self.flag, actor=self.request.user, comment=comment, request=self.request)
+        return self.flag
+
+    def done(self, result) -> str:
+        return f"事項 #{result.pk} を確認済みにしました。"
+
+    def return_url(self) -> str:
+        return reverse("audit:flags")
+
+
+def last_analysis() -> BatchRun | None:
+    """The newest run of the analysis that stored its findings (nightly or 今すぐ分析), or None before the first."""
+    runs = BatchRun.objects.filter(command=ANALYSIS_COMMAND, dry_run=False).select_related("actor")
+    return runs.order_by("-started_at", "-pk").first()
+
+
+@personal_data_view(
+    VIEW_FLAGS, REVIEW_FLAGS, subject_kind="analysis_flag", action="flags.run_analysis", label="今すぐ分析"
+)
+@require_POST
+def run_analysis(request: HttpRequest, access) -> HttpResponse:
+    """今すぐ分析: the nightly analysis (the same command, with its run record naming this supervisor) run now, for
+    today so far or for yesterday; the access entry of this request records the day and the run."""
+    which = request.POST.get("day", "today")
+    day = timezone.localdate() - dt.timedelta(days=ANALYSIS_DAYS.get(which, 0))
+    access.conditions = {"analysed_on": day.isoformat()}
+    try:
+        call_command(ANALYSIS_COMMAND, date=day.isoformat(), no_progress=True, stdout=io.StringIO())
+    except BatchExit:
+        pass  # the run record says what went wrong
+    except Exception:  # a crash: its run record is failed (audit.batch); the supervisor gets a message, not a 500
+        logger.exception("analysis now: %s crashed", ANALYSIS_COMMAND)
+    run = last_analysis()
+    access.conditions["batch_run_id"] = run.pk if run is not None else None
+    day_text = to_wareki_with_seireki(day)
+    if run is not None and run.status == BatchRun.Status.SUCCEEDED:
+        messages.success(request, f"{day_text}の記録を分析しました。{run.summary}")
+    else:
+        messages.error(request, f"{day_text}の分析が異常終了しました。バッチの実行記録を確かめてください。")
+    return redirect(f"{reverse('audit:flags')}?analysed_on={day.isoformat()}&state=all")
 
 
 @personal_data_view(
@@ -70,24 +148,4 @@ def _step(request: HttpRequest) -> str:
 )
 @require_http_methods(["GET", "POST"])
 def flag_review_view(request: HttpRequest, access, flag_id: int) -> HttpResponse:
-    flag = get_object_or_404(AnalysisFlag.objects.select_related("reviewed_by"), pk=flag_id)
-    access.conditions = {"flag_id": flag.pk}
-    form = FlagReviewForm(request.POST if request.method == "POST" else None)
-    context = {"flag": flag, "form": form}
-    step = _step(request)
-    if flag.reviewed_at is not None:
-        return render(request, "audit/flags_review.html", {**context, "blocked": "この事項は確認済みです。"})
-    if step in ("form", "back") or not form.is_valid():
-        return render(request, "audit/flags_review.html", context)
-    if step != "commit":
-        return render(request, "audit/flags_confirm.html", {**context, "token": once.issue(request)})
-    if not once.consume(request, request.POST.get("token", "")):
-        messages.warning(request, ALREADY_DONE)
-        return redirect("audit:flags")
-    try:
-        flag_review.mark_reviewed(flag, actor=request.user, comment=form.cleaned_data["comment"], request=request)
-    except ValidationError as exc:
-        form.add_error(None, exc.messages)
-        return render(request, "audit/flags_review.html", context)
-    messages.success(request, f"事項 #{flag.pk} を確認済みにしました。")
-    return redirect("audit:flags")
+    return FlagReviewFlow(request, access, flag_id=flag_id).handle()

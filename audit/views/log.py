@@ -1,51 +1,30 @@
 """アクセスログ: the list with its filters, one entry, and the check of the hash chain."""
 
 import functools
-from collections.abc import Iterator
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from common.paging import page_queries
 
-from .. import chain, office_hours, selectors, witness
+from .. import chain, labels, office_hours, people, review, screens, selectors, witness
 from ..forms import LogFilterForm
-from ..gate import ActionName, action_name_of, personal_data_view
+from ..gate import personal_data_view
 from ..models import AuditLogEntry
 
 LOG_PERMISSION = "audit.view_auditlogentry"
-OTHER_ACTIONS = {
-    "login": "ログイン",
-    "login_failed": "ログインの失敗",
-    "logout": "ログアウト",
-    "grant": "個別許可の付与",
-    "revoke": "個別許可の取消",
-    "use": "個別許可による閲覧",
-    "restrict": "閲覧制限の設定",
-    "lift": "閲覧制限の解除",
-    "expire": "個別許可の期限切れ",
-}
-
-
-def declared_screens(patterns=None) -> Iterator[tuple[URLPattern, ActionName]]:
-    """Every URL pattern whose view writes access-log entries under a declared name (the gated views and the staff
-    account screens), with that name."""
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            yield from declared_screens(pattern.url_patterns)
-        elif isinstance(pattern, URLPattern) and (name := action_name_of(pattern.callback)) is not None:
-            yield pattern, name
+# The login and permission events the filter offers beside the screens (their labels: audit.labels).
+FILTERED_EVENTS = ("login", "login_failed", "logout", "grant", "revoke", "use", "restrict", "lift", "expire")
 
 
 @functools.cache
 def known_actions() -> tuple[tuple[str, str], ...]:
     """Every 画面 name the screens write (declared with their views), and the login and permission events: (name,
     画面名) pairs."""
-    found = dict(OTHER_ACTIONS)
-    found.update((name.action, name.label) for _, name in declared_screens())
+    found = {event: labels.OPERATION_LABELS[event] for event in FILTERED_EVENTS}
+    found.update(screens.declared_labels())
     return tuple(sorted(found.items()))
 
 
@@ -59,7 +38,18 @@ def _row(entry: AuditLogEntry) -> dict:
         "denied": selectors.is_denied(entry),
         "subject_count": len(entry.subject_ids or []),
         "subject_preview": ", ".join(str(i) for i in (entry.subject_ids or [])[:5]),
+        "subject_kind": labels.subject_kind_label(entry.subject_kind),
+        "action_label": labels.action_label(entry.action),
+        "people": people.refs_of(entry.category, entry.subject_kind, entry.subject_ids, entry.conditions),
     }
+
+
+def _name_people(rows: list[dict], user, access, limit: int = people.SHOWN_PER_ENTRY) -> None:
+    """Each row's persons by name for this reader (「閲覧制限のある方」 where restricted), named on the access entry."""
+    names = people.Names(user, [ref for row in rows for ref in row["people"][:limit]])
+    for row in rows:
+        row["names"] = names.texts(row["people"], limit)
+    names.record_on(access)
 
 
 def _conditions(form: LogFilterForm) -> dict:
@@ -91,6 +81,7 @@ def entry_list(request: HttpRequest, access) -> HttpResponse:
             access.show(flt.person.residents)
         page = selectors.log_page(flt, before=before_id)
         page.rows = [_row(e) for e in page.entries]
+        _name_people(page.rows, request.user, access)
     cursor = {"before": page.next_before} if page is not None and page.next_before else None
     next_query, first_query = page_queries(request, cursor, ["before"], on_later_page=bool(before_id))
     return render(
@@ -113,7 +104,9 @@ def entry_detail(request: HttpRequest, access, log_entry_id: int) -> HttpRespons
     entry = get_object_or_404(AuditLogEntry.objects.select_related("user"), pk=log_entry_id)
     access.conditions = {"log_entry_id": entry.pk}
     row = _row(entry)
-    return render(request, "audit/log_detail.html", {"row": row, "entry": entry})
+    _name_people([row], request.user, access, limit=len(row["people"]))
+    details = [review.detail(k, v) for k, v in (entry.conditions or {}).items() if k != "fuhyo_entry_ids"]
+    return render(request, "audit/log_detail.html", {"row": row, "entry": entry, "details": details})
 
 
 @personal_data_view(LOG_PERMISSION, subject_kind="audit_log", action="log.verify_chain", label="監査ログの改ざん検証")

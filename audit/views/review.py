@@ -37,6 +37,7 @@ def review_list(request: HttpRequest, access) -> HttpResponse:
             if flt.person.fuhyo_entries:
                 access.conditions["fuhyo_entry_ids"] = [e.pk for e in flt.person.fuhyo_entries]
         page = review.page(flt, audit_before=audit_before, change_before=change_before)
+        review.name_people(page.rows, request.user).record_on(access)
     cursor = {"ab": page.next_audit, "cb": page.next_change} if page is not None and page.has_next else None
     next_query, first_query = page_queries(
         request, cursor, ["ab", "cb"], on_later_page=bool(audit_before or change_before)

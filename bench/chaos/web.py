@@ -148,17 +148,17 @@ def prepare_ward(clerks: int, households: int, honseki: str = "", readers: int =
 
 
 def publish_timing(count: int, warmup: int = 5) -> None:
-    """Inside ward A: how long the publication after a commit takes (transfers.tasks._publish, as enqueue calls
+    """Inside ward A: how long the publication after a commit takes (transfers.tasks.publish, as enqueue calls
     it), `count` times after `warmup` untimed ones, for a notice id that does not exist (a no-op if a worker runs
     it). Prints the times in ms and the errors by type."""
-    from transfers.tasks import _publish
+    from transfers.tasks import publish
 
     times: list[float] = []
     errors: Counter[str] = Counter()
     for i in range(warmup + count):
         started = time.perf_counter()
         try:
-            _publish(0)
+            publish(0)
         except Exception as exc:  # noqa: BLE001 - a broker that is down: what enqueue catches
             if i >= warmup:
                 errors[type(exc).__name__] += 1
@@ -170,7 +170,7 @@ def publish_timing(count: int, warmup: int = 5) -> None:
 def run_step(env: dict[str, str], code: str, timeout: float = 300.0) -> dict:
     from devtools import instances
 
-    result = instances._shell(env, f"from {STEPS} import *\n{code}", timeout)
+    result = instances.shell(env, f"from {STEPS} import *\n{code}", timeout)
     value = instances.parse_result(result.stdout)
     if result.returncode != 0 or value is None:
         raise RuntimeError(f"step failed: {code}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")

@@ -11,7 +11,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
 from common import idempotency
-from common.confirm import ASSIGNED_ON_RECORD, DisplaySpec, EntryFlow, run_captured
+from common.confirm import ASSIGNED_ON_RECORD, DisplaySpec, EntryFlow, OneStepFlow, run_captured
 from common.errors import ServiceError
 from common.forms import ServiceErrorsMixin
 from registry.models import Household, Resident, UsedSubmissionToken
@@ -152,13 +152,42 @@ class AddressFlow(EntryFlow):
         return "/"
 
 
-def call(clerk, method: str, data=None, pk=None):
+class AddressOnce(OneStepFlow):
+    """The same change as a one-step screen: the 確認 page repeats the input; a refusal is logged by the service."""
+
+    purpose = "test:address_once"
+    form_template = "registry/changes/form.html"
+    confirm_template = "registry/changes/confirm.html"
+    token_model = UsedSubmissionToken
+
+    def load(self) -> None:
+        self.household = Household.objects.get(pk=self.kwargs["pk"])
+
+    def build_form(self, data=None):
+        return AddressForm(data)
+
+    def execute(self, form):
+        if form.cleaned_data["address"] == "区外":
+            Household.objects.filter(pk=self.household.pk).update(katagaki="拒否の記録")  # what a service logs
+            raise ServiceError({"address": ["区外の住所です。"]})
+        return move(self.household, form.cleaned_data["address"])
+
+    def return_url(self) -> str:
+        return f"/households/{self.household.pk}/"
+
+    def done(self, result) -> str:
+        return "住所を変更しました。"
+
+
+def call(clerk, method: str, data=None, pk=None, flow=AddressFlow):
     factory = RequestFactory()
     request = factory.get("/x/") if method == "GET" else factory.post("/x/", data or {})
     request.user = clerk
     request.session = SessionStore()
     request._messages = FallbackStorage(request)
-    return AddressFlow(request, Access(), pk=pk).handle()
+    response = flow(request, Access(), pk=pk).handle()
+    response.said = [str(m) for m in request._messages]
+    return response
 
 
 def hidden(response, name):
@@ -191,3 +220,33 @@ def test_a_service_refusal_is_shown_at_the_field(clerk):
     assert "今の住所と同じです。" in body
     assert body.index("今の住所と同じです。") > body.index('id="id_address"')
     assert 'name="token"' not in body
+
+
+def test_a_one_step_confirmation_records_once(clerk):
+    household = HouseholdFactory(address="西新宿一丁目1番")
+    confirm = call(clerk, "POST", {"address": "四谷一丁目1番", "step": "confirm"}, pk=household.pk, flow=AddressOnce)
+    assert Household.objects.get(pk=household.pk).address == "西新宿一丁目1番"  # the 確認 page runs nothing
+    token = hidden(confirm, "token").replace("&quot;", '"')
+    commit = {"token": token, "step": "commit", "address": "書き換え"}  # the page's fields are not read
+    done = call(clerk, "POST", commit, pk=household.pk, flow=AddressOnce)
+    assert (done.status_code, done.url, done.said) == (302, f"/households/{household.pk}/", ["住所を変更しました。"])
+    assert Household.objects.get(pk=household.pk).address == "四谷一丁目1番"
+    again = call(clerk, "POST", commit, pk=household.pk, flow=AddressOnce)  # double click, reload
+    assert (again.status_code, again.url) == (302, f"/households/{household.pk}/")
+    assert again.said == ["この操作はすでに処理されています（二重送信）。結果を一覧で確かめてください。"]
+    assert UsedSubmissionToken.objects.filter(purpose="test:address_once").count() == 1
+    # A token of another screen records nothing here.
+    other = call(clerk, "POST", {"token": token, "step": "record"}, pk=household.pk)
+    assert "別の職員または別の画面のもの" in other.content.decode()
+
+
+def test_a_one_step_refusal_keeps_what_the_service_logged_and_shows_the_form(clerk):
+    household = HouseholdFactory(address="西新宿一丁目1番")
+    confirm = call(clerk, "POST", {"address": "区外", "step": "confirm"}, pk=household.pk, flow=AddressOnce)
+    token = hidden(confirm, "token").replace("&quot;", '"')
+    refused = call(clerk, "POST", {"token": token, "step": "commit"}, pk=household.pk, flow=AddressOnce)
+    body = refused.content.decode()
+    assert refused.status_code == 200
+    assert body.index("区外の住所です。") > body.index('id="id_address"')
+    after = Household.objects.get(pk=household.pk)
+    assert (after.address, after.katagaki) == ("西新宿一丁目1番", "拒否の記録")

@@ -28,7 +28,8 @@ def _run(*args: str, settings_module: str = "config.settings_production", var_di
     environment.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         DJANGO_SECRET_KEY=STRONG_SECRET,
-        DJANGO_DEBUG="false",  # a developer's .env may say true; variables in the environment win over .env
+        DJANGO_DEBUG="false",
+        DJANGO_ENV_FILE="/nonexistent-directory/.env",  # a developer's .env (make run writes one) is not production's
         # No database by default: the checks need none. The requests below get a migrated one in a temporary folder.
         DATABASE_URL=f"sqlite:///{var_dir}/db.sqlite3" if var_dir else "sqlite:////nonexistent-directory/x.sqlite3",
         CELERY_BROKER_URL="memory://",

@@ -66,7 +66,7 @@ class World:
 
         from koseki_fuhyo.tests.factories import KosekiFactory, link_to_koseki
         from registry.tests.change_screens import family
-        from transfers.views_pages.display import INBOX_ACTIONS
+        from transfers.views.display import INBOX_ACTIONS
 
         self.head, self.wife, self.child = family()
         self.household = self.head.household

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from audit.gate import gate_of
 from audit.tests.screens import user_with
-from audit.tests.test_url_walk import PUBLIC, ROUTES, World, _find_arguments, _url
+from audit.tests.test_url_walk import PUBLIC, ROUTES, World, find_arguments, route_url
 from common.roles import ROLES, SUPERVISOR, assign_role, ensure_roles
 
 from .fuzz_support import FUZZ_REQUESTS, changed, form_data, row_counts, snapshot_models
@@ -109,11 +109,11 @@ def test_hostile_input_is_refused_and_changes_nothing(route, frozen_today):
         from accounts.views import ACTIONS
 
         target = user_with("fuzz-target")
-        urls = [_url(route, {"user_id": target.pk, "action": a}) for a in ACTIONS]
+        urls = [route_url(route, {"user_id": target.pk, "action": a}) for a in ACTIONS]
     elif dict(route.kwargs).keys() == {"user_id"}:  # the same (an object id of the world names a user by chance only)
-        urls = [_url(route, {"user_id": user_with("fuzz-target").pk})]
+        urls = [route_url(route, {"user_id": user_with("fuzz-target").pk})]
     else:
-        urls = [_url(route, _find_arguments(route, world, client)[0])]
+        urls = [route_url(route, find_arguments(route, world, client)[0])]
     _fuzz(route, client, urls)
 
 

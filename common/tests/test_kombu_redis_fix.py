@@ -14,7 +14,7 @@ from config import kombu_redis_fix
 def test_the_guard_is_installed_with_the_celery_app():
     import config.celery  # noqa: F401 - installs it
 
-    assert getattr(kombu_redis.Channel._connparams, kombu_redis_fix._PATCHED, False)
+    assert getattr(kombu_redis.Channel._connparams, kombu_redis_fix.PATCHED_MARK, False)
     assert kombu_redis_fix.apply() is True  # idempotent
 
 

@@ -1,9 +1,10 @@
 """No QuerySet.update(), delete() or bulk_* on a model with change history (django-auditlog), outside the bulk
 loader, whether through `Model.objects…`, a queryset kept in a local variable or a related manager
 (`household.members`): those bypass the history (and the models' own refusal to delete), so a change would leave no
-trace. The bulk loader (devtools/dummy/) builds a dummy ward from nothing. The retention purge (audit/purge.py) is the
-one other exception: it deletes 除票 and 除附票 past their 150 years, together with their change history, and writes
-an erasure record in the same transaction — the record is its trace."""
+trace. The bulk loader (devtools/dummy/) builds a dummy ward from nothing. The retention purge is the one other
+exception: the registers' retention services (called by audit/purge.py) delete 除票 and 除附票 past their 150 years,
+together with their change history, and audit/purge.py writes an erasure record in the same transaction — the record
+is its trace."""
 
 import ast
 from pathlib import Path
@@ -11,10 +12,10 @@ from pathlib import Path
 from auditlog.registry import auditlog
 from django.conf import settings
 
-APPS = ("common", "registry", "koseki_fuhyo", "transfers", "audit", "config")
+APPS = ("common", "registry", "koseki_fuhyo", "transfers", "audit", "operations", "config")
 BULK_LOADER = ("devtools/dummy/", "devtools/management/commands/seed_dummy.py")
 # The retention purge: the only deletions of register rows, each with its ErasureRecord (docs/retention.md).
-PURGE_SERVICE = ("audit/purge.py",)
+PURGE_SERVICE = ("registry/services/retention.py", "koseki_fuhyo/services/retention.py")
 WRITES = {"update", "delete", "bulk_create", "bulk_update"}
 
 

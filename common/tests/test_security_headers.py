@@ -25,11 +25,11 @@ from audit.tests.test_url_walk import (
     PUBLIC,
     ROUTES,
     World,
-    _argument_candidates,
-    _client,
-    _find_arguments,
-    _request,
-    _url,
+    answer_for,
+    argument_candidates,
+    client_as,
+    find_arguments,
+    route_url,
 )
 from registry.models import EditLock
 from transfers.tests.inbound_support import ward_fixture
@@ -80,7 +80,7 @@ def _problems(key: str, response) -> list[str]:
 
 
 def _answer(client: Client, url: str):
-    return _request(client, url).response
+    return answer_for(client, url).response
 
 
 LINK = re.compile(r"""href=["']([^"'#?]+)""")
@@ -108,7 +108,7 @@ def _staff_kwargs(route, world: World, staff) -> Iterator[dict]:
     """Candidates for a page free of personal data that takes arguments (staff accounts): user ids are the staff
     member's own, other arguments come from the URL walk's candidates."""
     per_argument = []
-    for (argument, kind), options in zip(route.kwargs, _argument_candidates(route, world), strict=True):
+    for (argument, kind), options in zip(route.kwargs, argument_candidates(route, world), strict=True):
         values = [value for _, _, value in options]
         if kind == "int" and "user" in argument:
             values = [staff.pk, world.supervisor.pk, *values]
@@ -119,13 +119,13 @@ def _staff_kwargs(route, world: World, staff) -> Iterator[dict]:
 
 def _ungated_answer(client: Client, route, world: World, staff, links: list[str]):
     if not route.kwargs:
-        return _answer(client, _url(route, {}))
+        return _answer(client, route_url(route, {}))
     found = _kwargs_from_links(route, links)
     if found is not None:
-        return _answer(client, _url(route, found))
+        return _answer(client, route_url(route, found))
     response = None
     for kwargs in _staff_kwargs(route, world, staff):
-        response = _answer(client, _url(route, kwargs))
+        response = _answer(client, route_url(route, kwargs))
         if response.status_code != 404:
             break
     return response  # a 404 page carries the policy too
@@ -140,22 +140,22 @@ def test_every_page_carries_the_policy_and_no_inline_code(ward):
     # opened by a member of staff holding every permission, through no role (no second factor asked).
     staff = user_with("csp-staff")
     staff.user_permissions.add(*Permission.objects.all())
-    staff_client = _client(staff)
-    anonymous = _client()
+    staff_client = client_as(staff)
+    anonymous = client_as()
     # Pages without arguments first: their links give the arguments of the others.
     for index, route in sorted(enumerate(ROUTES), key=lambda pair: len(pair[1].kwargs)):
         gate = gate_of(route.callback)
         if route.key in PUBLIC:
-            kwargs = {a: v for a, _, v in (options[0] for options in _argument_candidates(route, world))}
-            response = _answer(anonymous, _url(route, kwargs))
+            kwargs = {a: v for a, _, v in (options[0] for options in argument_candidates(route, world))}
+            response = _answer(anonymous, route_url(route, kwargs))
         elif gate is None:
             assert route.key in NO_PERSONAL_DATA, route.key  # the URL walk's own test says why
             response = _ungated_answer(staff_client, route, world, staff, links)
         else:
             EditLock.objects.all().delete()  # each 異動 screen as the only clerk at the desk (no 409 "in use")
-            client = _client(user_with(f"csp-{index}", *gate.permissions))
-            kwargs, _ = _find_arguments(route, world, client)
-            response = _answer(client, _url(route, kwargs))
+            client = client_as(user_with(f"csp-{index}", *gate.permissions))
+            kwargs, _ = find_arguments(route, world, client)
+            response = _answer(client, route_url(route, kwargs))
         html_pages += response.get("Content-Type", "").startswith("text/html") and response.status_code == 200
         links += _links(response)
         problems += _problems(route.key, response)
@@ -177,7 +177,7 @@ def test_the_csrf_failure_page_is_ours_and_clean():
 
 def test_the_admin_carries_the_policy_and_no_inline_code():
     superuser = get_user_model().objects.create_superuser("csp-admin", password=PASSWORD)
-    client = _client(superuser)
+    client = client_as(superuser)
     urls = [reverse("admin:index")]
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)

@@ -206,7 +206,9 @@ class FilingForm(ServiceErrorsMixin, forms.Form):
             self.fields[f"{prefix}_given_name"] = forms.CharField(label="名", max_length=30, required=False)
             self.fields[f"{prefix}_surname_kana"] = KanaField(label="氏（カナ）", required=False)
             self.fields[f"{prefix}_given_name_kana"] = KanaField(label="名（カナ）", required=False)
-            self.fields[f"{prefix}_birth_date"] = WarekiDateField(label="生年月日", required=False)
+            self.fields[f"{prefix}_birth_date"] = WarekiDateField(
+                label="生年月日", required=False, future_message="生年月日が未来の日付です"
+            )
             self.fields[f"{prefix}_sex"] = forms.ChoiceField(
                 label="性別", choices=[("", "—"), *Sex.choices], required=False
             )

@@ -213,3 +213,27 @@ def test_query_count_does_not_grow_with_persons_or_addresses(koseki_client):
     with CaptureQueriesContext(connection) as many:
         koseki_client.get(page(large))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_koseki_page_starts_each_filing_for_a_user_who_may_accept_filings(client, family):
+    """Issue 15, item 8: /filings/ says 「戸籍の画面から開くと…選べます」; the 戸籍 page offers every 届出, opened with
+    this 戸籍's members as the persons (?koseki=), and the 届出 screen does offer them."""
+    koseki, head_entry, _, _ = family
+    client.force_login(user_with("uketsuke", "koseki_fuhyo.view_koseki", "koseki_fuhyo.add_kosekifiling"))
+    body = client.get(page(koseki)).content.decode()
+    assert "この戸籍で届出を受け付ける" in body
+    death = f"{reverse('koseki_filings:death')}?koseki={koseki.pk}"
+    marriage = f"{reverse('koseki_filings:marriage')}?koseki={koseki.pk}"
+    assert f'href="{death}"' in body
+    assert f'href="{marriage}"' in body
+    form = client.get(death).content.decode()
+    assert f'value="{head_entry.pk}"' in form  # the 筆頭者 offered as the 事件本人
+
+
+def test_no_filing_entry_without_the_permission_or_on_a_closed_koseki(koseki_client, client, family):
+    koseki, _, _, _ = family
+    assert "この戸籍で届出を受け付ける" not in koseki_client.get(page(koseki)).content.decode()
+    client.force_login(user_with("uketsuke", "koseki_fuhyo.view_koseki", "koseki_fuhyo.add_kosekifiling"))
+    koseki.status = "closed"
+    koseki.save(update_fields=["status"])
+    assert "この戸籍で届出を受け付ける" not in client.get(page(koseki)).content.decode()

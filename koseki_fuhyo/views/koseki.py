@@ -6,6 +6,7 @@ person is the 筆頭者 the heading does not name them either. A person who live
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from audit.gate import personal_data_view
 from audit.visibility import hidden_names, mask_names
@@ -14,6 +15,8 @@ from registry.models import Resident
 from transfers.models import IdentifierSymbol
 
 from ..models import FuhyoAddress, FuhyoEntry, Koseki
+from ..views_filings.base import MENU_GROUPS, filing_title
+from ..views_filings.base import PERMISSION as FILING_PERMISSION
 
 
 @personal_data_view(
@@ -68,5 +71,17 @@ def koseki_detail(request: HttpRequest, access, koseki_id: int) -> HttpResponse:
             "persons": persons,
             "hittousha_masked": (hittousha is not None and not hittousha["visible"])
             or mask_names(koseki.hittousha_name, hidden_names(request.user)) != koseki.hittousha_name,
+            "filing_groups": filing_groups(request, koseki),
         },
     )
+
+
+def filing_groups(request: HttpRequest, koseki: Koseki) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The 届出 that can start from this 戸籍 (its members offered as the persons: `?koseki=`), grouped as on the
+    届出受付 menu; none for a 除籍 or for a user who may not accept 届出."""
+    if not koseki.is_current or not request.user.has_perm(FILING_PERMISSION):
+        return []
+    return [
+        (label, [(filing_title(kind), f"{reverse(f'koseki_filings:{kind}')}?koseki={koseki.pk}") for kind in kinds])
+        for label, kinds in MENU_GROUPS
+    ]

@@ -8,10 +8,11 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from common import kana
 from common.validators import validate_juminhyo_code
-from common.wareki import WarekiError, parse_date
+from common.wareki import WarekiError, parse_date, to_wareki_with_seireki
 
 from ..search import MIN_ADDRESS_ONLY_CHARS, ResidentQuery, fold_name, normalise_address
 
@@ -86,9 +87,15 @@ class ResidentSearchForm(forms.Form):
         if not value:
             return None
         try:
-            return parse_date(value)
+            born = parse_date(value)
         except WarekiError as exc:
             raise ValidationError(str(exc)) from None
+        if born > timezone.localdate():
+            raise ValidationError(
+                "生年月日が未来の日付です（%(read)sと読みました）。検索していません。",
+                params={"read": to_wareki_with_seireki(born)},
+            )
+        return born
 
     def clean_address(self) -> str:
         return normalise_address(self.cleaned_data["address"]) if self.cleaned_data["address"] else ""

@@ -42,7 +42,8 @@ class EditLock(models.Model):
 
 
 class UsedSubmissionToken(UsedTokenBase):
-    """使用済みの送信キー (common.idempotency): one row per 異動 or 届出 recorded through an entry screen."""
+    """使用済みの送信キー (common.idempotency): one row per input recorded through a 確認 screen (common.confirm): an
+    異動 or 届出, and a supervisor's action or a notice's 処理."""
 
     class Meta(UsedTokenBase.Meta):
         abstract = False

@@ -121,11 +121,14 @@ def _enter(
         household = lock_household(household)
         if HEAD in relationships and household.head is not None:
             problems.add("persons", "この世帯にはすでに世帯主がいます。")
+    births = [(f"persons[{i}].birth_date", c.birth_date) for i, (c, _) in enumerate(cleaned)]
+    births = [(field, birth) for field, birth in births if isinstance(birth, dt.date)]
     check_change_dates(
         problems,
         change_date,
         notified_on,
-        birth_dates=[c.birth_date for c, _ in cleaned if isinstance(c.birth_date, dt.date)],
+        birth_dates=[birth for _, birth in births],
+        birth_fields=[field for field, _ in births],
     )
     problems.raise_if_any()
 

@@ -32,6 +32,17 @@ def person(index: int, **values) -> dict:
     return {f"p-{index}-{k}": v for k, v in base.items()}
 
 
+# A 転入 from 渋谷区 into a new 世帯 (the 住所・届出 part of the form).
+MOVE_IN = {
+    "previous_municipality": "131130",
+    "previous_address": "神南一丁目1番",
+    "destination": "new",
+    "address": "大久保二丁目3番4号",
+    "change_date": "R8.11.20",
+    "notified_on": "R8.11.24",
+}
+
+
 def management(total: int = 4) -> dict:
     return {"p-TOTAL_FORMS": str(total), "p-INITIAL_FORMS": "0", "p-MIN_NUM_FORMS": "1", "p-MAX_NUM_FORMS": "10"}
 
@@ -41,12 +52,7 @@ def test_move_in_of_two_persons_into_a_new_household(desk):
         **management(),
         **person(0),
         **person(1, given_name="美咲", given_name_kana="ミサキ", sex="2", relationship="妻", birth_date="1991-03-03"),
-        "previous_municipality": "131130",
-        "previous_address": "神南一丁目1番",
-        "destination": "new",
-        "address": "大久保二丁目3番4号",
-        "change_date": "R8.11.20",
-        "notified_on": "R8.11.24",
+        **MOVE_IN,
     }
     walk = to_confirm(desk, "/changes/move-in/", data)
     body = walk.confirm.content.decode()
@@ -137,7 +143,7 @@ def test_birth_refused_for_a_future_date(desk):
     data = {"surname": "山田", "given_name": "陽向", "surname_kana": "ヤマダ", "given_name_kana": "ヒナタ"}
     data |= {"change_date": "R8.12.10", "sex": "2", "relationship": "子", "notified_on": "R8.11.20"}
     walk = to_confirm(desk, url, data, expect_ok=False)
-    assert "異動年月日が未来の日付です。" in errors_of(walk.confirm)
+    assert "生年月日が未来の日付です（令和8年12月10日（2026-12-10）と読みました）。" in errors_of(walk.confirm)
     assert counts() == before
 
 
@@ -184,12 +190,7 @@ def test_move_in_with_a_broken_persons_count_is_refused_in_japanese_and_changes_
         **management(),
         "p-TOTAL_FORMS": total,
         **person(0),
-        "previous_municipality": "131130",
-        "previous_address": "神南一丁目1番",
-        "destination": "new",
-        "address": "大久保二丁目3番4号",
-        "change_date": "R8.11.20",
-        "notified_on": "R8.11.24",
+        **MOVE_IN,
     }
     walk = to_confirm(desk, "/changes/move-in/", data, expect_ok=False)
     assert walk.confirm.status_code == 200

@@ -82,7 +82,7 @@ def test_death_refused_for_a_future_date(desk):
     before, rows = snapshot(head, wife, child), counts()
     url = f"/changes/death/{child.pk}/"
     walk = to_confirm(desk, url, {"change_date": "R9.1.1", "notified_on": "R8.11.20"}, expect_ok=False)
-    assert "異動年月日が未来の日付です。" in errors_of(walk.confirm)
+    assert "死亡年月日が未来の日付です（令和9年1月1日（2027-01-01）と読みました）。" in errors_of(walk.confirm)
     assert (snapshot(head, wife, child), counts()) == (before, rows)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from audit.batch import BatchExit
+from common.batch import BatchExit
 from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoAddress, FuhyoEntry
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory

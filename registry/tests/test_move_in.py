@@ -95,7 +95,7 @@ def test_move_in_refuses_second_head_and_changes_nothing(as_clerk, person):
         ({"surname": "Sato"}, {}, "persons[0].surname", "使えない文字"),
         ({"juminhyo_code": "12345678901"}, {}, "persons[0].juminhyo_code", "検査数字"),  # deliberately invalid
         ({"relationship": "孫"}, {}, "persons[0].relationship", "子の子"),
-        ({"birth_date": dt.date(2026, 11, 21)}, {}, "birth_date", "生年月日が異動年月日より後"),
+        ({"birth_date": dt.date(2026, 11, 21)}, {}, "persons[0].birth_date", "生年月日が異動年月日より後"),
         ({}, {"change_date": dt.date(2026, 11, 26), "notified_on": dt.date(2026, 11, 25)}, "change_date", "未来"),
         (
             {},

@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from audit import restrictions
-from audit.batch import BatchExit
 from audit.models import AuditLogEntry, BatchRun
 from audit.tests.screens import entries_after, last_id, user_with
+from common.batch import BatchExit
 from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.models import FuhyoAddress
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, link_to_koseki

@@ -1,5 +1,8 @@
-/* Keyboard operation of the search and record pages (no framework; works with or without htmx).
- *  "/" or Alt+S  focus the first search field ([data-search-focus]); "/" elsewhere opens 住民検索
+/* Keyboard operation of every page (base.html loads this file; no framework; works with or without htmx).
+ *  "/" or Alt+S  focus the first search field ([data-search-focus]); "/" elsewhere opens 住民検索 — except while
+ *                typing in a field
+ *  Alt+<key>     the menu entry with that accesskey, also when it sits in a closed drop-down group of the header
+ *  Esc           closes an open drop-down group of the header
  *  ↓ in a search field  go to the first result; ↑/↓ move between result rows; Esc back to the search field
  *  Enter submits the form (browser default) and opens the focused result link (browser default). */
 (function () {
@@ -25,8 +28,37 @@
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
   }
 
+  function menuGroups() { return Array.prototype.slice.call(document.querySelectorAll("details.menu-group")); }
+
+  function closeGroups(except) {
+    menuGroups().forEach(function (group) { if (group !== except) { group.open = false; } });
+  }
+
+  // One drop-down open at a time; a click outside the open one closes it.
+  menuGroups().forEach(function (group) {
+    group.addEventListener("toggle", function () { if (group.open) { closeGroups(group); } });
+  });
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("details.menu-group")) { closeGroups(null); }
+  });
+
+  function hiddenMenuLink(key) {
+    var link = document.querySelector(".menu-pop a[accesskey=\"" + key + "\"]");
+    if (!link) { return null; }
+    var group = link.closest("details.menu-group");
+    return group && !group.open ? link : null;
+  }
+
   document.addEventListener("keydown", function (event) {
     var target = event.target;
+    if (event.key === "Escape") {
+      var open = document.querySelector("details.menu-group[open]");
+      if (open) { open.open = false; open.querySelector("summary").focus(); event.preventDefault(); return; }
+    }
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code && event.code.indexOf("Key") === 0) {
+      var hidden = hiddenMenuLink(event.code.slice(3).toLowerCase());
+      if (hidden) { event.preventDefault(); window.location.href = hidden.href; return; }
+    }
     if (event.key === "/" && !typing(target) && !event.ctrlKey && !event.metaKey && !event.altKey) {
       if (focusSearch()) { event.preventDefault(); return; }
       // On a page without a search box (a 住民票), "/" goes to the search screen: the menu's Alt+S link.

@@ -12,13 +12,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from audit.batch import BatchExit
 from audit.models import AuditLogEntry, HandoverRecord
-from audit.ops.stream_crypto import decrypt_chunks, read_header
+from common.batch import BatchExit
 from common.juminhyo_codes import juminhyo_code_for
 from koseki_fuhyo.choices import EntryStatus
 from koseki_fuhyo.models import FuhyoAddress
 from koseki_fuhyo.tests.factories import FuhyoEntryFactory, KosekiFactory
+from operations.stream_crypto import decrypt_chunks, read_header
 from registry.tests.factories import ward
 from transfers import payloads
 from transfers.bulk_export import (

@@ -421,7 +421,7 @@ def test_a_failing_partner_is_paused_and_does_not_hold_up_another(settings, part
 
 def test_a_supervisor_resends_a_failed_notice(django_capture_on_commit_callbacks, monkeypatch, clerk):
     queued: list[int] = []
-    monkeypatch.setattr("transfers.tasks._publish", lambda notice_id, expires=None: queued.append(notice_id))
+    monkeypatch.setattr("transfers.tasks.publish", lambda notice_id, expires=None: queued.append(notice_id))
     notice = make_notice("131130", state=State.FAILED, attempts=20, last_error="HTTP 503")
     with pytest.raises(ServiceError, match="理由"):
         resend(notice, clerk, "  ")

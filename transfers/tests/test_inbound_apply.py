@@ -24,7 +24,7 @@ from transfers.inbound import process_spool_inbox, receive
 from transfers.inbound_tasks import poll_spool_inboxes
 from transfers.models import InboundNotice, OutboundNotice, Partner
 from transfers.routing import JLIS
-from transfers.views_pages.queries import InboxFilter, inbox_page
+from transfers.selectors import InboxFilter, inbox_page
 
 from .inbound_support import (
     SHIBUYA,

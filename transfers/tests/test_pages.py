@@ -21,6 +21,7 @@ from audit.tests.screens import PASSWORD, entries_after, last_id
 from common.roles import KOSEKI_CLERK, assign_role, ensure_roles
 from koseki_fuhyo.tests.factories import link_to_koseki
 from registry import services
+from registry.models import UsedSubmissionToken
 from registry.services.entries import NewHousehold
 from registry.tests.factories import ResidentFactory
 from transfers.models import IdentifierSymbol, InboundNotice, OutboundNotice, Partner
@@ -144,6 +145,17 @@ def test_outbox_filters_by_state_kind_receiver_and_period(client, supervisor):
     assert "期間の終わりは始まりより後の日にしてください。" in wrong.content.decode()
     body = client.get(reverse("notices:outbox"), {"receiver": "J-LIS"}).content.decode()
     assert "J-LIS（地方公共団体情報システム機構）" in body
+
+
+@pytest.mark.parametrize("name", ["notices:outbox", "notices:inbox"])
+def test_both_lists_share_one_layout_and_take_dates_in_wareki(client, supervisor, name):
+    client.force_login(supervisor)
+    response = client.get(reverse(name), {"date_from": "R8.11.1", "date_to": "2026-11-30"})
+    assert "transfers/_list.html" in [t.name for t in response.templates]
+    body = response.content.decode()
+    assert 'value="令和8年11月1日（2026-11-01）"' in body  # common.forms.WarekiDateField, as on the 異動 forms
+    assert 'value="令和8年11月30日（2026-11-30）"' in body
+    assert f'action="{reverse(name)}"' in body
 
 
 def test_overdue_and_failed_rows_stand_out_and_are_counted(client, supervisor, settings):
@@ -273,6 +285,9 @@ def test_resend_needs_a_reason_a_confirmation_and_is_logged_once(client, supervi
     again = client.post(url, commit, follow=True)
     assert "二重送信" in again.content.decode()
     assert len(entries_after(mark, category=AuditLogEntry.Category.TRANSMISSION)) == 1
+    # The one-time key of the 確認 page is spent in the table of used keys (common.confirm), not in the session.
+    used = UsedSubmissionToken.objects.values_list("purpose", "result_url")
+    assert list(used) == [("notices:resend", done["Location"])]
 
 
 def test_resend_refused_by_the_service_shows_why(client, supervisor):
@@ -329,13 +344,13 @@ def test_inbox_lists_waiting_first_counts_them_and_shows_no_personal_data(client
 
 
 def test_inbox_pages_waiting_rows_then_the_others():
-    from transfers.views_pages import queries
+    from transfers import selectors
 
     waiting = [_inbound() for _ in range(3)]
     done = [_inbound(state=InboundNotice.State.DONE) for _ in range(2)]
     seen, after = [], ""
     while True:
-        page = queries.inbox_page(queries.InboxFilter(), after=after, size=2)
+        page = selectors.inbox_page(selectors.InboxFilter(), after=after, size=2)
         seen += [n.pk for n in page.rows]
         if not page.next_key:
             break
@@ -624,12 +639,12 @@ def test_partners_show_fingerprints_not_keys(client, operator, staff_clerk):
 def test_menu_entries_by_role(client, staff_clerk, operator):
     client.force_login(staff_clerk)
     home = client.get(reverse("home")).content.decode()
-    assert "通知（送受信）" in home
+    assert "送信通知" in home
     assert "受信通知" in home
     client.force_login(operator)
     home = client.get(reverse("home")).content.decode()
     assert "通信相手" in home
-    assert "通知（送受信）" not in home
+    assert "送信通知" not in home
     assert "受信通知" not in home
 
 

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from audit.batch import BatchExit
 from audit.models import BatchRun
+from common.batch import BatchExit
 from common.juminhyo_codes import juminhyo_code_for
 from registry import services
 from registry.services.entries import NewHousehold
@@ -39,7 +39,7 @@ def _broker_down(*args, **kwargs):
 def queued(monkeypatch) -> list[tuple[int, float | None]]:
     """What would have gone to the broker."""
     calls: list[tuple[int, float | None]] = []
-    monkeypatch.setattr(tasks, "_publish", lambda notice_id, expires=None: calls.append((notice_id, expires)))
+    monkeypatch.setattr(tasks, "publish", lambda notice_id, expires=None: calls.append((notice_id, expires)))
     return calls
 
 

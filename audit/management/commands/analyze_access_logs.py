@@ -11,8 +11,8 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from audit import analysis
-from audit.batch import BatchCommand, BatchOutcome, Run
 from audit.models import AnalysisFlag
+from common.batch import BatchCommand, BatchOutcome, Run
 from common.wareki import WarekiError, parse_date
 
 

@@ -6,7 +6,7 @@ something still refers to them (a supervisor looks at them)."""
 from django.utils import timezone
 
 from audit import purge
-from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
+from common.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 
 
 class Command(BatchCommand):

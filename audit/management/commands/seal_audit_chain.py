@@ -9,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from audit import seals, witness
-from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
+from common.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 
 
 def _date(value: str) -> dt.date:

@@ -5,9 +5,9 @@ witnessed). Exit 0 when all hold; 1 naming the first bad entry, seal or witness 
 from django.core.management.base import CommandParser
 
 from audit import seals, witness
-from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 from audit.chain import verify
 from audit.models import AuditLogEntry
+from common.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 
 
 class Command(BatchCommand):

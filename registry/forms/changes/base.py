@@ -75,6 +75,7 @@ class ChangeForm(ServiceErrorsMixin, forms.Form):
     """異動年月日・届出年月日・備考, and the fields a 世帯's members need (added by `add_member_fields`)."""
 
     change_date_label = "異動年月日"
+    change_date_may_be_future = False  # 転出: a planned date (the service bounds it by the 届出年月日)
     with_notified_on = True
     note_required = False
 
@@ -82,9 +83,15 @@ class ChangeForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.members = members or []
         today = timezone.localdate()
-        self.fields["change_date"] = WarekiDateField(label=self.change_date_label, initial=today)
+        self.fields["change_date"] = WarekiDateField(
+            label=self.change_date_label,
+            initial=today,
+            future_message="" if self.change_date_may_be_future else f"{self.change_date_label}が未来の日付です",
+        )
         if self.with_notified_on:
-            self.fields["notified_on"] = WarekiDateField(label="届出年月日", initial=today)
+            self.fields["notified_on"] = WarekiDateField(
+                label="届出年月日", initial=today, future_message="届出年月日が未来の日付です"
+            )
         self.fields["note"] = forms.CharField(
             label="備考（理由）" if self.note_required else "備考",
             max_length=200,
@@ -152,7 +159,7 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
     given_name = forms.CharField(label="名", max_length=30)
     surname_kana = KanaField(label="氏（カナ）", help_text="ひらがな・半角カナでも入力できます")
     given_name_kana = KanaField(label="名（カナ）")
-    birth_date = WarekiDateField(label="生年月日")
+    birth_date = WarekiDateField(label="生年月日", future_message="生年月日が未来の日付です")
     sex = forms.ChoiceField(label="性別", choices=Sex.choices, widget=forms.RadioSelect)
     relationship = forms.CharField(label="続柄", max_length=40, help_text="世帯主・妻・子・子の子 など")
     honseki_municipality = MunicipalityField(label="本籍（市区町村）", required=False, help_text="空欄は本籍不明")

@@ -51,6 +51,8 @@ class MoveWithinForm(ChangeForm):
         data = super().clean()
         if data.get("destination") == self.HOUSEHOLD and not data.get("target_household"):
             self.add_error("target_household", "入る世帯の世帯番号を入力してください。")
+        if data.get("destination") == self.NEW_ADDRESS and not (data.get("address") or "").strip():
+            self.add_error("address", "新しい住所を入力してください。")
         return data
 
     def target(self) -> Household | None:

@@ -24,6 +24,7 @@ class _RemainingHeadMixin:
 class MoveOutForm(_RemainingHeadMixin, ChangeForm):
     DOMESTIC, ABROAD = "domestic", "abroad"
     change_date_label = "転出予定年月日"
+    change_date_may_be_future = True
 
     def __init__(self, *args: Any, household: Household, selected: list[int] | None = None, **kwargs: Any) -> None:
         self.household = household

@@ -2,7 +2,7 @@
 Differences become tasks for clerks (/residents/discrepancies/); re-running does not duplicate them, and a task whose
 differences disappeared is closed with a note. Exit 1 while tasks are open."""
 
-from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
+from common.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 from registry.reconcile import person_findings, reconcile
 
 

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandParser
 
-from audit.batch import CRASHED, PROBLEMS, BatchCommand, BatchOutcome, Run
 from audit.exports.archive import WrittenFile
 from audit.exports.ledger import record_handover
 from audit.models import HandoverRecord
+from common.batch import CRASHED, PROBLEMS, BatchCommand, BatchOutcome, Run
 from transfers.bulk_export import ExportInvalid, current_entries, export_to, iter_persons, verify_export
 from transfers.envelope import Identity, PartnerKeys
 from transfers.keys import BOX_FILE, SIGN_FILE, ward_identity

@@ -12,11 +12,11 @@ from django.core.management.base import CommandParser
 from django.db.models import Count
 from django.utils import timezone
 
-from audit.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
+from common.batch import OK, PROBLEMS, BatchCommand, BatchOutcome, Run
 from transfers import delivery
 from transfers.delivery import Outcome
 from transfers.models import OutboundNotice
-from transfers.views_pages.display import UNACKNOWLEDGED, overdue_after
+from transfers.views.display import UNACKNOWLEDGED, overdue_after
 
 PROGRESS = (Outcome.ACKNOWLEDGED, Outcome.SENT, Outcome.RETRIED, Outcome.FAILED, Outcome.UNCONNECTED)
 
