@@ -71,7 +71,8 @@ class Names:
             if not ids:
                 continue
             model = MODELS[table]
-            visible = set(model._default_manager.filter(pk__in=ids).visible_to(user).values_list("pk", flat=True))  # type: ignore[attr-defined]
+            rows = model.objects.filter(pk__in=ids)  # type: ignore[attr-defined]  # Resident or FuhyoEntry
+            visible = set(rows.visible_to(user).values_list("pk", flat=True))
             for pk, surname, given in model._base_manager.filter(pk__in=ids).values_list("pk", "surname", "given_name"):
                 if pk in visible:
                     self._names[(table, pk)] = f"{surname}　{given}"
