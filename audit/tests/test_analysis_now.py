@@ -18,10 +18,10 @@ RUN = reverse("audit:run_analysis")
 
 
 @pytest.fixture
-def supervisor(client):
-    user = user_with("kantoku", "audit.view_analysisflag", "audit.review_analysisflag")
-    client.force_login(user)
-    return user
+def supervisor(client, supervisor):
+    """The root conftest's supervisor, logged in on `client`."""
+    client.force_login(supervisor)
+    return supervisor
 
 
 def test_before_the_first_run_the_page_says_so(client, supervisor):

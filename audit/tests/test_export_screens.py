@@ -35,18 +35,13 @@ def export_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def boss():
-    return user_with("kantoku", EXPORT, "audit.view_handoverrecord", last_name="監督")
-
-
-@pytest.fixture
-def client_as(client, boss):
-    client.force_login(boss)
+def client_as(client, supervisor):
+    client.force_login(supervisor)
     return client
 
 
 @pytest.fixture
-def people(boss):
+def people(supervisor):
     """A 世帯 of two (the head with an IVS name), a person restricted without a grant, one restricted with a grant
     to the supervisor."""
     household = HouseholdFactory()
@@ -70,11 +65,11 @@ def people(boss):
     granted = ResidentFactory(surname="田中", given_name="許子", surname_kana="タナカ", given_name_kana="ユルコ")
     for person in (hidden, granted):
         restrictions.restrict(
-            actor=boss, kind="dv_support", reason="支援措置", starts_on=dt.date(2026, 11, 1), resident=person
+            actor=supervisor, kind="dv_support", reason="支援措置", starts_on=dt.date(2026, 11, 1), resident=person
         )
     restrictions.grant(  # approved by a second supervisor: nobody grants to themselves (issue 12)
         actor=user_with("kantoku-approver"),
-        user=boss,
+        user=supervisor,
         reason="提供の審査",
         expires_at=timezone.now() + dt.timedelta(days=3),
         resident=granted,
@@ -125,7 +120,7 @@ def _codes(*persons) -> str:
 # --- Records for a hand-over ---------------------------------------------------------------------------------------
 
 
-def test_records_by_codes_restricted_left_out_ivs_kept_password_once(client_as, people, boss, export_dir):
+def test_records_by_codes_restricted_left_out_ivs_kept_password_once(client_as, people, supervisor, export_dir):
     mark = last_id()
     confirm, done = _export_records(client_as, codes=_codes(*people.values()) + "\n" + UNKNOWN_CODE)
     page = confirm.content.decode()
@@ -138,7 +133,7 @@ def test_records_by_codes_restricted_left_out_ivs_kept_password_once(client_as, 
     assert len(password) >= 20
 
     record = HandoverRecord.objects.get()
-    assert (record.kind, record.handler, record.row_count) == ("records_csv", boss, 3)
+    assert (record.kind, record.handler, record.row_count) == ("records_csv", supervisor, 3)
     assert record.purpose == "転出先の区への引継ぎ（テスト）"
     assert record.recipient == "渋谷区 区民課"
     assert record.conditions["left_out"] == 1
@@ -280,7 +275,7 @@ def test_nothing_to_export_has_no_commit_button(client_as, people):
 # --- The access log -----------------------------------------------------------------------------------------------
 
 
-def test_audit_log_export_filtered_without_names(client_as, boss, export_dir):
+def test_audit_log_export_filtered_without_names(client_as, supervisor, export_dir):
     for _ in range(3):
         append(username="madoguchi", conditions={"name": "山田", "kana": "ヤマダ", "status": "current"})
     append(username="someone-else")

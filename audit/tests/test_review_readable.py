@@ -11,11 +11,10 @@ from django.utils import timezone
 
 from audit import restrictions
 from audit.labels import action_label
-from common.roles import SUPERVISOR, assign_role, ensure_roles
 from registry.tests.factories import ResidentFactory
 
 from .restricted_persons import leaks, make_restricted_persons, supervisor_user
-from .screens import append, entries_after, last_id, user_with
+from .screens import append, entries_after, last_id
 
 pytestmark = pytest.mark.django_db
 REVIEW = reverse("audit:review")
@@ -24,12 +23,10 @@ DIGEST = "ab12cd34ef56" + "0" * 52
 
 
 @pytest.fixture
-def boss(client):
-    user = user_with("kantoku")
-    assign_role(user, SUPERVISOR, ensure_roles())
-    user = type(user).objects.get(pk=user.pk)
-    client.force_login(user)
-    return user
+def boss(client, supervisor):
+    """The root conftest's supervisor, logged in on `client`."""
+    client.force_login(supervisor)
+    return supervisor
 
 
 def _table(response) -> str:

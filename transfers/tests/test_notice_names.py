@@ -10,7 +10,7 @@ from django.urls import reverse
 from audit.models import AuditLogEntry
 from audit.tests.restricted_persons import leaks, make_restricted_persons
 from audit.tests.screens import PASSWORD, entries_after, last_id
-from common.roles import KOSEKI_CLERK, RESIDENT_CLERK, assign_role, ensure_roles
+from common.roles import KOSEKI_CLERK, assign_role, ensure_roles
 from koseki_fuhyo.tests.factories import link_to_koseki
 from registry.tests.factories import ResidentFactory
 from transfers.models import InboundNotice
@@ -21,10 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def madoguchi(client):
-    user = get_user_model().objects.create_user(username="madoguchi", password=PASSWORD)
-    assign_role(user, RESIDENT_CLERK, ensure_roles())
-    client.force_login(get_user_model().objects.get(pk=user.pk))
+def madoguchi(client, staff_clerk):
+    """A client logged in as the root conftest's 窓口担当."""
+    client.force_login(staff_clerk)
     return client
 
 
