@@ -102,10 +102,10 @@ def test_what_is_recorded_is_what_was_confirmed(client_as, person):
     assert (used.purpose, used.result_url) == ("audit:restrict", reverse("audit:restriction", args=[restriction.pk]))
 
 
-def test_a_confirmation_serves_its_own_screen_only(client_as, person, boss):
+def test_a_confirmation_serves_its_own_screen_only(client_as, person, supervisor):
     other = ResidentFactory(surname="鈴木", given_name="一郎")
     restriction = restrictions.restrict(
-        actor=boss, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=other
+        actor=supervisor, kind="dv_support", reason="申出", starts_on=dt.date(2026, 11, 1), resident=other
     )
     lift = client_as.post(reverse("audit:lift", args=[restriction.pk]), {"reason": "支援措置の終了", "step": "confirm"})
     data = {"person": person.juminhyo_code, "kind": "dv_support", "reason": "申出", "starts_on": "R8.11.25"}
