@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from transfers.routing import NoticeKind
+
 from . import screens
 
 # 操作 of the entries that are not a screen's (permission, account, operation and transmission events). The 画面名 of
@@ -159,8 +161,6 @@ def subject_kind_label(kind: str) -> str:
 
 def notice_kind_label(kind: str) -> str:
     """通知の種類 with the label the notices themselves carry (transfers.routing.NoticeKind)."""
-    from transfers.routing import NoticeKind
-
     try:
         return NoticeKind(kind).label
     except ValueError:
