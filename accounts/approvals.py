@@ -33,6 +33,9 @@ from audit import restrictions
 from audit.log import record_account_event, record_permission_event
 from audit.models import AuditLogEntry
 from common.errors import ServiceError
+from common.roles import SUPERVISOR, assign_role, ensure_roles
+from koseki_fuhyo.models import FuhyoEntry
+from registry.models import Resident
 
 from . import sessions, totp
 from .models import AccountState, ApprovalRequest
@@ -285,9 +288,6 @@ def approve(approval: ApprovalRequest, *, actor, note: str = "", request: HttpRe
 def _carry_out(approval: ApprovalRequest, actor, request: HttpRequest | None):
     target = approval.target_user
     if approval.kind == Kind.GRANT:
-        from koseki_fuhyo.models import FuhyoEntry
-        from registry.models import Resident
-
         payload = approval.payload
         resident = Resident.objects.get(pk=payload["resident_id"]) if payload.get("resident_id") else None
         entry = FuhyoEntry.objects.get(pk=payload["fuhyo_entry_id"]) if payload.get("fuhyo_entry_id") else None
@@ -303,8 +303,6 @@ def _carry_out(approval: ApprovalRequest, actor, request: HttpRequest | None):
             request=request,
         )
     if approval.kind == Kind.ROLE_SUPERVISOR:
-        from common.roles import SUPERVISOR, assign_role, ensure_roles
-
         blocked = _role_blocked(target)
         if blocked:
             raise ServiceError(blocked)

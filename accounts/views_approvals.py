@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods
 from audit.forms import record_label
 from audit.gate import personal_data_view
 from common.confirm import OneStepFlow
-from registry.models import UsedSubmissionToken
+from koseki_fuhyo.models import FuhyoEntry
+from registry.models import Resident, UsedSubmissionToken
 
 from . import approvals
 from .models import ApprovalRequest
@@ -45,8 +46,6 @@ def _subject(approval: ApprovalRequest) -> dict:
     """What a grant request is about: the record (and the gate is told whom the page names)."""
     if approval.kind != ApprovalRequest.Kind.GRANT:
         return {}
-    from koseki_fuhyo.models import FuhyoEntry
-    from registry.models import Resident
 
     payload = approval.payload
     if payload.get("resident_id"):

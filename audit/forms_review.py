@@ -7,6 +7,7 @@ from django import forms
 from common.forms import WarekiDateField
 from koseki_fuhyo.models import FuhyoEntry
 
+from . import labels
 from .forms import PersonField, choices_with_all
 from .models import AnalysisFlag, AuditLogEntry
 from .review import ReviewFilter, Source
@@ -18,12 +19,7 @@ class ReviewFilterForm(forms.Form):
     username = forms.CharField(label="職員ID", max_length=150, required=False)
     date_from = WarekiDateField(label="期間（から）", required=False)
     date_to = WarekiDateField(label="期間（まで）", required=False)
-    action = forms.CharField(
-        label="画面・操作",
-        max_length=60,
-        required=False,
-        help_text="画面名（views.resident_detail など）、use、sent、変更履歴は create / update / delete",
-    )
+    action = forms.ChoiceField(label="画面・操作", choices=labels.action_choices, required=False)
     outcome = forms.ChoiceField(label="結果", choices=choices_with_all(AuditLogEntry.Outcome.choices), required=False)
     person = PersonField(label="対象者", required=False)
     fuhyo = forms.IntegerField(label="附票記載ID", required=False, min_value=1, widget=forms.HiddenInput)

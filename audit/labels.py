@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from koseki_fuhyo.choices import FilingKind
+from transfers.routing import NoticeKind
+
 from . import screens
 
 # 操作 of the entries that are not a screen's (permission, account, operation and transmission events). The 画面名 of
@@ -75,7 +78,7 @@ OPERATION_LABELS: dict[str, str] = {
 # Keys of an entry's conditions (search conditions, details of permission, account and transmission entries).
 CONDITION_LABELS: dict[str, str] = {
     "message_id": "通知ID",
-    "kind": "通知の種類",
+    "kind": "種類",
     "kinds": "通知の種類",
     "partner": "相手先",
     "receiver": "宛先",
@@ -117,6 +120,12 @@ CONDITION_LABELS: dict[str, str] = {
     "verify": "検証",
     "count": "件数",
     "findings": "見つかった事項",
+    "koseki": "戸籍",
+    "koseki_id": "戸籍",
+    "resident_id": "住民票",
+    "resident_ids": "住民票",
+    "flag_id": "事項",
+    "device": "認証の方式",
 }
 
 # Kinds of an entry's subjects (what its ids are ids of).
@@ -144,6 +153,23 @@ HASH_KEYS = frozenset({"digest", "sha256", "entry_hash", "prev_hash", "session_h
 HASH_SHOWN = 12  # characters of a hash shown in a list (48 bits: enough to tell two apart by eye)
 
 
+# The actions of the change history (django-auditlog), as the review's filter names them.
+CHANGE_ACTION_LABELS: dict[str, str] = {"create": "記載（作成）", "update": "変更", "delete": "削除"}
+
+
+def action_choices() -> list[tuple[str, Any]]:
+    """The options of the 画面・操作 filter, grouped: the screens (as declared with their views), the other
+    operations of the chain, and the actions of the change history; each shown by its label with its stored name."""
+    screens_ = sorted(screens.declared_labels().items(), key=lambda item: (item[1], item[0]))
+    operations = sorted(OPERATION_LABELS.items(), key=lambda item: (item[1], item[0]))
+    return [
+        ("", "すべて"),
+        ("画面", [(name, f"{label}（{name}）") for name, label in screens_]),
+        ("操作", [(name, f"{label}（{name}）") for name, label in operations]),
+        ("変更履歴", list(CHANGE_ACTION_LABELS.items())),
+    ]
+
+
 def action_label(action: str) -> str:
     """The Japanese name of a 画面 or 操作 as the audit chain stores it; the stored name when none is known."""
     return screens.declared_labels().get(action) or OPERATION_LABELS.get(action, action)
@@ -158,13 +184,14 @@ def subject_kind_label(kind: str) -> str:
 
 
 def notice_kind_label(kind: str) -> str:
-    """通知の種類 with the label the notices themselves carry (transfers.routing.NoticeKind)."""
-    from transfers.routing import NoticeKind
-
-    try:
-        return NoticeKind(kind).label
-    except ValueError:
-        return kind
+    """A 種類 by its label: a notice's (transfers.routing.NoticeKind), else a 届出's (koseki_fuhyo FilingKind), else
+    as stored."""
+    for choices in (NoticeKind, FilingKind):
+        try:
+            return str(choices(kind).label)
+        except ValueError:
+            continue
+    return kind
 
 
 def looks_like_hash(key: str, value: Any) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KT
@@ -31,7 +32,7 @@ from .office_hours import day_bounds
 PAGE_SIZE = 50
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 CHANGE_ACTIONS = {"create": LogEntry.Action.CREATE, "update": LogEntry.Action.UPDATE, "delete": LogEntry.Action.DELETE}
-CHANGE_LABELS = {LogEntry.Action.CREATE: "記載（作成）", LogEntry.Action.UPDATE: "変更", LogEntry.Action.DELETE: "削除"}
+CHANGE_LABELS = {action: labels.CHANGE_ACTION_LABELS[name] for name, action in CHANGE_ACTIONS.items()}
 
 
 class Source:
@@ -237,6 +238,15 @@ def audit_row(entry: AuditLogEntry) -> ReviewRow:
     )
 
 
+def _field_label(model, name: str) -> str:
+    """A changed field by its verbose_name (the 項目 as the screens call it); the stored name when none is found."""
+    try:
+        field = model._meta.get_field(name) if model is not None else None
+    except FieldDoesNotExist:
+        return name
+    return str(getattr(field, "verbose_name", name))  # a reverse relation has no verbose_name
+
+
 def change_row(entry: LogEntry) -> ReviewRow:
     """The model and id of the changed row and the names of the changed fields; never the values (the change
     history holds names and addresses — the Django admin shows them to whoever may see them). A 住民票 or 附票 row
@@ -244,6 +254,7 @@ def change_row(entry: LogEntry) -> ReviewRow:
     model = entry.content_type.model_class() if entry.content_type_id else None
     label = model._meta.verbose_name if model is not None else entry.content_type.model
     fields = sorted((entry.changes or {}).keys()) if isinstance(entry.changes, dict) else []
+    fields = [_field_label(model, name) for name in fields]
     table = {Resident: people.RESIDENT, FuhyoEntry: people.FUHYO}.get(model) if model is not None else None
     refs = [(table, int(entry.object_pk))] if table and str(entry.object_pk).isdigit() else []
     return ReviewRow(

@@ -3,6 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_roles(sender, using: str = "default", **kwargs) -> None:
+    # inside: common.roles imports the auth models, which cannot be imported while apps.py loads (app registry)
     from .roles import ensure_roles
 
     ensure_roles()

@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from auditlog.context import set_actor
+from django.contrib.auth import get_user_model
+
 
 @dataclass(frozen=True)
 class AuditContext:
@@ -62,9 +65,6 @@ def audit_context(
     try:
         with contextlib.ExitStack() as stack:
             if actor_id is not None and source != "web":
-                from auditlog.context import set_actor
-                from django.contrib.auth import get_user_model
-
                 actor = get_user_model().objects.filter(pk=actor_id).first()
                 stack.enter_context(set_actor(actor, remote_addr=remote_addr))
             yield ctx

@@ -16,7 +16,9 @@ from django.forms.renderers import DjangoTemplates
 from django.forms.widgets import ChoiceWidget
 from django.utils import timezone
 
-from .validators import clean_kana
+from .checkdigits import lg_code_check_digit
+from .models import Municipality
+from .validators import clean_kana, validate_lg_code
 from .wareki import WarekiError, parse_date, to_wareki_with_seireki
 
 # What WarekiDateInput renders: 「令和6年5月27日（2024-05-27）」; read back by its 西暦 part.
@@ -121,8 +123,6 @@ class MunicipalityField(forms.CharField):
         self.widget.attrs.setdefault("autocomplete", "off")
 
     def prepare_value(self, value: Any) -> Any:
-        from .models import Municipality
-
         if isinstance(value, Municipality):
             return str(value)
         if isinstance(value, str) and len(value) == 6 and value.isdigit():
@@ -131,8 +131,6 @@ class MunicipalityField(forms.CharField):
         return value
 
     def clean(self, value: Any):
-        from .models import Municipality
-
         text = super().clean(value)
         if text in self.empty_values:
             return None
@@ -140,8 +138,6 @@ class MunicipalityField(forms.CharField):
         if match := _LG_CODE_RE.search(text):
             return self._by_code(match.group(1))
         if len(text) == 5 and text.isdigit():
-            from .checkdigits import lg_code_check_digit
-
             return self._by_code(text + str(lg_code_check_digit(text)))
         name = text.replace(" ", "").replace("　", "")
         rows = list(Municipality.objects.filter(name=name))
@@ -161,9 +157,6 @@ class MunicipalityField(forms.CharField):
 
     @staticmethod
     def _by_code(code: str):
-        from .models import Municipality
-        from .validators import validate_lg_code
-
         validate_lg_code(code)
         found = Municipality.objects.filter(code=code).first()
         if found is None:

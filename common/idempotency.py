@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, models, transaction
+from django.http import QueryDict
 
 TOKEN_MAX_AGE = 2 * 60 * 60  # a 確認 screen left open longer than two hours must be confirmed again
 _SALT = "common.idempotency.token"
@@ -126,8 +127,6 @@ def data_items(querydict, *, exclude: frozenset[str] = frozenset()) -> list[list
 
 
 def to_querydict(items: list[list[str]]):
-    from django.http import QueryDict
-
     qd = QueryDict(mutable=True)
     for key, value in items:
         qd.appendlist(key, value)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from accounts import policy
+
 
 @dataclass(frozen=True)
 class MenuItem:
@@ -52,7 +54,6 @@ def _owes_a_step(request: HttpRequest, user) -> bool:
     """The second factor or a password change still to come (the gate middleware has asked already)."""
     if hasattr(request, "account_pending_step"):
         return request.account_pending_step is not None
-    from accounts import policy
 
     return policy.pending_step(user) is not None
 

@@ -71,6 +71,7 @@ def read_table(path: Path) -> Iterator[dict]:
 def load_rows(rows: Iterable[dict], municipality_model=None) -> tuple[int, int]:
     """Insert or update rows; returns (created, updated). Never deletes: a vanished code is kept for history."""
     if municipality_model is None:
+        # inside: scripts/build_municipality_table.py imports this module without the Django settings models need
         from .models import Municipality as municipality_model
     created = updated = 0
     rows = list(rows)
@@ -92,6 +93,7 @@ def load_rows(rows: Iterable[dict], municipality_model=None) -> tuple[int, int]:
 
 @functools.cache
 def ward_or_none():
+    # inside: scripts/build_municipality_table.py imports this module without the Django settings models need
     from .models import Municipality
 
     return Municipality.objects.filter(code=settings.WARD_LG_CODE).first()

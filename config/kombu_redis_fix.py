@@ -22,7 +22,7 @@ PATCHED_MARK = "_ward_detached_client_guard"
 
 def apply() -> bool:
     """Install the guard once; returns False when kombu's Redis transport is not importable (nothing to fix)."""
-    try:
+    try:  # inside: guards an optional dependency (no cycle); without kombu's Redis transport there is nothing to fix
         from kombu.transport import redis as kombu_redis
         from redis.exceptions import ConnectionError as RedisConnectionError
     except ImportError:  # pragma: no cover - redis is in requirements.txt

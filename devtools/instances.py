@@ -7,8 +7,8 @@ share:
 - `redis_databases`: Redis database numbers of their own on the server a broker URL names (emptied before and after);
 - `clean_env` / `instance_env`: the environment of one instance (its code, var dir, database, broker, keys),
   without anything of the calling process's Django, Celery or transfers settings;
-- `prepare_pair`: migrate both instances, seed the persons they share (seed_dummy --cross-ward), generate keys and
-  register each with the other over HTTP, as run_all does;
+- `prepare_pair`: prepare both instances (`manage.py prepare_instance`: migrate, seed the persons they share,
+  generate and export keys) and register each with the other over HTTP (`register_partner`), as run_all does;
 - `Process`: one process we started (gunicorn, Celery worker or beat), in a session of its own, output to a file,
   signalled by its pid (or its own process group, whose id is that pid) and stopped with a bounded wait;
 - `shell_step`: run a function of a steps module inside an instance (`manage.py shell -c`) and read its one
@@ -160,37 +160,16 @@ def shell_step(env: dict[str, str], module: str, code: str, timeout: float = 120
 
 # --- Preparing two instances that know each other ----------------------------------------------------------------
 
-PREPARE_PY = """
-import os
-from pathlib import Path
-from django.conf import settings
-from django.core.management import call_command
 
-e = os.environ.get
-if e("E2E_STEP") == "prepare":
-    call_command("migrate", interactive=False, verbosity=0)
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-            if settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key):
-                Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
-    count = int(e("E2E_CROSS_COUNT") or 0)
-    if count:
-        call_command("seed_dummy", cross_ward=e("E2E_PARTNER_CODE"), cross_ward_count=count)
-    call_command("generate_ward_keys", if_missing=True)
-    call_command("export_public_key", output=e("E2E_PUBLIC_KEY"), name=settings.WARD_LG_CODE)
-else:
-    call_command("register_partner", e("E2E_PARTNER_DOC"), transport="http", endpoint=e("E2E_PARTNER_URL"))
-"""
-
-
-def _parallel(steps: list[tuple[dict[str, str], dict[str, str]]], what: str) -> None:
+def _parallel(steps: list[tuple[dict[str, str], list[str]]], what: str) -> None:
+    """Run one management command (argv after manage.py) per instance, at the same time; raise if any failed."""
     procs = []
-    for env, step in steps:
+    for env, argv in steps:
         procs.append(
             subprocess.Popen(  # noqa: S603 - fixed argv
-                [sys.executable, "manage.py", "shell", "--no-imports", "-v", "0", "-c", PREPARE_PY],
+                [sys.executable, "manage.py", *argv],
                 cwd=BASE_DIR,
-                env=dict(env, **step),
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -216,21 +195,15 @@ def prepare_pair(env_a: dict[str, str], env_b: dict[str, str], port_a: int, port
     code_a, code_b = env_a["WARD_LG_CODE"], env_b["WARD_LG_CODE"]
     key_a = Path(env_a["WARD_VAR_DIR"]) / "public-key.json"
     key_b = Path(env_b["WARD_VAR_DIR"]) / "public-key.json"
-    common = {"E2E_STEP": "prepare", "E2E_CROSS_COUNT": str(cross_count)}
-    _parallel(
-        [
-            (env_a, {**common, "E2E_PARTNER_CODE": code_b, "E2E_PUBLIC_KEY": str(key_a)}),
-            (env_b, {**common, "E2E_PARTNER_CODE": code_a, "E2E_PUBLIC_KEY": str(key_b)}),
-        ],
-        "prepare",
-    )
 
-    def register(doc: Path, port: int) -> dict[str, str]:
-        return {
-            "E2E_STEP": "register",
-            "E2E_PARTNER_DOC": str(doc),
-            "E2E_PARTNER_URL": f"http://127.0.0.1:{port}{INBOUND_PATH}",
-        }
+    def prepare(code: str, partner: str, key: Path) -> list[str]:
+        argv = ["prepare_instance", "--public-key", str(key), "--key-name", code]
+        return argv + (["--cross-ward", partner, "--cross-ward-count", str(cross_count)] if cross_count else [])
+
+    _parallel([(env_a, prepare(code_a, code_b, key_a)), (env_b, prepare(code_b, code_a, key_b))], "prepare")
+
+    def register(doc: Path, port: int) -> list[str]:
+        return ["register_partner", str(doc), "--transport=http", f"--endpoint=http://127.0.0.1:{port}{INBOUND_PATH}"]
 
     _parallel([(env_a, register(key_b, port_b)), (env_b, register(key_a, port_a))], "register")
 

@@ -6,10 +6,10 @@ Besides this ward (WARD_LG_CODE, default 新宿区 131041) it runs, unless --no-
   own SQLite database, var dir (<VAR_DIR>/partner/), keys and filesystem broker, its own gunicorn (--partner-port,
   default port + 1), Celery worker and beat (PARTNER_DATABASE_URL / PARTNER_CELERY_BROKER_URL choose others);
 - the simulated J-LIS (manage.py run_jlis_simulator, --jlis-port, default port + 2, state in <VAR_DIR>/jlis/).
-Before starting them it prepares both instances: migrate, seed the partner when empty (PARTNER_RESIDENTS, default
-300), add the persons the two share (seed_dummy --cross-ward, CROSS_WARD_COUNT, default 20), demo accounts for the
-partner, `generate_ward_keys --if-missing`, and registers each ward and J-LIS as partners of the other (HTTP on
-loopback); J-LIS accepts the two wards' exported public keys.
+Before starting them it prepares both instances (`manage.py prepare_instance`): migrate, seed the partner when empty
+(PARTNER_RESIDENTS, default 300), add the persons the two share (seed_dummy --cross-ward, CROSS_WARD_COUNT, default
+20), demo accounts for the partner, `generate_ward_keys --if-missing`; then registers each ward and J-LIS as partners
+of the other (`register_partner`, HTTP on loopback); J-LIS accepts the two wards' exported public keys.
 
 It starts the processes, prefixes each line of their output with the process name, and once every child is up (the
 web servers and J-LIS accept connections, each worker has said "ready.", each beat "Starting") prints the URLs and
@@ -182,43 +182,6 @@ def prepare_directories() -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
-# One instance's preparation, run by its own `manage.py shell` (so with its own settings: database, keys, broker).
-# Parameters come from RUN_ALL_* variables; see prepare_instance() and register_partners().
-PREPARE_PY = """
-import os
-from pathlib import Path
-from django.conf import settings
-from django.core.management import call_command
-
-e = os.environ.get
-if e("RUN_ALL_STEP") == "prepare":
-    call_command("migrate", interactive=False, verbosity=0)
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-            if settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key):
-                Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
-    Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
-    from registry.models import Resident
-    residents = int(e("RUN_ALL_SEED_RESIDENTS") or 0)
-    if residents and not Resident.objects.exists():
-        call_command("seed_dummy", residents=residents, seed=int(e("RUN_ALL_SEED") or 0), no_progress=True)
-    call_command("seed_dummy", cross_ward=e("RUN_ALL_PARTNER_CODE"), cross_ward_count=int(e("RUN_ALL_CROSS_COUNT")))
-    if e("RUN_ALL_DEMO_ACCOUNTS"):
-        with open(e("RUN_ALL_DEMO_ACCOUNTS"), "w", encoding="utf-8") as out:
-            call_command("create_demo_users", force_demo=True, stdout=out)
-    call_command("generate_ward_keys", if_missing=True)
-    from common.models import Municipality
-    municipality = Municipality.objects.filter(code=settings.WARD_LG_CODE).first()
-    name = municipality.full_name if municipality else settings.WARD_LG_CODE
-    call_command("export_public_key", output=e("RUN_ALL_PUBLIC_KEY"), name=name)
-    if e("RUN_ALL_JLIS_KEY_DIR"):
-        call_command("run_jlis_simulator", init_only=True, key_dir=Path(e("RUN_ALL_JLIS_KEY_DIR")))
-else:
-    call_command("register_partner", e("RUN_ALL_PARTNER_DOC"), transport="http", endpoint=e("RUN_ALL_PARTNER_URL"))
-    call_command("register_partner", e("RUN_ALL_JLIS_DOC"), transport="http", endpoint=e("RUN_ALL_JLIS_URL"))
-"""
-
-
 class Instance:
     """One instance of this system: its code, environment (settings), var dir and web port."""
 
@@ -256,21 +219,21 @@ def partner_env(var: Path, code: str) -> dict[str, str]:
     return env
 
 
-def _manage_shell(instance: Instance, step: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = dict(instance.env, PYTHONUNBUFFERED="1", **step)
+def _manage(instance: Instance, argv: list[str]) -> subprocess.Popen[bytes]:
+    """`manage.py <argv>` with the instance's own settings (database, keys, broker)."""
     return subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "manage.py", "shell", "--no-imports", "-v", "0", "-c", PREPARE_PY],
+        [sys.executable, "manage.py", *argv],
         cwd=BASE_DIR,
-        env=env,
+        env=dict(instance.env, PYTHONUNBUFFERED="1"),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
 
 
-def _run_all_steps(steps: list[tuple[Instance, dict[str, str]]], what: str) -> bool:
-    """Run one step per instance in parallel; print their output prefixed; True if all succeeded."""
-    procs = [(instance, _manage_shell(instance, step)) for instance, step in steps]
+def _run_all_steps(steps: list[tuple[Instance, list[str]]], what: str) -> bool:
+    """Run one management command per instance in parallel; print their output prefixed; True if all succeeded."""
+    procs = [(instance, _manage(instance, argv)) for instance, argv in steps]
     ok = True
     for instance, proc in procs:
         try:
@@ -289,45 +252,43 @@ def _run_all_steps(steps: list[tuple[Instance, dict[str, str]]], what: str) -> b
 
 
 def prepare_instances(ward: Instance, partner: Instance, jlis_dir: Path, jlis_url: str) -> bool:
-    """Migrate, seed and key both instances, then register each with the other and with J-LIS."""
+    """Prepare both instances (`manage.py prepare_instance`: migrate, seed, keys), then register each with the
+    other and with J-LIS (`register_partner`)."""
     jlis_keys = jlis_dir / "keys"
-    common = {
-        "RUN_ALL_STEP": "prepare",
-        "RUN_ALL_CROSS_COUNT": os.environ.get("CROSS_WARD_COUNT") or str(CROSS_WARD_COUNT),
-    }
-    ward_step = {
-        **common,
-        "RUN_ALL_PARTNER_CODE": partner.code,
-        "RUN_ALL_PUBLIC_KEY": str(ward.public_key),
-        "RUN_ALL_JLIS_KEY_DIR": str(jlis_keys),
-    }
-    partner_step = {
-        **common,
-        "RUN_ALL_PARTNER_CODE": ward.code,
-        "RUN_ALL_PUBLIC_KEY": str(partner.public_key),
-        "RUN_ALL_SEED_RESIDENTS": os.environ.get("PARTNER_RESIDENTS") or str(PARTNER_RESIDENTS),
-        "RUN_ALL_SEED": str(PARTNER_SEED),
-        "RUN_ALL_DEMO_ACCOUNTS": str(partner.var / "demo-accounts.txt"),
-    }
-    steps = [(ward, ward_step), (partner, partner_step)]
+    cross_count = os.environ.get("CROSS_WARD_COUNT") or str(CROSS_WARD_COUNT)
+    residents = os.environ.get("PARTNER_RESIDENTS") or str(PARTNER_RESIDENTS)
+
+    def prepare(me: Instance, other: Instance, *options: str) -> tuple[Instance, list[str]]:
+        argv = ["prepare_instance", f"--public-key={me.public_key}", f"--cross-ward={other.code}"]
+        return me, [*argv, f"--cross-ward-count={cross_count}", *options]
+
+    steps = [
+        prepare(ward, partner, f"--jlis-key-dir={jlis_keys}"),
+        prepare(
+            partner,
+            ward,
+            f"--residents={residents}",
+            f"--seed={PARTNER_SEED}",
+            f"--demo-accounts={partner.var / 'demo-accounts.txt'}",
+        ),
+    ]
     if not _run_all_steps(steps, "prepare"):
         return False
     partners_dir = jlis_dir / "partners"
     partners_dir.mkdir(parents=True, exist_ok=True)
     for instance in (ward, partner):  # J-LIS accepts exactly the two wards
         (partners_dir / f"{instance.code}.json").write_bytes(instance.public_key.read_bytes())
-    jlis_doc = str(jlis_keys / "public.json")
 
-    def register(me: Instance, other: Instance) -> tuple[Instance, dict[str, str]]:
-        return me, {
-            "RUN_ALL_STEP": "register",
-            "RUN_ALL_PARTNER_DOC": str(other.public_key),
-            "RUN_ALL_PARTNER_URL": f"http://127.0.0.1:{other.port}{INBOUND_PATH}",
-            "RUN_ALL_JLIS_DOC": jlis_doc,
-            "RUN_ALL_JLIS_URL": jlis_url,
-        }
+    def register(me: Instance, doc: Path, url: str) -> tuple[Instance, list[str]]:
+        return me, ["register_partner", str(doc), "--transport=http", f"--endpoint={url}"]
 
-    return _run_all_steps([register(ward, partner), register(partner, ward)], "register")
+    wards = [
+        register(ward, partner.public_key, f"http://127.0.0.1:{partner.port}{INBOUND_PATH}"),
+        register(partner, ward.public_key, f"http://127.0.0.1:{ward.port}{INBOUND_PATH}"),
+    ]
+    jlis = [register(me, jlis_keys / "public.json", jlis_url) for me in (ward, partner)]
+    # Each instance registers the other ward, then J-LIS: one command at a time per database, both in parallel.
+    return _run_all_steps(wards, "register") and _run_all_steps(jlis, "register")
 
 
 def jlis_child(jlis_dir: Path, port: int) -> Child:

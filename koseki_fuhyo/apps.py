@@ -8,4 +8,4 @@ class KosekiFuhyoConfig(AppConfig):
     verbose_name = "戸籍・附票"
 
     def ready(self) -> None:
-        from . import auditlog_registration  # noqa: F401
+        from . import auditlog_registration  # noqa: F401 - registers the models with django-auditlog

@@ -8,4 +8,4 @@ class RegistryConfig(AppConfig):
     verbose_name = "住民基本台帳"
 
     def ready(self) -> None:
-        from . import auditlog_registration  # noqa: F401
+        from . import auditlog_registration  # noqa: F401 - registers the models with django-auditlog

@@ -4,6 +4,8 @@ import datetime as dt
 
 from django.utils import timezone
 
+from common.errors import ServiceError
+
 from .relationships import HEAD
 
 # 住基法24条: a 転出届 may be filed before the move; we accept a planned date up to this many days after filing.
@@ -30,8 +32,6 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.by_field:
-            from common.errors import ServiceError
-
             raise ServiceError(self.by_field)
 
 

@@ -37,6 +37,7 @@ from django.db.models import Func, Q, QuerySet, TextField
 
 from .choices import ResidentStatus
 from .models import Resident
+from .services.history import HOUSEHOLD_NUMBER_WIDTH
 
 PAGE_SIZE = 50  # rows a clerk can scan on one screen; more is a sign the conditions are too broad
 GRAM_TABLE = "registry_resident_name_gram"
@@ -222,8 +223,6 @@ def filtered(query: ResidentQuery, hidden: frozenset[int] = frozenset()) -> Quer
 
 def _household_numbers(number: str) -> list[str]:
     """The number as typed, and zero-padded to the 10 digits numbers are written with (clerks drop the zeros)."""
-    from .services.history import HOUSEHOLD_NUMBER_WIDTH
-
     numbers = [number]
     if number.isdigit() and len(number) < HOUSEHOLD_NUMBER_WIDTH:
         numbers.append(number.zfill(HOUSEHOLD_NUMBER_WIDTH))

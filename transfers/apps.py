@@ -11,6 +11,7 @@ class TransfersConfig(AppConfig):
     verbose_name = "通知の送受信"
 
     def ready(self) -> None:
+        # inside ready(): transfers.outbox imports models, which cannot load while apps.py is imported
         from common.events import register_router
 
         from .outbox import write_notices

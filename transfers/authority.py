@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from common.models import Municipality
 from koseki_fuhyo.choices import EntryStatus
 from koseki_fuhyo.models import FuhyoEntry
 from registry.choices import ResidentStatus
@@ -72,8 +73,6 @@ def refused(code: str, reason: str, resident: Resident | None = None) -> Verdict
 
 
 def _name(code: str | None) -> str:
-    from common.models import Municipality
-
     if not code:
         return "（なし）"
     municipality = Municipality.objects.filter(code=code).first()

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .envelope import Identity, PartnerKeys
+from .models import Partner
 
 SIGN_FILE = "sign.pem"
 BOX_FILE = "box.pem"
@@ -107,8 +108,6 @@ def read_public_key_document(text: str) -> dict[str, str]:
 
 def partner_keys(code: str) -> PartnerKeys | None:
     """The public keys of an active partner, or None: only partners in the table may talk to us."""
-    from .models import Partner
-
     partner = Partner.objects.filter(code=code, is_active=True).first()
     if partner is None:
         return None

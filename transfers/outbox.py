@@ -53,6 +53,7 @@ def deliver_after_commit(ids: list[int]) -> None:
         return
 
     def enqueue() -> None:
+        # inside: transfers.tasks imports transfers.delivery, which imports this module (cycle)
         from .tasks import enqueue  # never raises
 
         enqueue(ids)

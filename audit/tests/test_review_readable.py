@@ -127,3 +127,18 @@ def test_ids_of_other_things_are_never_named_as_persons(client, boss):
     table = _table(client.get(REVIEW, {"source": "access"}))
     assert "読谷" not in table
     assert f"職員 {stranger.pk}" in table
+
+
+def test_changed_fields_kinds_and_the_action_filter_read_as_words():
+    from audit.labels import action_choices, value_text
+    from audit.review import _field_label
+    from koseki_fuhyo.choices import FilingKind
+    from registry.models import Resident
+
+    assert _field_label(Resident, "surname") == str(Resident._meta.get_field("surname").verbose_name) != "surname"
+    assert _field_label(Resident, "no_such_field") == "no_such_field"
+    assert value_text("kind", FilingKind.DEATH.value) == FilingKind.DEATH.label  # a 届出's kind, not left as stored
+    groups = dict(action_choices()[1:])
+    assert ("search.resident_search", "住民検索（search.resident_search）") in groups["画面"]
+    assert ("sent", "送信（sent）") in groups["操作"]
+    assert ("update", "変更") in groups["変更履歴"]

@@ -85,15 +85,15 @@ def test_change_history_is_listed_with_field_names_only(client_as):
 
 def test_filters_user_action_outcome_and_period(client_as):
     with at(dt.datetime(2026, 11, 20, 10, tzinfo=JST)):
-        old = append(username="clerk", action="views.search")
+        old = append(username="clerk", action="search.resident_search")
     with at(dt.datetime(2026, 11, 24, 10, tzinfo=JST)):
-        denied = append(username="clerk", action="views.search", outcome="denied")
-        other = append(username="koseki", action="views.search")
+        denied = append(username="clerk", action="search.resident_search", outcome="denied")
+        other = append(username="koseki", action="search.resident_search")
     ids = lambda **q: [pk for src, pk in _rows(client_as.get(REVIEW, {"source": "access", **q})) if src == "audit"]  # noqa: E731
     assert set(ids(username="clerk")) >= {old.pk, denied.pk}
     assert other.pk not in ids(username="clerk")
     assert ids(username="clerk", outcome="denied") == [denied.pk]
-    assert ids(action="views.search", date_from="2026-11-24", date_to="R8.11.24") == [other.pk, denied.pk]
+    assert ids(action="search.resident_search", date_from="2026-11-24", date_to="R8.11.24") == [other.pk, denied.pk]
 
 
 def test_partner_filter_reads_the_transmission_log(client_as):

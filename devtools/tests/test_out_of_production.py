@@ -60,7 +60,7 @@ def test_the_development_and_test_settings_install_it(module):
 
 
 def test_the_commands_make_run_uses_are_devtools_commands():
-    assert {"seed_dummy", "create_demo_users", "run_jlis_simulator"} <= DEVTOOLS_COMMANDS
+    assert {"prepare_instance", "seed_dummy", "create_demo_users", "run_jlis_simulator"} <= DEVTOOLS_COMMANDS
 
 
 def devtools_uses(source: str) -> list[tuple[int, str]]:

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from common.forms import KanaField, MunicipalityField
 
+from ..services.filings import KosekiPlace
 from .base import ROLE, FilingForm, KosekiRefField, PlaceMixin
 
 
@@ -104,8 +105,6 @@ class HonsekiTransferForm(FilingForm):
         return [("転籍", ["koseki", "honseki_municipality", "honseki_address"])]
 
     def clean(self) -> dict[str, Any]:
-        from ..services.filings import KosekiPlace
-
         d = super().clean()
         if self.errors:
             return d

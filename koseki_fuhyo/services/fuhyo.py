@@ -19,6 +19,7 @@ from common.errors import full_clean_or_raise
 from common.events import record_event
 from common.items import IDENTITY_ITEMS
 from common.models import ChangeEvent, Municipality
+from common.municipalities import ward
 from registry.addresses import with_katagaki
 from registry.choices import reason_label
 
@@ -179,8 +180,6 @@ def koseki_display_corrected(entry: FuhyoEntry, reason: str, group: uuid.UUID, *
 
 def ward_address(address: str, katagaki: str = "") -> AddressData:
     """A ward address as the 附票 writes it (町名・番地 and 方書)."""
-    from common.municipalities import ward
-
     return AddressData(municipality=ward(), address=with_katagaki(address, katagaki))
 
 

@@ -1,5 +1,8 @@
 from django.db import models
 
+from ..choices import ResidentStatus
+from ..relationships import HEAD
+
 
 class Household(models.Model):
     """世帯: the people who live together and share a livelihood, at one address in the ward, under one 世帯主.
@@ -30,12 +33,7 @@ class Household(models.Model):
 
     @property
     def head(self):
-        from ..choices import ResidentStatus
-        from ..relationships import HEAD
-
         return self.members.filter(relationship=HEAD, status=ResidentStatus.CURRENT).first()
 
     def current_members(self):
-        from ..choices import ResidentStatus
-
         return self.members.filter(status=ResidentStatus.CURRENT).order_by("id")

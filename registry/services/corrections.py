@@ -14,6 +14,7 @@ from ..choices import ChangeReason, ResidentStatus
 from ..guards import statutory_correction
 from ..models import Resident
 from ..payloads import resident_items
+from ..relationships import HEAD
 from ..rules import Problems, check_change_dates
 from . import validation as v
 from .history import lock_household, new_result, ward_address, write_change
@@ -137,7 +138,6 @@ def ex_officio_amendment(
     cleaned = _clean_changes(problems, changes, AMENDABLE)
     if "relationship" in cleaned and resident.status == ResidentStatus.CURRENT:
         lock_household(resident.household)
-        from ..relationships import HEAD
 
         becoming_head = cleaned["relationship"] == HEAD and resident.relationship != HEAD
         if becoming_head and resident.household.head is not None:

@@ -8,6 +8,7 @@ from django.db import transaction
 from audit.visibility import person_is_restricted, require_may_change
 from common.errors import ServiceError, full_clean_or_raise
 from common.juminhyo_codes import issue_juminhyo_code
+from koseki_fuhyo.models import FuhyoEntry
 from koseki_fuhyo.services.fuhyo import sync_from_resident
 
 from ..addresses import full_address
@@ -196,8 +197,6 @@ def _enter(
 
 def juminhyo_code_in_use(code: str) -> bool:
     """Whether a 住民票コード is held by any 住民票 (incl. 除票) or 附票 row: an issued code must be fresh."""
-    from koseki_fuhyo.models import FuhyoEntry
-
     return (
         Resident.objects.filter(juminhyo_code=code).exists() or FuhyoEntry.objects.filter(juminhyo_code=code).exists()
     )

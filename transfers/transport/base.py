@@ -31,6 +31,7 @@ class Transport(Protocol):
 
 def transport_for(partner: Partner) -> Transport:
     """The adapter of `partner.transport`."""
+    # inside: transfers.transport.http and .spool import TransportError from this module (cycle)
     from .http import HttpTransport
     from .spool import SpoolTransport
 

@@ -19,7 +19,10 @@ from django.utils import timezone
 
 from common.models import Municipality
 from common.wareki import to_wareki_with_seireki
+from koseki_fuhyo.choices import FilingKind, FuhyoRecordKind
+from registry.choices import ChangeClass, ChangeReason
 
+from .. import payloads
 from ..models import InboundNotice, OutboundNotice, Partner
 from ..routing import JLIS, NoticeKind
 
@@ -133,8 +136,6 @@ class PayloadRow:
 def _titles(kind: str, version: int) -> dict[str, str]:
     """Japanese item names from the schema of the kind (transfers.payloads), or none when it has no schema."""
     try:
-        from .. import payloads
-
         return payloads.item_titles(kind, version)
     except Exception:  # noqa: BLE001 - an unknown kind or version still shows, with the fallback labels
         return {}
@@ -147,9 +148,6 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @functools.lru_cache(maxsize=1)
 def _code_labels() -> dict[str, dict[str, str]]:
-    from koseki_fuhyo.choices import FilingKind, FuhyoRecordKind
-    from registry.choices import ChangeClass, ChangeReason
-
     return {
         "reason": dict(ChangeReason.choices),
         "change_class": dict(ChangeClass.choices),
@@ -191,8 +189,6 @@ def _text(value: Any, key: str) -> str:
 def item_rank(kind: str, version: int, path: str) -> int:
     """Where an item stands in its schema (the order the notice documents it in); unknown items go last."""
     try:
-        from .. import payloads
-
         order = payloads.item_order(kind, version)
     except Exception:  # noqa: BLE001 - unknown kind or version: keep the payload's own order
         return 0

@@ -15,7 +15,7 @@ from common.confirm import OneStepFlow
 from common.paging import page_queries
 from registry.models import UsedSubmissionToken
 
-from .. import selectors
+from .. import inbox, selectors
 from ..forms import InboxFilterForm, ResolveForm
 from ..models import InboundNotice
 from . import display, persons
@@ -153,8 +153,6 @@ class ResolveFlow(OneStepFlow):
         return {"action": form.chosen}
 
     def execute(self, form) -> ResolveForm:
-        from .. import inbox  # the inbox service; imported when used
-
         note = form.cleaned_data["note"]
         getattr(inbox, form.chosen.key)(self.inbound, self.request.user, note, **form.options())
         return form

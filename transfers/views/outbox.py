@@ -13,7 +13,7 @@ from common.confirm import OneStepFlow
 from common.paging import page_queries
 from registry.models import UsedSubmissionToken
 
-from .. import selectors
+from .. import delivery, selectors
 from ..forms import OutboxFilterForm, ResendForm
 from ..models import OutboundNotice
 from . import display, persons
@@ -134,8 +134,6 @@ class ResendFlow(OneStepFlow):
         return ResendForm(data)
 
     def execute(self, form) -> OutboundNotice:
-        from .. import delivery  # the delivery service; imported when used
-
         return delivery.resend(self.notice, self.request.user, form.cleaned_data["reason"])
 
     def done(self, result) -> str:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.visibility import require_may_change
+from common.context import require_context
 from common.errors import ServiceError, clean_fields_or_raise
 from common.events import record_event
 from common.items import IDENTITY_ITEMS
@@ -256,8 +257,6 @@ def finish(run: Run) -> FilingResult:
 
 
 def _actor_id() -> int | None:
-    from common.context import require_context
-
     return require_context().actor_id
 
 

@@ -152,6 +152,24 @@ class ChangeForm(ServiceErrorsMixin, forms.Form):
         return out
 
 
+def person_data_of(d: dict[str, Any], *, birth_date) -> PersonData:
+    """The person a form's cleaned data describes (a 転入 or 職権記載 member, a 出生's child)."""
+    honseki = d.get("honseki_municipality")
+    return PersonData(
+        surname=d["surname"],
+        given_name=d["given_name"],
+        surname_kana=d["surname_kana"],
+        given_name_kana=d["given_name_kana"],
+        birth_date=birth_date,
+        sex=d["sex"],
+        relationship=d["relationship"],
+        honseki_municipality=honseki.code if honseki else None,
+        honseki_address=d.get("honseki_address", ""),
+        hittousha_name=d.get("hittousha_name", ""),
+        juminhyo_code=d.get("juminhyo_code", ""),
+    )
+
+
 class PersonForm(ServiceErrorsMixin, forms.Form):
     """A person entering the register (転入・出生・職権記載), as written on the 届書."""
 
@@ -178,21 +196,7 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
         return super().field_for(key)
 
     def person_data(self) -> PersonData:
-        d = self.cleaned_data
-        honseki = d.get("honseki_municipality")
-        return PersonData(
-            surname=d["surname"],
-            given_name=d["given_name"],
-            surname_kana=d["surname_kana"],
-            given_name_kana=d["given_name_kana"],
-            birth_date=d["birth_date"],
-            sex=d["sex"],
-            relationship=d["relationship"],
-            honseki_municipality=honseki.code if honseki else None,
-            honseki_address=d.get("honseki_address", ""),
-            hittousha_name=d.get("hittousha_name", ""),
-            juminhyo_code=d.get("juminhyo_code", ""),
-        )
+        return person_data_of(self.cleaned_data, birth_date=self.cleaned_data["birth_date"])
 
 
 class BasePersonFormSet(forms.BaseFormSet):

@@ -11,7 +11,7 @@ from ...choices import Sex
 from ...models import Household, Resident
 from ...services import PersonData
 from ...services.entries import NewHousehold
-from .base import ChangeForm, HouseholdNumberField, PersonFormSet, head_of
+from .base import ChangeForm, HouseholdNumberField, PersonFormSet, head_of, person_data_of
 
 
 class DestinationForm(ChangeForm):
@@ -179,17 +179,4 @@ class BirthForm(ChangeForm):
         return super().field_for(key)
 
     def person_data(self) -> PersonData:
-        d = self.cleaned_data
-        honseki = d.get("honseki_municipality")
-        return PersonData(
-            surname=d["surname"],
-            given_name=d["given_name"],
-            surname_kana=d["surname_kana"],
-            given_name_kana=d["given_name_kana"],
-            birth_date=d["change_date"],
-            sex=d["sex"],
-            relationship=d["relationship"],
-            honseki_municipality=honseki.code if honseki else None,
-            honseki_address=d.get("honseki_address", ""),
-            hittousha_name=d.get("hittousha_name", ""),
-        )
+        return person_data_of(self.cleaned_data, birth_date=self.cleaned_data["change_date"])  # born on the 異動日
