@@ -80,12 +80,8 @@ class Outcome:
     UNCONNECTED = "unconnected"  # no registered, active partner for the receiver: set aside until there is one
 
 
-def _setting(name: str, default: float) -> float:
-    return getattr(settings, name, default)
-
-
 def breaker_threshold() -> int:
-    return int(_setting("TRANSFERS_BREAKER_THRESHOLD", 5))
+    return int(settings.TRANSFERS_BREAKER_THRESHOLD)
 
 
 def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
@@ -164,8 +160,8 @@ def _partner_failed(partner: Partner) -> None:
     threshold = breaker_threshold()
     if failures >= threshold:
         pause = min(
-            _setting("TRANSFERS_BREAKER_PAUSE_MAX", 300.0),
-            _setting("TRANSFERS_BREAKER_PAUSE", 10.0) * 2 ** min(failures - threshold, 30),
+            settings.TRANSFERS_BREAKER_PAUSE_MAX,
+            settings.TRANSFERS_BREAKER_PAUSE * 2 ** min(failures - threshold, 30),
         )
         Partner.objects.filter(pk=partner.pk).update(paused_until=timezone.now() + dt.timedelta(seconds=pause))
         logger.warning("partner %s paused for %.0f s after %d consecutive failures", partner.code, pause, failures)
@@ -460,7 +456,7 @@ def resend(notice: OutboundNotice, actor: Any, reason: str) -> OutboundNotice:
 def requeue_silent_spool_notices(now: dt.datetime | None = None) -> int:
     """Sent notices without an acknowledgement for TRANSFERS_SPOOL_RESEND_AFTER seconds (default: the overdue
     time) are queued again: the same message id is written anew (a receiver that has it answers "duplicate")."""
-    after = _setting("TRANSFERS_SPOOL_RESEND_AFTER", settings.TRANSFERS_OVERDUE_AFTER)
+    after = settings.TRANSFERS_SPOOL_RESEND_AFTER
     before = (now or timezone.now()) - dt.timedelta(seconds=after)
     return OutboundNotice.objects.filter(state=State.SENT, sent_at__lt=before).update(
         state=State.PENDING, next_attempt_at=None
@@ -482,7 +478,7 @@ def due_notice_ids(limit: int = 100, per_partner: int | None = None, *, requeue:
     now = timezone.now()
     if requeue:
         requeue_silent_spool_notices(now)
-    per_partner = per_partner or int(_setting("TRANSFERS_SWEEP_PER_PARTNER", 20))
+    per_partner = per_partner or int(settings.TRANSFERS_SWEEP_PER_PARTNER)
     due = _due(now)
     receivers = list(due.order_by("receiver").values_list("receiver", flat=True).distinct())
     ids: list[int] = []
@@ -496,7 +492,7 @@ def count_due(*, include_silent: bool = True) -> Counter[tuple[str, str]]:
     now = timezone.now()
     rows = list(_due(now).values_list("receiver", "kind"))
     if include_silent:
-        after = _setting("TRANSFERS_SPOOL_RESEND_AFTER", settings.TRANSFERS_OVERDUE_AFTER)
+        after = settings.TRANSFERS_SPOOL_RESEND_AFTER
         silent = OutboundNotice.objects.filter(state=State.SENT, sent_at__lt=now - dt.timedelta(seconds=after))
         rows += list(silent.values_list("receiver", "kind"))
     return Counter(rows)
