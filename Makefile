@@ -87,10 +87,16 @@ static: venv  ## 静的ファイルを集める（collectstatic）
 	"$(PY)" manage.py collectstatic --noinput -v 0
 
 # --- Checks -----------------------------------------------------------------------------------------------------
-test: venv var  ## manage.py check、移行漏れの検査、pytest（全件）
+# The whole suite in two passes: the quick tests on two processes (pytest-xdist; each has its own test database), then
+# the slow ones (browsers, live servers, real worker processes) one at a time. Exit status 5 ("no tests collected": a
+# PYTEST_ARGS that names only quick or only slow tests) is not a failure of either pass.
+PYTEST_PASS = status=0; "$(PY)" -m pytest -p no:cacheprovider $(1) $(PYTEST_ARGS) || status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
+
+test: venv var  ## manage.py check、移行漏れの検査、pytest（全件: 速い試験を 2 プロセスで、遅い試験を一つずつ）
 	"$(PY)" manage.py check
 	"$(PY)" manage.py makemigrations --check --dry-run
-	"$(PY)" -m pytest $(PYTEST_ARGS)
+	$(call PYTEST_PASS,-m "not slow" -n 2)
+	$(call PYTEST_PASS,-m slow)
 
 test-fast: venv var  ## 開発中の確認用: 遅い試験とブラウザの試験を除き、2 プロセスで並行に（CI は make test の全件）
 	"$(PY)" -m pytest -m "not slow" -n 2 -p no:cacheprovider $(PYTEST_ARGS)
