@@ -27,6 +27,7 @@ from django.urls import NoReverseMatch, reverse
 
 from common.roles import KOSEKI_CLERK, OPERATOR, RESIDENT_CLERK, SUPERVISOR, assign_role, ensure_roles
 from common.wareki import to_wareki
+from transfers.models import OutboundNotice
 
 from .restricted_persons import leaks, make_restricted_persons, move_into_restricted_household
 from .screens import user_with
@@ -100,6 +101,8 @@ class ScanWorld:
             self.notice,
             *kitouin.resident.changes.all(),
             *self.newcomer.changes.all(),
+            # the newcomer's own notices name the restricted 世帯主 in their payload
+            *OutboundNotice.objects.filter(event__resident=self.newcomer),
         ]
         return [r for r in records if r is not None]
 

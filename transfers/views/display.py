@@ -10,13 +10,14 @@ import functools
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.visibility import hidden_names, mask_names
 from common.models import Municipality
 from common.wareki import to_wareki_with_seireki
 from koseki_fuhyo.choices import FilingKind, FuhyoRecordKind
@@ -253,6 +254,21 @@ class CompareRow:
 def _ours(difference: dict) -> Any:
     """Our register's value: the 戸籍 side (附票記載事項通知) or the 住民票 side (住民票記載事項通知)."""
     return difference["koseki"] if "koseki" in difference else difference.get("juminhyo")
+
+
+def masked_for(user, rows: list[PayloadRow] | list[CompareRow]) -> list:
+    """The rows with the name of every person restricted for `user` replaced by 「閲覧制限のある方」: a notice about
+    one person can name another (the 世帯主 of a 転入, before and after), who is not the person the page opened."""
+    names = hidden_names(user)
+    if not names:
+        return list(rows)
+    masked: list = []
+    for row in rows:
+        if isinstance(row, CompareRow):
+            masked.append(replace(row, notified=mask_names(row.notified, names), ours=mask_names(row.ours, names)))
+        else:
+            masked.append(replace(row, value=mask_names(row.value, names)))
+    return masked
 
 
 def compare_rows(inbound: InboundNotice) -> list[CompareRow]:

@@ -100,7 +100,7 @@ def _context(request: HttpRequest, access, inbound: InboundNotice) -> dict:
         "short_id": str(inbound.message_id)[:8],
         "sender_name": names.get(inbound.sender, ""),
         "person": person,
-        "compare": display.compare_rows(inbound),
+        "compare": display.masked_for(request.user, display.compare_rows(inbound)),
         "section": "inbox",
     }
 
@@ -115,7 +115,9 @@ def inbound_detail(request: HttpRequest, access, inbound_id: int) -> HttpRespons
         "transfers/inbox_detail.html",
         {
             **context,
-            "payload_rows": display.payload_rows(inbound.kind, inbound.schema_version, inbound.payload),
+            "payload_rows": display.masked_for(
+                request.user, display.payload_rows(inbound.kind, inbound.schema_version, inbound.payload)
+            ),
             "actions": allowed,
             "form": ResolveForm(allowed=allowed, inbound=inbound) if allowed else None,
             "replies": list(inbound.replies.defer("payload").order_by("pk")),

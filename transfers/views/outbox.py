@@ -109,7 +109,9 @@ def notice_detail(request: HttpRequest, access, notice_id: int) -> HttpResponse:
             "notice": notice,
             "person": person,
             "history": list(selectors.transmission_history(notice.message_id)),
-            "payload_rows": display.payload_rows(notice.kind, notice.schema_version, notice.payload),
+            "payload_rows": display.masked_for(
+                request.user, display.payload_rows(notice.kind, notice.schema_version, notice.payload)
+            ),
             "resend_form": ResendForm() if request.user.has_perm(RESEND) else None,
             "section": "outbox",
         },
